@@ -1,0 +1,43 @@
+"""lowfreq: frozen front-ends, training and analyses for research on the frequency bias of image classifiers.
+
+``import lowfreq`` is cheap: torch-only modules load eagerly, Lightning-based ones on first attribute access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from lowfreq import filters, frontends, spectral
+from lowfreq.frontends import DownUpResize, FourierMask, GaussianBlur, Identity, IdealFilter, PCAProjection
+
+__all__ = [
+    "spectral",
+    "filters",
+    "frontends",
+    "backbones",
+    "models",
+    "data",
+    "analysis",
+    "callbacks",
+    "plotting",
+    "io",
+    "GaussianBlur",
+    "DownUpResize",
+    "PCAProjection",
+    "IdealFilter",
+    "FourierMask",
+    "Identity",
+    "FrontEndClassifier",
+]
+
+_LAZY_MODULES = {"backbones", "models", "data", "analysis", "callbacks", "plotting", "io", "cli"}
+_LAZY_ATTRIBUTES = {"FrontEndClassifier": "lowfreq.models"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"lowfreq.{name}")
+    if name in _LAZY_ATTRIBUTES:
+        return getattr(importlib.import_module(_LAZY_ATTRIBUTES[name]), name)
+    raise AttributeError(f"module 'lowfreq' has no attribute {name!r}")

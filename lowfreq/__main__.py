@@ -1,0 +1,3 @@
+from lowfreq.cli import main
+
+main()

@@ -1,0 +1,75 @@
+"""Input validation with one wording for every error message."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = ["check_image", "check_range", "check_choice", "check_positive_int"]
+
+
+def check_image(
+    x: Any, name: str = "x", *, unit_range: bool = True, values: bool = True, channels: int | None = None
+) -> None:
+    """Raise unless ``x`` is a float (B, C, H, W) tensor; with ``values`` also finite and (``unit_range``) in [0, 1].
+
+    ``values=False`` checks only type, shape and dtype, which needs no device synchronisation (hot loops).
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (B, C, H, W), got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"{name} must have shape (B, C, H, W), got {tuple(x.shape)}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{name} must have {channels} channels, got shape {tuple(x.shape)}")
+    if not torch.is_floating_point(x):
+        raise TypeError(f"{name} must be a floating-point tensor with values in [0, 1], got dtype {x.dtype}")
+    if not values or x.numel() == 0:
+        return
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must be finite, got NaN or inf values")
+    if unit_range:
+        lo, hi = float(x.min()), float(x.max())
+        if lo < -1e-6 or hi > 1 + 1e-6:
+            raise ValueError(
+                f"{name} must hold images in [0, 1], got values in [{lo:.4g}, {hi:.4g}] "
+                "(pass un-normalised pixels; normalisation happens inside the backbone)"
+            )
+
+
+def check_range(
+    name: str,
+    value: float,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    """Raise ValueError unless ``low <(=) value <(=) high`` and ``value`` is a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    lb, hb = "(" if low_open else "[", ")" if high_open else "]"
+    interval = f"{lb}{low}, {high}{hb}"
+    ok = math.isfinite(value) or (value == high == math.inf and not high_open)
+    ok = ok and (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not ok:
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+
+
+def check_positive_int(name: str, value: int, minimum: int = 1) -> None:
+    """Raise unless ``value`` is an int >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
+    """Raise ValueError listing the valid choices."""
+    choices = list(choices)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")

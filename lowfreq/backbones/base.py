@@ -1,0 +1,47 @@
+"""Backbone base: normalisation inside the model, [0, 1] images in, logits out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "Normalize", "Backbone"]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class Normalize(nn.Module):
+    """(x - mean) / std per channel, with (1, C, 1, 1) buffers. The only place images are normalised."""
+
+    def __init__(self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> None:
+        super().__init__()
+        if len(mean) != len(std):
+            raise ValueError(f"mean and std must have the same length, got {len(mean)} and {len(std)}")
+        if any(s <= 0 for s in std):
+            raise ValueError(f"std must be > 0 in every channel, got {list(std)}")
+        self.register_buffer("mean", torch.tensor(list(mean), dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()}"
+
+
+class Backbone(nn.Module):
+    """A classifier of [0, 1] images: ``forward(x) = net(normalize(x))`` -> (B, num_classes) logits.
+
+    Subclasses set ``self.normalize``, ``self.net`` and ``self.num_classes``.
+    """
+
+    num_classes: int
+    normalize: Normalize
+    net: nn.Module
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (B, C, H, W) in [0, 1] -> logits (B, num_classes)."""
+        return self.net(self.normalize(x))

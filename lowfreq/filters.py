@@ -1,0 +1,245 @@
+"""Spatial filters and PCA on image tensors (pure torch): Gaussian blur, down-up resize, PCA fit/projection."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
+from lowfreq.spectral import kernel_transfer
+
+__all__ = [
+    "Padding",
+    "gaussian_kernel1d",
+    "separable_filter",
+    "gaussian_blur",
+    "down_up_resize",
+    "PCAResult",
+    "pca_fit",
+    "pca_project",
+]
+
+Padding = Literal["circular", "reflect", "zeros"]
+MAX_SIGMA = 64.0
+
+
+def gaussian_kernel1d(sigma: float, truncate: float = 3.0, *, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Sampled Gaussian at integer offsets -h..h with h = ceil(truncate * sigma), normalised to sum 1.
+
+    Args:
+        sigma: standard deviation in pixels, in (0, 64].
+        truncate: half-width in units of sigma, > 0 (blur-net, P001, uses 2.5; torchvision-style 3).
+
+    Returns:
+        (2h + 1,) kernel.
+    """
+    check_range("sigma", sigma, 0.0, MAX_SIGMA, low_open=True)
+    check_range("truncate", truncate, 0.0, 16.0, low_open=True)
+    half = max(1, math.ceil(truncate * sigma))
+    offsets = torch.arange(-half, half + 1, dtype=torch.float64)
+    kernel = torch.exp(-0.5 * (offsets / sigma).square())
+    return (kernel / kernel.sum()).to(dtype)
+
+
+def separable_filter(x: Tensor, kernel1d: Tensor, padding: Padding = "circular") -> Tensor:
+    """Apply the same symmetric 1-D kernel along H then W to every channel (depthwise), keeping the size.
+
+    Runs in float32 (float64 for float64 input) even under autocast and returns the dtype of ``x``.
+    Circular padding makes the filter an exact product in the DFT domain (see ``spectral.kernel_transfer``);
+    kernels wider than the image are then applied in the Fourier domain, which is the same operation.
+    """
+    check_choice("padding", padding, ("circular", "reflect", "zeros"))
+    batch, channels, height, width = x.shape
+    half = kernel1d.numel() // 2
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        xf = x.double() if x.dtype == torch.float64 else x.float()
+        if padding == "circular" and (half >= height or half >= width):
+            transfer = kernel_transfer(kernel1d, height, width).to(device=x.device, dtype=xf.dtype)
+            out = torch.fft.ifft2(torch.fft.fft2(xf) * transfer).real
+            return out.to(x.dtype)
+        if padding == "reflect" and (half >= height or half >= width):
+            raise ValueError(
+                f"reflect padding needs the kernel half-width ({half} px) below the image size ({height}x{width}); "
+                "use padding='circular' or a smaller sigma"
+            )
+        k = kernel1d.to(device=x.device, dtype=xf.dtype)
+        weight_h = k.view(1, 1, -1, 1).expand(channels, 1, -1, 1)
+        weight_w = k.view(1, 1, 1, -1).expand(channels, 1, 1, -1)
+        if padding == "zeros":
+            out = F.conv2d(xf, weight_h, padding=(half, 0), groups=channels)
+            out = F.conv2d(out, weight_w, padding=(0, half), groups=channels)
+        else:
+            out = F.conv2d(F.pad(xf, (0, 0, half, half), mode=padding), weight_h, groups=channels)
+            out = F.conv2d(F.pad(out, (half, half, 0, 0), mode=padding), weight_w, groups=channels)
+    return out.to(x.dtype)
+
+
+def gaussian_blur(x: Tensor, sigma: float, *, truncate: float = 3.0, padding: Padding = "circular") -> Tensor:
+    """Blur every channel with an isotropic Gaussian.
+
+    Args:
+        x: (B, C, H, W) float images in [0, 1].
+        sigma: standard deviation in pixels, in (0, 64]. Half-amplitude cutoff ~= 0.187 / sigma cycles/pixel.
+        truncate: kernel half-width in sigmas (kernel size 2 * ceil(truncate * sigma) + 1).
+        padding: border mode; "circular" (default, as blur-net) makes the blur an exact FFT-domain product
+            and commutes with per-channel normalisation.
+
+    Returns:
+        (B, C, H, W) tensor with the dtype and device of ``x``.
+    """
+    check_image(x)
+    kernel = gaussian_kernel1d(sigma, truncate, dtype=torch.float64 if x.dtype == torch.float64 else torch.float32)
+    return separable_filter(x, kernel, padding)
+
+
+def down_up_resize(x: Tensor, size: int, *, antialias: bool = True) -> Tensor:
+    """Bicubic resize to ``size`` x ``size`` and back to the input size, clamped to [0, 1] (P000).
+
+    Args:
+        x: (B, C, H, W) images in [0, 1].
+        size: intermediate resolution in pixels, >= 1 (P000 headline: 64 for 224 inputs).
+        antialias: anti-alias the down-step (PIL-equivalent; P000's exact setting is not published).
+    """
+    check_positive_int("size", size)
+    height, width = x.shape[-2:]
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        xf = x.double() if x.dtype == torch.float64 else x.float()
+        small = F.interpolate(xf, size=(size, size), mode="bicubic", align_corners=False, antialias=antialias)
+        out = F.interpolate(small, size=(height, width), mode="bicubic", align_corners=False)
+    return out.clamp_(0.0, 1.0).to(x.dtype)
+
+
+@dataclass
+class PCAResult:
+    """Principal components of flattened images: ``mean`` (D,), ``components`` (K, D) orthonormal rows,
+    ``explained_variance`` (K,) sorted descending, and the number of images they came from."""
+
+    mean: Tensor
+    components: Tensor
+    explained_variance: Tensor
+    num_samples: int
+
+
+def _batches(data: Tensor | Iterable) -> Iterable[Tensor]:
+    if isinstance(data, Tensor):
+        check_image(data, "data")
+        yield from data.split(1024)
+        return
+    for batch in data:
+        x = batch[0] if isinstance(batch, (list, tuple)) else batch
+        if isinstance(x, dict):
+            raise TypeError("data batches must be tensors or (x, y) tuples, got a dict")
+        yield x
+
+
+def _flat(x: Tensor) -> Tensor:
+    check_image(x, "data batch", values=False)
+    return x.reshape(x.shape[0], -1).double()
+
+
+def pca_fit(
+    data: Tensor | Iterable,
+    n_components: int,
+    *,
+    method: Literal["auto", "covariance", "randomized"] = "auto",
+    center: bool = True,
+    oversample: int = 16,
+    n_iter: int = 4,
+    generator: torch.Generator | None = None,
+    progress: bool = False,
+) -> PCAResult:
+    """Principal components of images flattened to D = C * H * W, streaming over batches.
+
+    Args:
+        data: (N, C, H, W) tensor in [0, 1], or an iterable (e.g. DataLoader) of such batches or (x, y) pairs.
+            An iterable must yield the same data on every pass (no shuffling or augmentation) when
+            ``method="randomized"``, which makes ``n_iter + 2`` passes.
+        n_components: K, 1 <= K <= min(N, D).
+        method: "covariance" accumulates the D x D covariance in float64 (one pass; memory 8 D^2 bytes, fine for
+            CIFAR's D = 3072); "randomized" is a streaming randomized range finder with power iterations
+            (memory O(D K), for ImageNet-size D); "auto" picks covariance when D <= 8192.
+        center: subtract the mean before computing components (methods.md §3 recommendation).
+        oversample, n_iter: randomized-method accuracy knobs.
+        generator: random source for the randomized method.
+        progress: show a progress bar over batches.
+    """
+    from tqdm.auto import tqdm
+
+    check_positive_int("n_components", n_components)
+    check_choice("method", method, ("auto", "covariance", "randomized"))
+
+    def passes() -> Iterable[Tensor]:
+        return (_flat(x) for x in tqdm(_batches(data), desc="PCA", disable=not progress, leave=False))
+
+    total, gram, count, dim, device = None, None, 0, 0, None
+    first_pass_cov = method in ("auto", "covariance")
+    for x in passes():
+        if total is None:
+            dim, device = x.shape[1], x.device
+            if method == "auto" and dim > 8192:
+                first_pass_cov = False
+            total = torch.zeros(dim, dtype=torch.float64, device=device)
+            if first_pass_cov:
+                gram = torch.zeros(dim, dim, dtype=torch.float64, device=device)
+        total += x.sum(0)
+        if gram is not None:
+            gram += x.T @ x
+        count += x.shape[0]
+    if total is None or count == 0:
+        raise ValueError("data must hold at least one image, got none")
+    if n_components > min(count, dim):
+        raise ValueError(
+            f"n_components must be <= min(number of images, C*H*W) = min({count}, {dim}), got {n_components}"
+        )
+    mean = total / count if center else torch.zeros_like(total)
+    if gram is not None:
+        cov = gram / count - torch.outer(mean, mean)
+        evals, evecs = torch.linalg.eigh(cov)
+        order = torch.argsort(evals, descending=True)[:n_components]
+        return PCAResult(mean.float(), evecs[:, order].T.contiguous().float(), evals[order].clamp_min(0).float(), count)
+
+    def cov_times(q: Tensor) -> Tensor:
+        acc = torch.zeros_like(q)
+        for x in passes():
+            xc = x - mean
+            acc += xc.T @ (xc @ q)
+        return acc / count
+
+    width = min(n_components + oversample, dim)
+    q = torch.randn(dim, width, dtype=torch.float64, device=device, generator=generator)
+    q, _ = torch.linalg.qr(q)
+    for _ in range(n_iter):
+        q, _ = torch.linalg.qr(cov_times(q))
+    small = q.T @ cov_times(q)
+    evals, evecs = torch.linalg.eigh((small + small.T) / 2)
+    order = torch.argsort(evals, descending=True)[:n_components]
+    components = (q @ evecs[:, order]).T.contiguous()
+    return PCAResult(mean.float(), components.float(), evals[order].clamp_min(0).float(), count)
+
+
+def pca_project(x: Tensor, components: Tensor, mean: Tensor | None = None) -> Tensor:
+    """Project (B, C, H, W) images onto the span of ``components`` (K, D): x -> mean + U U^T (x - mean).
+
+    With ``mean=None`` this is the linear projector ``P_K x`` of P001 Eq. 3 (``U_K U_K^T``, N x N).
+    """
+    flat = x.reshape(x.shape[0], -1)
+    if flat.shape[1] != components.shape[1]:
+        raise ValueError(
+            f"x must have C*H*W = {components.shape[1]} values per image to match the PCA basis, "
+            f"got shape {tuple(x.shape)}"
+        )
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        u = components.to(flat.dtype if flat.dtype == torch.float64 else torch.float32)
+        flat = flat.to(u.dtype)
+        if mean is not None:
+            m = mean.to(u.dtype)
+            out = m + ((flat - m) @ u.T) @ u
+        else:
+            out = (flat @ u.T) @ u
+    return out.reshape(x.shape).to(x.dtype)

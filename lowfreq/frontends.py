@@ -1,0 +1,244 @@
+"""Frozen front-ends placed before a backbone: (B, C, H, W) images in [0, 1] -> same shape.
+
+Every front-end is differentiable (attacks reach the input), keeps its fixed tensors in buffers (derived ones
+non-persistent, fitted ones persistent so checkpoints carry them) and runs its numerics in float32 even under
+autocast. Only :class:`FourierMask` has a trainable parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
+from lowfreq.filters import MAX_SIGMA, Padding, down_up_resize, gaussian_kernel1d, pca_fit, pca_project, separable_filter
+from lowfreq.spectral import lowpass_mask
+
+__all__ = ["FrontEnd", "Identity", "GaussianBlur", "DownUpResize", "PCAProjection", "IdealFilter", "FourierMask"]
+
+
+class FrontEnd(nn.Module):
+    """Base class: a map from (B, C, H, W) images in [0, 1] to images of the same shape."""
+
+    def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Identity(FrontEnd):
+    """No filtering: the baseline."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class GaussianBlur(FrontEnd):
+    """Fixed Gaussian low-pass in pixel space (P001's blur layer; P000's test-time blur).
+
+    Args:
+        sigma: standard deviation in pixels, in (0, 64]. Transfer ~ exp(-2 pi^2 sigma^2 |f|^2); amplitude halves
+            at ~0.187 / sigma cycles/pixel.
+        truncate: kernel half-width in sigmas: size 2 * ceil(truncate * sigma) + 1 (blur-net used 2.5).
+        padding: "circular" (default, as blur-net: the blur is then an exact product in the DFT domain, see
+            ``lowfreq.spectral.kernel_transfer``), "reflect" (torchvision) or "zeros".
+    """
+
+    def __init__(self, sigma: float = 1.5, truncate: float = 3.0, padding: Padding = "circular") -> None:
+        super().__init__()
+        check_range("sigma", sigma, 0.0, MAX_SIGMA, low_open=True)
+        check_choice("padding", padding, ("circular", "reflect", "zeros"))
+        self.sigma, self.truncate, self.padding = sigma, truncate, padding
+        self.register_buffer("kernel", gaussian_kernel1d(sigma, truncate), persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_image(x, values=False)
+        return separable_filter(x, self.kernel, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"sigma={self.sigma}, truncate={self.truncate}, padding={self.padding!r}, size={self.kernel.numel()}"
+
+
+class DownUpResize(FrontEnd):
+    """Bicubic down-sampling to ``size`` x ``size`` and back up, clamped to [0, 1] (P000).
+
+    Args:
+        size: intermediate resolution in pixels (P000 headline: 64 for 224 x 224 inputs).
+        antialias: anti-alias the down-step (PIL-like).
+    """
+
+    def __init__(self, size: int = 64, antialias: bool = True) -> None:
+        super().__init__()
+        check_positive_int("size", size)
+        self.size, self.antialias = size, antialias
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_image(x, values=False)
+        return down_up_resize(x, self.size, antialias=self.antialias)
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}, antialias={self.antialias}"
+
+
+class PCAProjection(FrontEnd):
+    """Projection onto the top-K principal subspace of the training images (P001, K = 512 on CIFAR-10).
+
+    Call :meth:`fit` before use (``FrontEndClassifier`` does so at the start of ``fit`` on the un-augmented
+    training set). The fitted mean and components are persistent buffers, so checkpoints carry them.
+
+    Args:
+        n_components: K, 1 <= K <= C * H * W.
+        image_shape: (C, H, W) of the images, fixing D = C * H * W.
+        mode: "linear" x -> U U^T x (P001 Eq. 3, default) or "affine" x -> mu + U U^T (x - mu).
+        method: PCA solver for :meth:`fit` (see ``lowfreq.filters.pca_fit``).
+        max_images: images used by the automatic fit in ``FrontEndClassifier`` (None = all).
+    """
+
+    def __init__(
+        self,
+        n_components: int = 512,
+        image_shape: tuple[int, int, int] = (3, 32, 32),
+        mode: Literal["linear", "affine"] = "linear",
+        method: Literal["auto", "covariance", "randomized"] = "auto",
+        max_images: int | None = None,
+    ) -> None:
+        super().__init__()
+        dim = math.prod(image_shape)
+        check_positive_int("n_components", n_components)
+        if n_components > dim:
+            raise ValueError(f"n_components must be in [1, C*H*W = {dim}], got {n_components}")
+        check_choice("mode", mode, ("linear", "affine"))
+        check_choice("method", method, ("auto", "covariance", "randomized"))
+        self.n_components, self.image_shape, self.mode, self.method = n_components, tuple(image_shape), mode, method
+        self.max_images = max_images
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("components", torch.zeros(n_components, dim))
+        self.register_buffer("explained_variance", torch.zeros(n_components))
+        self.register_buffer("fitted", torch.tensor(False))
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(self.fitted)
+
+    @torch.no_grad()
+    def fit(self, data: Tensor | Iterable, *, progress: bool = False) -> PCAProjection:
+        """Fit the basis on a (N, C, H, W) tensor in [0, 1] or an iterable of batches (no augmentation)."""
+        result = pca_fit(data, self.n_components, method=self.method, center=True, progress=progress)
+        if result.components.shape[1] != self.mean.numel():
+            raise ValueError(
+                f"data must have images of shape image_shape={self.image_shape} "
+                f"(D = {self.mean.numel()}), got D = {result.components.shape[1]}"
+            )
+        self.mean.copy_(result.mean)
+        self.components.copy_(result.components)
+        self.explained_variance.copy_(result.explained_variance)
+        self.fitted.fill_(True)
+        return self
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_image(x, values=False)
+        if not self.is_fitted:
+            raise RuntimeError("PCAProjection is not fitted: call .fit(train_images) or load a fitted checkpoint")
+        return pca_project(x, self.components, self.mean if self.mode == "affine" else None)
+
+    def extra_repr(self) -> str:
+        return f"n_components={self.n_components}, image_shape={self.image_shape}, mode={self.mode!r}"
+
+
+class IdealFilter(FrontEnd):
+    """Ideal radial low- or high-pass: keep |f| <= cutoff ("low") or the rest ("high"). Output not clipped.
+
+    Args:
+        cutoff: radius in cycles/pixel, in [0, sqrt(2)/2] (0.5 = Nyquist along an axis).
+        mode: "low" or "high".
+        inclusive: whether |f| == cutoff belongs to the low band (P003's code: exclusive).
+    """
+
+    def __init__(self, cutoff: float = 0.25, mode: Literal["low", "high"] = "low", inclusive: bool = True) -> None:
+        super().__init__()
+        check_range("cutoff", cutoff, 0.0, math.sqrt(2) / 2)
+        check_choice("mode", mode, ("low", "high"))
+        self.cutoff, self.mode, self.inclusive = cutoff, mode, inclusive
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_image(x, values=False)
+        mask = lowpass_mask(*x.shape[-2:], self.cutoff, inclusive=self.inclusive, rfft=True, device=x.device)
+        if self.mode == "high":
+            mask = ~mask
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            xf = x.double() if x.dtype == torch.float64 else x.float()
+            out = torch.fft.irfft2(torch.fft.rfft2(xf) * mask.to(xf.dtype), s=tuple(x.shape[-2:]))
+        return out.to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"cutoff={self.cutoff}, mode={self.mode!r}, inclusive={self.inclusive}"
+
+
+class FourierMask(FrontEnd):
+    """Learnable multiplicative mask on the image spectrum (P004): x -> irfft2(M * rfft2(x)).
+
+    The mask lives on the ``rfft2`` half-plane (H, W // 2 + 1), so the output is real by construction and the
+    effective full-plane mask is Hermitian-symmetric (P004's real-part extraction of a full mask is the same as
+    using its symmetrised version, methods.md §1.3). Values are kept in [0, 1]: the forward pass clamps, and
+    :meth:`project_` clamps the parameter in place (call it after each optimiser step).
+
+    Args:
+        image_size: (H, W) of the inputs.
+        per_channel: one mask per channel (C = ``channels``) instead of one shared mask (P004: shared).
+        channels: number of channels when ``per_channel``.
+        init: initial value of every entry, in [0, 1] (P004: 1, the identity filter).
+    """
+
+    def __init__(
+        self, image_size: tuple[int, int] = (32, 32), per_channel: bool = False, channels: int = 3, init: float = 1.0
+    ) -> None:
+        super().__init__()
+        height, width = image_size
+        check_positive_int("image_size[0]", height)
+        check_positive_int("image_size[1]", width)
+        check_range("init", init, 0.0, 1.0)
+        self.image_size, self.per_channel = (height, width), per_channel
+        self.mask = nn.Parameter(torch.full((channels if per_channel else 1, height, width // 2 + 1), float(init)))
+        weight = torch.full((width // 2 + 1,), 2.0)
+        weight[0] = 1.0
+        if width % 2 == 0:
+            weight[-1] = 1.0
+        self.register_buffer("column_weight", weight / width, persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_image(x, values=False)
+        if tuple(x.shape[-2:]) != self.image_size:
+            raise ValueError(f"x must have spatial size image_size={self.image_size}, got {tuple(x.shape[-2:])}")
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            xf = x.double() if x.dtype == torch.float64 else x.float()
+            mask = self.mask.clamp(0.0, 1.0).to(xf.dtype)
+            return torch.fft.irfft2(torch.fft.rfft2(xf) * mask, s=self.image_size).to(x.dtype)
+
+    def l1_penalty(self) -> Tensor:
+        """Mean |M| over the full (H, W) Hermitian mask: P004's lambda / ||M_0||_1 * ||M||_1 with ones init."""
+        return (self.mask.abs() * self.column_weight).sum(dim=-1).mean()
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        """Clamp the mask to [0, 1] in place (projected gradient step)."""
+        self.mask.clamp_(0.0, 1.0)
+
+    def full_mask(self) -> Tensor:
+        """(C or 1, H, W) effective mask on the full unshifted plane, for plots.
+
+        It is Hermitian-symmetric: columns W - c mirror columns c, and on the self-paired columns (DC and,
+        for even W, Nyquist) ``irfft2`` keeps only the real part, i.e. applies (M(r) + M(-r)) / 2.
+        """
+        height, width = self.image_size
+        half = self.mask.detach().clamp(0.0, 1.0)
+        rows = (-torch.arange(height, device=half.device)) % height
+        self_paired = [0] + ([width // 2] if width % 2 == 0 else [])
+        half = half.clone()
+        half[..., self_paired] = (half[..., self_paired] + half[:, rows][..., self_paired]) / 2
+        mirrored = half[:, rows].flip(-1)[..., (width + 1) % 2 : -1]  # columns W-1 .. W//2+1
+        return torch.cat([half, mirrored], dim=-1)
+
+    def extra_repr(self) -> str:
+        return f"image_size={self.image_size}, per_channel={self.per_channel}"

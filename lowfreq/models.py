@@ -1,0 +1,178 @@
+"""FrontEndClassifier: a frozen front-end before a backbone, trained or fine-tuned with Lightning."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import Tensor, nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy
+
+from lowfreq._checks import check_range
+from lowfreq.backbones import Backbone
+from lowfreq.frontends import FourierMask, FrontEnd, Identity, PCAProjection
+
+__all__ = ["FrontEndClassifier"]
+
+log = logging.getLogger(__name__)
+
+
+def _default_optimizer(params: Any) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)
+
+
+class FrontEndClassifier(L.LightningModule):
+    """Image classifier ``backbone(frontend(x))`` for [0, 1] images.
+
+    The front-end is frozen (buffers only), except :class:`~lowfreq.frontends.FourierMask`, whose mask is
+    trained with ``lambda_l1 * frontend.l1_penalty()`` added to the loss and projected to [0, 1] after every
+    step. A :class:`~lowfreq.frontends.PCAProjection` that is not yet fitted is fitted at the start of ``fit``
+    on the datamodule's un-augmented training images (on rank 0, then broadcast).
+
+    Args:
+        frontend: the frozen pixel-space operator (blur, PCA, ideal filter, mask, identity).
+        backbone: the network, normalisation included (``lowfreq.backbones``).
+        optimizer: optimiser factory taking the trainable parameters (default: SGD lr 0.1, momentum 0.9,
+            Nesterov, weight decay 5e-4).
+        lr_scheduler: scheduler factory taking the optimiser, or None.
+        lr_scheduler_interval: step the scheduler every "epoch" or every "step".
+        lambda_l1: weight of the front-end's L1 penalty (FourierMask only).
+        label_smoothing: cross-entropy label smoothing in [0, 1).
+        freeze_backbone: keep the backbone fixed and in eval mode (P004: mask on a frozen network).
+        init_checkpoint: a Lightning checkpoint or state-dict file whose ``backbone.*`` weights initialise the
+            backbone (e.g. fine-tune a baseline behind a newly inserted blur, P002).
+        channels_last: convert the model and the inputs to channels-last memory format (faster on GPUs).
+        compile: wrap the backbone in ``torch.compile``.
+    """
+
+    def __init__(
+        self,
+        frontend: FrontEnd | None = None,
+        backbone: Backbone | None = None,
+        optimizer: OptimizerCallable = _default_optimizer,
+        lr_scheduler: LRSchedulerCallable | None = None,
+        lr_scheduler_interval: Literal["epoch", "step"] = "epoch",
+        lambda_l1: float = 0.0,
+        label_smoothing: float = 0.0,
+        freeze_backbone: bool = False,
+        init_checkpoint: str | None = None,
+        channels_last: bool = False,
+        compile: bool = False,
+    ) -> None:
+        super().__init__()
+        check_range("lambda_l1", lambda_l1, 0.0)
+        check_range("label_smoothing", label_smoothing, 0.0, 1.0, high_open=True)
+        if backbone is None:
+            from lowfreq.backbones import CIFARResNet18
+
+            backbone = CIFARResNet18()
+        self.save_hyperparameters()
+        self.frontend = frontend if frontend is not None else Identity()
+        self.backbone = backbone
+        self.optimizer_factory, self.lr_scheduler_factory = optimizer, lr_scheduler
+        self.lr_scheduler_interval = lr_scheduler_interval
+        self.lambda_l1, self.label_smoothing, self.freeze_backbone = lambda_l1, label_smoothing, freeze_backbone
+        self.channels_last = channels_last
+        if init_checkpoint is not None:
+            self._load_backbone(init_checkpoint)
+        if freeze_backbone:
+            self.backbone.requires_grad_(False)
+        if channels_last:
+            self.backbone.to(memory_format=torch.channels_last)
+        self.model = torch.compile(self.backbone) if compile else self.backbone
+        metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes=backbone.num_classes, average="micro")})
+        self.train_metrics = metrics.clone(prefix="train_")
+        self.val_metrics = metrics.clone(prefix="val_")
+        self.test_metrics = metrics.clone(prefix="test_")
+
+    def _load_backbone(self, path: str) -> None:
+        file = Path(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"init_checkpoint must be an existing checkpoint file, got {path!r}")
+        state = torch.load(file, map_location="cpu", weights_only=False)
+        state = state.get("state_dict", state)
+        backbone_state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
+        self.backbone.load_state_dict(backbone_state or state)
+        log.info("initialised the backbone from %s", path)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (B, C, H, W) in [0, 1] -> logits (B, K)."""
+        x = self.frontend(x)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.model(x)
+
+    def on_fit_start(self) -> None:
+        if isinstance(self.frontend, PCAProjection) and not self.frontend.is_fitted:
+            self._fit_pca(self.frontend)
+        if self.freeze_backbone:
+            self.backbone.eval()
+
+    def _fit_pca(self, pca: PCAProjection) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if datamodule is None or not hasattr(datamodule, "analysis_dataset"):
+            raise RuntimeError("PCAProjection must be fitted before fit() when the datamodule has no analysis_dataset")
+        if self.trainer.is_global_zero:
+            dataset = datamodule.analysis_dataset("train")
+            if pca.max_images is not None and pca.max_images < len(dataset):
+                dataset = torch.utils.data.Subset(dataset, range(pca.max_images))
+            loader = torch.utils.data.DataLoader(dataset, batch_size=512, shuffle=False)
+            pca.fit(((x.to(self.device), y) for x, y in loader), progress=self.trainer.progress_bar_callback is not None)
+        for name in ("mean", "components", "explained_variance", "fitted"):
+            buffer = getattr(pca, name)
+            buffer.copy_(self.trainer.strategy.broadcast(buffer, src=0))
+
+    def on_train_epoch_start(self) -> None:
+        if self.freeze_backbone:
+            self.backbone.eval()
+
+    def _step(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection) -> Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
+        metrics.update(logits.detach(), y)
+        return loss
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        loss = self._step(batch, self.train_metrics)
+        if self.lambda_l1 > 0 and isinstance(self.frontend, FourierMask):
+            penalty = self.frontend.l1_penalty()
+            self.log("train_l1", penalty, on_step=False, on_epoch=True, sync_dist=True)
+            loss = loss + self.lambda_l1 * penalty
+        self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
+        self.log_dict(self.train_metrics, on_step=False, on_epoch=True, prog_bar=True)
+        return loss
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if isinstance(self.frontend, FourierMask):
+            self.frontend.project_()
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        loss = self._step(batch, self.val_metrics)
+        self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
+        self.log_dict(self.val_metrics, on_step=False, on_epoch=True, prog_bar=True)
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        loss = self._step(batch, self.test_metrics)
+        self.log("test_loss", loss, on_step=False, on_epoch=True, sync_dist=True)
+        self.log_dict(self.test_metrics, on_step=False, on_epoch=True)
+
+    def predict_step(self, batch: Any, batch_idx: int) -> Tensor:
+        x = batch[0] if isinstance(batch, (list, tuple)) else batch
+        return self(x).softmax(dim=-1)
+
+    def configure_optimizers(self) -> Any:
+        params = [p for p in self.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError("nothing to train: the backbone is frozen and the front-end has no parameters")
+        optimizer = self.optimizer_factory(params)
+        if self.lr_scheduler_factory is None:
+            return optimizer
+        scheduler = self.lr_scheduler_factory(optimizer)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": self.lr_scheduler_interval}}
