@@ -85,7 +85,8 @@ class FrontEndClassifier(L.LightningModule):
             self.backbone.requires_grad_(False)
         if channels_last:
             self.backbone.to(memory_format=torch.channels_last)
-        self.model = torch.compile(self.backbone) if compile else self.backbone
+        if compile:
+            self.backbone.compile()  # in place: state-dict keys stay those of the backbone
         metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes=backbone.num_classes, average="micro")})
         self.train_metrics = metrics.clone(prefix="train_")
         self.val_metrics = metrics.clone(prefix="val_")
@@ -106,7 +107,7 @@ class FrontEndClassifier(L.LightningModule):
         x = self.frontend(x)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self.model(x)
+        return self.backbone(x)
 
     def on_fit_start(self) -> None:
         if isinstance(self.frontend, PCAProjection) and not self.frontend.is_fitted:

@@ -1,0 +1,122 @@
+"""The CLI: every recipe parses, tiny configs fit end to end, checkpoints restore front-ends and config."""
+
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from lowfreq.cli import main
+from lowfreq.models import FrontEndClassifier
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPES = sorted((ROOT / "recipes").glob("*.yaml"))
+TINY = ROOT / "tests" / "conf" / "tiny_blur.yaml"
+
+
+def test_both_console_scripts_exist():
+    scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
+    assert scripts.get("lowfreq") == "lowfreq.cli:main"
+    assert scripts.get("lightning") == "lowfreq.cli:main"
+
+
+def test_recipes_exist():
+    names = {p.name for p in RECIPES}
+    assert {"quickstart.yaml", "baseline_resnet18.yaml", "blur_resnet18.yaml", "pca_resnet18.yaml",
+            "blur_resnet50_imagenet.yaml"} <= names
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.name)
+def test_recipe_parses_alone(recipe, capsys):
+    subcommand = "validate" if "alignment" in recipe.name else "fit"
+    with pytest.raises(SystemExit) as exit_info:
+        main([subcommand, "-c", str(recipe), "--print_config"])
+    assert exit_info.value.code == 0
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["model"]["class_path"] and config["data"]["class_path"]
+
+
+def test_bad_recipe_value_fails_while_parsing():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "-c", str(TINY), "--model.init_args.frontend.init_args.padding=wrap", "--print_config"])
+    assert exit_info.value.code != 0
+
+
+def _fit(tmp_path: Path, *extra: str) -> Path:
+    main(["fit", "-c", str(TINY), f"--trainer.default_root_dir={tmp_path}", *extra])
+    (run,) = sorted((tmp_path / "lightning_logs").glob("version_*"))
+    return run
+
+
+def _checkpoint(run: Path) -> Path:
+    (ckpt,) = sorted((run / "checkpoints").glob("*.ckpt"))
+    return ckpt
+
+
+def test_tiny_fit_writes_config_and_checkpoint(tmp_path):
+    run = _fit(tmp_path)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["model"]["init_args"]["frontend"]["class_path"] == "lowfreq.frontends.GaussianBlur"
+    model = FrontEndClassifier.load_from_checkpoint(_checkpoint(run))
+    assert model.frontend.sigma == 1.5 and model.backbone.num_classes == 10
+    assert model.hparams["frontend"]["class_path"] == "lowfreq.frontends.GaussianBlur"
+
+
+def test_pca_frontend_is_fitted_at_fit_start_and_restored(tmp_path):
+    run = _fit(
+        tmp_path,
+        "--model.init_args.frontend=lowfreq.frontends.PCAProjection",
+        "--model.init_args.frontend.init_args.n_components=8",
+        "--model.init_args.frontend.init_args.image_shape=[3, 16, 16]",
+    )
+    restored = FrontEndClassifier.load_from_checkpoint(_checkpoint(run))
+    pca = restored.frontend
+    assert pca.is_fitted and pca.components.shape == (8, 768)
+    state = torch.load(_checkpoint(run), weights_only=False)["state_dict"]
+    assert torch.equal(pca.components, state["frontend.components"])
+    u = pca.components.double()
+    assert torch.allclose(u @ u.T, torch.eye(8, dtype=torch.float64), atol=1e-4)
+
+
+def test_fourier_mask_is_trained_with_l1_and_restored(tmp_path):
+    run = _fit(
+        tmp_path,
+        "--model.init_args.frontend=lowfreq.frontends.FourierMask",
+        "--model.init_args.frontend.init_args.image_size=[16, 16]",
+        "--model.init_args.lambda_l1=5.0",
+        "--model.init_args.freeze_backbone=true",
+    )
+    state = torch.load(_checkpoint(run), weights_only=False)["state_dict"]
+    trained = state["frontend.mask"]
+    assert trained.shape == (1, 16, 9)
+    assert trained.max() <= 1 and trained.min() >= 0 and trained.mean() < 1  # the L1 term pulled it down
+    restored = FrontEndClassifier.load_from_checkpoint(_checkpoint(run))
+    assert torch.equal(restored.frontend.mask.detach(), trained)
+    assert not any(p.requires_grad for p in restored.backbone.parameters())
+
+
+def test_offline_pretrained_weights_fail_with_instructions():
+    from lowfreq.backbones import TorchvisionClassifier
+
+    with pytest.raises(RuntimeError, match="put the file resnet18-.*pth into .* or pass weights_path"):
+        TorchvisionClassifier("resnet18", weights="IMAGENET1K_V1")
+    with pytest.raises(ValueError, match=r"weights must be one of \['IMAGENET1K_V1', 'DEFAULT'\]"):
+        TorchvisionClassifier("resnet18", weights="V9")
+    with pytest.raises(ValueError, match="name must be a torchvision classification model"):
+        TorchvisionClassifier("resnet1800")
+
+
+def test_local_weights_file_and_head_replacement(tmp_path):
+    import torchvision
+
+    from lowfreq.backbones import TorchvisionClassifier
+
+    path = tmp_path / "resnet18.pth"
+    reference = torchvision.models.resnet18()
+    torch.save(reference.state_dict(), path)
+    model = TorchvisionClassifier("resnet18", weights_path=str(path))
+    assert torch.equal(model.net.conv1.weight, reference.conv1.weight) and model.num_classes == 1000
+    assert TorchvisionClassifier("resnet18", num_classes=7)(torch.rand(1, 3, 32, 32)).shape == (1, 7)
+    with pytest.raises(FileNotFoundError, match="weights_path must be an existing"):
+        TorchvisionClassifier("resnet18", weights_path=str(tmp_path / "missing.pth"))
