@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,9 @@ class AnalysisCallback(L.Callback):
         return Path(trainer.log_dir or trainer.default_root_dir) / "analysis" / self.name
 
     def init_args(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        """The constructor arguments, read back from the attributes of the same name."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self" and hasattr(self, name)}
 
     def write(
         self,

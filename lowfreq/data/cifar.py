@@ -1,0 +1,235 @@
+"""CIFAR-10 as uint8 tensors, converted and augmented per batch; downloads fail fast and say what to do offline."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import tarfile
+import threading
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from lowfreq._checks import check_range
+from lowfreq.data.base import ImageDataModule, TensorImageDataset, _split_indices
+
+__all__ = ["CIFAR10_CLASSES", "CIFAR10DataModule"]
+
+log = logging.getLogger(__name__)
+
+CIFAR10_CLASSES: list[str] = [
+    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+]  # fmt: skip
+"""CIFAR-10 class names, index = label."""
+
+_BATCHES_DIR = "cifar-10-batches-py"
+_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
+_TEST_FILE = "test_batch"
+_HOMEPAGE = "https://www.cs.toronto.edu/~kriz/cifar.html"
+_PROBE_TIMEOUT_S = 8.0
+
+
+def _probe(url: str, timeout: float | None = None) -> str | None:
+    """Return None when ``url`` answers an HTTP HEAD request within ``timeout`` seconds, else the reason.
+
+    Runs in a daemon thread so that neither DNS resolution nor a silently dropped connection can hang the caller.
+    ``timeout=None`` uses ``_PROBE_TIMEOUT_S`` (8 s).
+    """
+    timeout = _PROBE_TIMEOUT_S if timeout is None else timeout
+    result: list[str | None] = []
+
+    def target() -> None:
+        try:
+            request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "lowfreq"})
+            with urllib.request.urlopen(request, timeout=timeout):
+                result.append(None)
+        except Exception as err:  # noqa: BLE001 - any failure means "not reachable"
+            result.append(f"{type(err).__name__}: {err}")
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return result[0] if result else f"no answer within {timeout:.0f} s"
+
+
+def _missing_message(data_dir: Path, reason: str) -> str:
+    return (
+        f"CIFAR-10 not found in data_dir={str(data_dir)!r} ({reason}). Put cifar-10-python.tar.gz (from {_HOMEPAGE}) "
+        f"or the extracted {_BATCHES_DIR}/ folder into {str(data_dir)!r}, or pass npz_path=... pointing to an .npz "
+        "with x_train (N, 32, 32, 3) uint8, y_train, x_test, y_test."
+    )
+
+
+def _load_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with open(path, "rb") as f:
+        entry = pickle.load(f, encoding="latin1")
+    data = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)  # rows are CHW (R, G, B planes)
+    labels = np.asarray(entry["labels"] if "labels" in entry else entry["fine_labels"], dtype=np.int64)
+    return data, labels
+
+
+class CIFAR10DataModule(ImageDataModule):
+    """CIFAR-10 (32 x 32 RGB, 10 classes): train minus a seeded held-out part, val = that part, test = official test.
+
+    Data come from ``npz_path`` when given, else from ``data_dir`` (torchvision's layout, downloaded with its md5
+    checksum in ``prepare_data`` when ``download``). Images stay uint8 tensors in memory and are converted to float
+    [0, 1] and augmented per batch on tensors (no PIL); they are never normalised.
+
+    Args:
+        data_dir: folder holding ``cifar-10-batches-py/`` or ``cifar-10-python.tar.gz`` (or where to download).
+        download: download into ``data_dir`` when the data are missing; fails within seconds when offline.
+        npz_path: optional local copy instead of ``data_dir``: an .npz with ``x_train`` (N, 32, 32, 3) uint8 HWC,
+            ``y_train`` (N,), ``x_test``, ``y_test``.
+        val_fraction: fraction of the training set held out for validation, in [0, 0.5]; the split is seeded by
+            ``seed``. 0 holds nothing out and validates on the test set.
+        augment: augment the train split (random crop with 4 px reflect padding + horizontal flip).
+        color_jitter: brightness/contrast/saturation jitter strength for the train split (0.25 in the 2021
+            blur-net recipe), in [0, 1]; 0 disables it. Only used when ``augment``.
+        batch_size: images per batch, >= 1.
+        num_workers: DataLoader worker processes, >= 0.
+        seed: seed of the train/val split and of the shuffling, >= 0.
+    """
+
+    def __init__(
+        self,
+        data_dir: str = "data/cifar10",
+        download: bool = True,
+        npz_path: str | None = None,
+        val_fraction: float = 0.1,
+        augment: bool = True,
+        color_jitter: float = 0.0,
+        batch_size: int = 128,
+        num_workers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment)
+        if not isinstance(data_dir, (str, Path)):
+            raise TypeError(f"data_dir must be a path string, got {type(data_dir).__name__}")
+        if npz_path is not None and not isinstance(npz_path, (str, Path)):
+            raise TypeError(f"npz_path must be a path string or None, got {type(npz_path).__name__}")
+        if not isinstance(download, bool):
+            raise TypeError(f"download must be a bool, got {type(download).__name__}")
+        check_range("val_fraction", val_fraction, 0.0, 0.5)
+        check_range("color_jitter", color_jitter, 0.0, 1.0)
+        self.data_dir, self.download, self.npz_path = data_dir, download, npz_path
+        self.val_fraction, self.color_jitter = val_fraction, color_jitter
+
+    @property
+    def class_names(self) -> list[str]:
+        """CIFAR-10 class names, index = label."""
+        return list(CIFAR10_CLASSES)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(3, 32, 32)."""
+        return (3, 32, 32)
+
+    # ---- download ------------------------------------------------------------------------------------------
+    def _root(self) -> Path:
+        return Path(self.data_dir).expanduser()
+
+    def _have_batches(self) -> bool:
+        folder = self._root() / _BATCHES_DIR
+        return all((folder / name).is_file() for name in (*_TRAIN_FILES, _TEST_FILE))
+
+    def prepare_data(self) -> None:
+        """Make the data available locally: check ``npz_path``, extract a local archive, or download (md5-checked).
+
+        Raises:
+            FileNotFoundError: ``npz_path`` does not exist, or the data are missing and ``download`` is False.
+            RuntimeError: the download failed or the server cannot be reached (offline); says what to put where.
+        """
+        if self.npz_path is not None:
+            if not Path(self.npz_path).expanduser().is_file():
+                raise FileNotFoundError(
+                    f"npz_path={str(self.npz_path)!r} does not exist (expected an .npz file with "
+                    "x_train (N, 32, 32, 3) uint8, y_train, x_test, y_test)"
+                )
+            return
+        if self._have_batches():
+            return
+        from torchvision.datasets import CIFAR10
+        from torchvision.datasets.utils import check_integrity
+
+        root = self._root()
+        archive = root / CIFAR10.filename
+        if archive.is_file():
+            if not check_integrity(str(archive), CIFAR10.tgz_md5):
+                raise RuntimeError(
+                    f"{archive} is corrupt (md5 differs from {CIFAR10.tgz_md5}); delete it and "
+                    f"download it again from {_HOMEPAGE}"
+                )
+            log.info("extracting %s", archive)
+            with tarfile.open(archive, "r:gz") as tar:
+                if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
+                    tar.extractall(root, filter="data")
+                else:  # pragma: no cover
+                    tar.extractall(root)
+            return
+        if not self.download:
+            raise FileNotFoundError(_missing_message(root, "download=False"))
+        url = CIFAR10.url
+        reason = _probe(url)
+        if reason is not None:
+            raise RuntimeError(_missing_message(root, f"cannot download {url}: {reason}"))
+        try:
+            CIFAR10(str(root), train=True, download=True)
+        except Exception as err:
+            raise RuntimeError(
+                _missing_message(root, f"download of {url} failed: {type(err).__name__}: {err}")
+            ) from err
+
+    # ---- state ---------------------------------------------------------------------------------------------
+    def _load(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """(x_train (N, 3, 32, 32) uint8, y_train (N,) int64, x_test, y_test)."""
+        if self.npz_path is not None:
+            path = Path(self.npz_path).expanduser()
+            if not path.is_file():
+                raise FileNotFoundError(f"npz_path={str(self.npz_path)!r} does not exist")
+            with np.load(path) as f:
+                missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
+                if missing:
+                    raise ValueError(f"npz_path={str(self.npz_path)!r} lacks arrays {sorted(missing)}")
+                arrays = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+            for name, x in (("x_train", arrays[0]), ("x_test", arrays[2])):
+                if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != 3:
+                    raise ValueError(
+                        f"{name} in npz_path must be uint8 (N, H, W, 3), got {x.dtype} {x.shape}"
+                    )
+            x_train, x_test = (
+                torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2))) for a in arrays[::2]
+            )
+            y_train, y_test = (torch.from_numpy(a.astype(np.int64)) for a in arrays[1::2])
+            return x_train, y_train, x_test, y_test
+        if not self._have_batches():
+            raise FileNotFoundError(
+                _missing_message(
+                    self._root(), "call prepare_data() to download" if self.download else "download=False"
+                )
+            )
+        folder = self._root() / _BATCHES_DIR
+        parts = [_load_batch(folder / name) for name in _TRAIN_FILES]
+        x_test, y_test = _load_batch(folder / _TEST_FILE)
+        x_train = np.concatenate([p[0] for p in parts])
+        y_train = np.concatenate([p[1] for p in parts])
+        return (
+            torch.from_numpy(x_train),
+            torch.from_numpy(y_train),
+            torch.from_numpy(x_test),
+            torch.from_numpy(y_test),
+        )
+
+    def _build(self) -> dict[str, Dataset]:
+        x_train, y_train, x_test, y_test = self._load()
+        test = TensorImageDataset(x_test, y_test)
+        train_idx, val_idx = _split_indices(len(y_train), self.val_fraction, self.seed)
+        train = TensorImageDataset(
+            x_train[train_idx], y_train[train_idx], augment=self.augment, color_jitter=self.color_jitter
+        )
+        train_eval = TensorImageDataset(x_train[train_idx], y_train[train_idx])
+        val = TensorImageDataset(x_train[val_idx], y_train[val_idx]) if len(val_idx) else test
+        return {"train": train, "train_eval": train_eval, "val": val, "test": test}
