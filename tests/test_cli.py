@@ -118,6 +118,8 @@ def test_local_weights_file_and_head_replacement(tmp_path):
     torch.save(reference.state_dict(), path)
     model = TorchvisionClassifier("resnet18", weights_path=str(path))
     assert torch.equal(model.net.conv1.weight, reference.conv1.weight) and model.num_classes == 1000
+    offline = TorchvisionClassifier("resnet18", weights="IMAGENET1K_V1", weights_path=str(path))  # no download
+    assert torch.equal(offline.net.conv1.weight, reference.conv1.weight)
     assert TorchvisionClassifier("resnet18", num_classes=7).eval()(torch.rand(1, 3, 32, 32)).shape == (1, 7)
     with pytest.raises(FileNotFoundError, match="weights_path must be an existing"):
         TorchvisionClassifier("resnet18", weights_path=str(tmp_path / "missing.pth"))

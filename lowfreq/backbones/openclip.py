@@ -21,6 +21,11 @@ Head = Literal["16way", "1000to16"]
 Templates = Literal["openai", "simple"]
 
 
+def _none_if_null(value: str | None) -> str | None:
+    """jsonargparse (4.53) turns a nested command-line override ``...init_args.pretrained=null`` into "None"."""
+    return None if value is None or value.strip() in ("", "None", "none", "null") else value
+
+
 def _import_open_clip() -> Any:
     try:
         import open_clip
@@ -51,7 +56,8 @@ class OpenCLIPZeroShot(Backbone):
     with :meth:`build_classifier`; it is a non-persistent buffer, rebuilt from the constructor arguments.
 
     Args:
-        model_name: open_clip architecture, e.g. "ViT-H-14" (``open_clip.list_models()``).
+        model_name: open_clip architecture, e.g. "ViT-H-14" (``open_clip.list_models()``), or an
+            "hf-hub:org/repo" / "local-dir:/path" model (config and weights from there; ``pretrained`` ignored).
         pretrained: open_clip pretrained tag, e.g. "laion2b_s32b_b79k" (downloaded into the Hugging Face cache
             when online); None = random weights (tests).
         checkpoint_path: local open_clip checkpoint file for ``model_name``, instead of ``pretrained``.
@@ -76,18 +82,27 @@ class OpenCLIPZeroShot(Backbone):
         from lowfreq.analysis.alignment import CLASSES_16
 
         open_clip = _import_open_clip()
+        pretrained, checkpoint_path = _none_if_null(pretrained), _none_if_null(checkpoint_path)
         if head not in ("16way", "1000to16"):
             raise ValueError(f"head must be one of ['16way', '1000to16'], got {head!r}")
         if templates not in ("openai", "simple"):
             raise ValueError(f"templates must be one of ['openai', 'simple'], got {templates!r}")
         if pretrained is not None and checkpoint_path is not None:
-            raise ValueError("give at most one of pretrained (an open_clip tag) and checkpoint_path (a local file)")
+            raise ValueError(
+                "give at most one of pretrained (an open_clip tag) and checkpoint_path (a local file)"
+            )
         if checkpoint_path is not None and not Path(checkpoint_path).is_file():
-            raise FileNotFoundError(f"checkpoint_path must be an existing open_clip checkpoint file, got {checkpoint_path!r}")
-        if model_name not in open_clip.list_models():
-            raise ValueError(f"model_name must be an open_clip architecture such as ViT-B-32, ViT-H-14, got {model_name!r}")
+            raise FileNotFoundError(
+                f"checkpoint_path must be an existing open_clip checkpoint file, got {checkpoint_path!r}"
+            )
+        if not model_name.startswith(("hf-hub:", "local-dir:")) and model_name not in open_clip.list_models():
+            raise ValueError(
+                f"model_name must be an open_clip architecture such as ViT-B-32, ViT-H-14, got {model_name!r}"
+            )
         if head == "1000to16" and class_names is not None:
-            raise ValueError("class_names must be None with head='1000to16' (the head uses the ImageNet class names)")
+            raise ValueError(
+                "class_names must be None with head='1000to16' (the head uses the ImageNet class names)"
+            )
 
         self.model_name, self.head_type = model_name, head
         if head == "16way":
@@ -98,10 +113,14 @@ class OpenCLIPZeroShot(Backbone):
             prompt_names = list(open_clip.IMAGENET_CLASSNAMES)
         self.num_classes = len(self.class_names)
         self.templates = list(
-            open_clip.OPENAI_IMAGENET_TEMPLATES if templates == "openai" else open_clip.SIMPLE_IMAGENET_TEMPLATES
+            open_clip.OPENAI_IMAGENET_TEMPLATES
+            if templates == "openai"
+            else open_clip.SIMPLE_IMAGENET_TEMPLATES
         )
 
-        clip = open_clip.create_model(model_name, pretrained=checkpoint_path or pretrained, cache_dir=cache_dir)
+        clip = open_clip.create_model(
+            model_name, pretrained=checkpoint_path or pretrained, cache_dir=cache_dir
+        )
         clip.eval()
         cfg = open_clip.get_model_preprocess_cfg(clip)
         size = cfg.get("size", 224)
@@ -110,7 +129,11 @@ class OpenCLIPZeroShot(Backbone):
         self.net = clip.visual
         clip.visual = nn.Identity()  # the hidden text model must not share (and later move) the image tower
         # text side kept outside the module tree: not in state_dict, not moved by .to(), dropped after use
-        self._text: tuple[Any, Any, list[str]] | None = (clip, open_clip.get_tokenizer(model_name), prompt_names)
+        self._text: tuple[Any, Any, list[str]] | None = (
+            clip,
+            open_clip.get_tokenizer(model_name),
+            prompt_names,
+        )
         self.register_buffer("classifier", torch.empty(0), persistent=False)  # (D, K) once built
         if head == "1000to16":
             from lowfreq.analysis.decisions import IMAGENET_16_INDICES

@@ -33,7 +33,8 @@ class TorchvisionClassifier(Backbone):
         weights: torchvision weights tag, e.g. "IMAGENET1K_V1" or "DEFAULT"; downloaded into the torch hub
             cache when online. None = random initialisation.
         weights_path: a local state-dict file for the same architecture (e.g. the downloaded
-            ``resnet50-0676ba61.pth``), used instead of downloading.
+            ``resnet50-0676ba61.pth``), loaded instead of downloading; ``weights`` then only names the
+            normalisation statistics (offline runs keep the recipe's tag and add this path).
         num_classes: replace the classification head with a fresh one of this size (fine-tuning on another
             label set); None keeps the model's own (1000 for ImageNet).
         mean, std: normalisation; None takes it from the weights' transforms (ImageNet statistics otherwise).
@@ -54,9 +55,8 @@ class TorchvisionClassifier(Backbone):
         available = torchvision.models.list_models(module=torchvision.models)
         if name not in available:
             raise ValueError(f"name must be a torchvision classification model such as {available[:8]}..., got {name!r}")
-        if weights is not None and weights_path is not None:
-            raise ValueError("give at most one of weights (download) and weights_path (local file)")
         transforms_mean, transforms_std = IMAGENET_MEAN, IMAGENET_STD
+        resolved = None
         if weights is not None:
             weight_enum = torchvision.models.get_model_weights(name)
             try:
@@ -65,16 +65,18 @@ class TorchvisionClassifier(Backbone):
                 raise ValueError(
                     f"weights must be one of {[w.name for w in weight_enum] + ['DEFAULT']} for {name}, got {weights!r}"
                 ) from None
-            net = self._download(name, resolved)
             preset = resolved.transforms()
             transforms_mean, transforms_std = tuple(preset.mean), tuple(preset.std)
+        if weights_path is not None:
+            path = Path(weights_path)
+            if not path.is_file():
+                raise FileNotFoundError(f"weights_path must be an existing state-dict file, got {weights_path!r}")
+            net = torchvision.models.get_model(name, weights=None)
+            net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        elif resolved is not None:
+            net = self._download(name, resolved)
         else:
             net = torchvision.models.get_model(name, weights=None)
-            if weights_path is not None:
-                path = Path(weights_path)
-                if not path.is_file():
-                    raise FileNotFoundError(f"weights_path must be an existing state-dict file, got {weights_path!r}")
-                net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         if num_classes is not None:
             _replace_head(net, num_classes)
         self.net = net

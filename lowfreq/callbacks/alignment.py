@@ -1,0 +1,189 @@
+"""ModelVsHumanAnalysis: the model-vs-human benchmark (shape bias, error consistency, OOD accuracy) as a callback."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import lightning as L
+import pandas as pd
+import torch
+from lightning.pytorch.utilities import rank_zero_warn
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+from lowfreq._checks import check_positive_int
+from lowfreq.analysis.alignment import BENCHMARK_DATASETS, IMAGE_DATASETS, benchmark, read_raw_data
+from lowfreq.analysis.decisions import logits_to_16, records_to_table
+from lowfreq.callbacks.base import AnalysisCallback
+from lowfreq.data.modelvshuman import ModelVsHumanDataModule, ModelVsHumanDataset, write_decisions_csv
+from lowfreq.plotting.alignment import plot_benchmark_summary, plot_shape_bias_per_class
+
+__all__ = ["ModelVsHumanAnalysis"]
+
+log = logging.getLogger(__name__)
+
+_SCALARS = ("shape_bias", "error_consistency", "observed_consistency", "accuracy_difference", "ood_accuracy")
+
+
+class ModelVsHumanAnalysis(AnalysisCallback):
+    """Evaluate the model on the model-vs-human stimuli and compare its decisions with the human observers.
+
+    Runs after ``fit`` (``on_fit_end``) and at the end of ``lightning validate`` (``on_validation_end`` when the
+    trainer is validating, so not after every validation epoch of a fit). The model must map [0, 1] images to
+    16 logits (classes in :data:`~lowfreq.analysis.alignment.CLASSES_16` order, e.g. ``OpenCLIPZeroShot``) or to
+    1000 ImageNet logits (mapped with model-vs-human's mean-probability rule).
+
+    Every rank classifies its shard (by index) of the stimuli; the decisions are summed across ranks (a
+    collective on every rank); rank 0 then writes into ``<log_dir>/analysis/model_vs_human/``:
+
+    * ``result.json``: :func:`~lowfreq.analysis.alignment.benchmark` output (model and humans, per dataset),
+    * ``raw-data/<dataset>/<dataset>_<model_name>_session-1.csv``: decisions in model-vs-human's format,
+    * ``figure.png``/``.pdf``: per-class shape bias (model vs humans) and the metrics next to the human reference,
+
+    and logs ``analysis_mvh_<metric>`` scalars.
+
+    Args:
+        data_dir: model-vs-human directory (layouts in :mod:`lowfreq.data.modelvshuman`); None uses the
+            trainer's ``ModelVsHumanDataModule``.
+        datasets: datasets to evaluate (with ``data_dir``); default the three with images.
+        raw_data_dir: human CSVs; None = ``<data_dir>/raw-data``.
+        model_name: the model's name in the CSVs (``subj`` column; must not start with ``subject-``).
+        num_images: seeded random subset of the stimuli (None = all).
+        batch_size: images per forward pass.
+        seed: seed of the subset.
+        exclude: drop the benchmark's excluded conditions.
+        humans_on_model_stimuli: human reference only on the stimuli the model saw (comparable numbers when
+            ``num_images`` is set); by default all human trials of the evaluated datasets.
+    """
+
+    name = "model_vs_human"
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        datasets: list[str] | None = None,
+        raw_data_dir: str | None = None,
+        model_name: str = "lowfreq-model",
+        num_images: int | None = None,
+        batch_size: int = 32,
+        seed: int = 0,
+        exclude: bool = True,
+        humans_on_model_stimuli: bool = False,
+    ) -> None:
+        super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split="test")
+        if datasets is not None:
+            for d in datasets:
+                if d not in BENCHMARK_DATASETS:
+                    raise ValueError(f"datasets must be among {list(BENCHMARK_DATASETS)}, got {d!r}")
+        if model_name.startswith("subject-") or not model_name:
+            raise ValueError(
+                f"model_name must be non-empty and not start with 'subject-', got {model_name!r}"
+            )
+        check_positive_int("batch_size", batch_size)
+        self.data_dir, self.datasets, self.raw_data_dir = data_dir, datasets, raw_data_dir
+        self.model_name, self.exclude, self.humans_on_model_stimuli = (
+            model_name,
+            exclude,
+            humans_on_model_stimuli,
+        )
+
+    # ---- data --------------------------------------------------------------------------------------------------
+    def _stimuli(self, trainer: L.Trainer) -> tuple[ModelVsHumanDataset, Path]:
+        dm = trainer.datamodule
+        if self.data_dir is None:
+            if not isinstance(dm, ModelVsHumanDataModule):
+                raise RuntimeError(
+                    "ModelVsHumanAnalysis needs data_dir (a model-vs-human directory) unless the datamodule is a "
+                    f"ModelVsHumanDataModule, got {type(dm).__name__}"
+                )
+            dataset = dm.analysis_dataset("test")
+            root = Path(dm.data_dir)
+        else:
+            names = list(IMAGE_DATASETS) if self.datasets is None else self.datasets
+            dataset = ModelVsHumanDataset(self.data_dir, names)
+            root = Path(self.data_dir)
+        if not isinstance(dataset, ModelVsHumanDataset):
+            raise TypeError(
+                f"expected a ModelVsHumanDataset with stimulus records, got {type(dataset).__name__}"
+            )
+        raw = Path(self.raw_data_dir) if self.raw_data_dir is not None else root / "raw-data"
+        return dataset, raw
+
+    # ---- analysis ----------------------------------------------------------------------------------------------
+    def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        dataset, raw_dir = self._stimuli(trainer)
+        n = len(dataset)
+        local = self.local_indices(trainer, n)
+        device = pl_module.device
+        decisions = torch.zeros(n, dtype=torch.long, device=device)  # decision + 1 at evaluated items, else 0
+        loader = torch.utils.data.DataLoader(
+            torch.utils.data.Subset(dataset, local.tolist()), batch_size=self.batch_size, shuffle=False
+        )
+        offset = 0
+        with torch.no_grad():
+            for x, _ in tqdm(
+                loader, desc="model-vs-human", disable=not self.show_progress(trainer), leave=False
+            ):
+                pred = logits_to_16(pl_module(x.to(device))).argmax(-1)
+                decisions[local[offset : offset + len(pred)].to(device)] = pred + 1
+                offset += len(pred)
+        decisions = self.sum_across_ranks(trainer, decisions).cpu()  # collective: every rank
+        out = self.output_dir(trainer)  # broadcasts: every rank
+        result: dict = {}
+        figures: dict = {}
+        scalars: dict = {}
+        if trainer.is_global_zero:
+            keep = decisions > 0
+            records = dataset.records[keep.numpy()]
+            table = records_to_table(records, decisions[keep] - 1, self.model_name)
+            write_decisions_csv(table, out / "raw-data")
+            result = benchmark(
+                pd.concat([table, self._humans(raw_dir, sorted(set(table["dataset"])))]),
+                self.model_name,
+                exclude=self.exclude,
+                humans_on_model_stimuli=self.humans_on_model_stimuli,
+            )
+            result["raw_data_dir"] = str(raw_dir)
+            result["num_stimuli"] = int(keep.sum())
+            figures = {"figure": _figure(result)}
+            scalars = {f"analysis_mvh_{k}": float(result[k]) for k in _SCALARS if math.isfinite(result[k])}
+        self.write(trainer, out, result, figures, scalars)
+
+    @staticmethod
+    def _humans(raw_dir: Path, datasets: list[str]) -> pd.DataFrame:
+        present = [
+            d for d in datasets if (raw_dir / d).is_dir() and any((raw_dir / d).glob("*_subject-*.csv"))
+        ]
+        missing = sorted(set(datasets) - set(present))
+        if missing:
+            rank_zero_warn(
+                f"no human CSVs for {missing} in {raw_dir}: consistency metrics for them are NaN "
+                "(download with lowfreq.data.modelvshuman.download_raw_data)"
+            )
+        if not present:
+            return pd.DataFrame(columns=["subj", "dataset"])
+        table = read_raw_data(raw_dir, present)
+        return table[table["subj"].str.startswith("subject-")]
+
+
+def _figure(result: dict) -> Figure:
+    fig = Figure(figsize=(10, 4.6), layout="constrained")
+    ax_sb, ax_sum = fig.subplots(1, 2, width_ratios=(1, 1.2))
+    per_class = {}
+    if result.get("shape_bias_per_class"):
+        per_class[str(result["model"])] = result["shape_bias_per_class"]
+    humans = result.get("humans", {})
+    if humans.get("shape_bias_per_class"):
+        per_class["humans"] = humans["shape_bias_per_class"]
+    if per_class:
+        overall = {str(result["model"]): result["shape_bias"], "humans": humans.get("shape_bias")}
+        plot_shape_bias_per_class(
+            per_class, overall=overall, order_by="humans" if "humans" in per_class else None, ax=ax_sb
+        )
+    else:
+        ax_sb.set_axis_off()
+        ax_sb.text(0.5, 0.5, "no cue-conflict stimuli", ha="center", va="center")
+    plot_benchmark_summary(result, ax=ax_sum)
+    return fig

@@ -1,0 +1,210 @@
+"""Figures of paper 000 (model-vs-human alignment): sweeps (Figs 2-3), kappa vs OOD accuracy (Fig. 4), shape bias.
+
+Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state), takes an optional ``ax`` and
+returns ``(fig, ax)``. Inputs are plain tables and dicts: the DataFrame of
+:func:`lowfreq.analysis.decisions.alignment_sweep` and the dict of :func:`lowfreq.analysis.alignment.benchmark`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = [
+    "METRIC_LABELS",
+    "plot_alignment_sweep",
+    "plot_benchmark_summary",
+    "plot_consistency_vs_accuracy",
+    "plot_shape_bias_per_class",
+    "plot_sweep_panels",
+]
+
+#: Axis labels of the benchmark metrics.
+METRIC_LABELS: dict[str, str] = {
+    "shape_bias": "shape bias",
+    "error_consistency": "error consistency (κ)",
+    "observed_consistency": "observed consistency",
+    "accuracy_difference": "accuracy difference (squared)",
+    "ood_accuracy": "OOD accuracy",
+}
+_HUMAN_COLOUR = (165 / 255, 30 / 255, 55 / 255)  # model-vs-human's red for humans
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (4.0, 3.2)) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _finite(v: Any) -> bool:
+    return v is not None and isinstance(v, (int, float, np.floating)) and math.isfinite(float(v))
+
+
+def plot_alignment_sweep(
+    table: Any,
+    metric: str = "error_consistency",
+    *,
+    x: str = "value",
+    xlabel: str = "blur σ (px)",
+    label: str | None = None,
+    human: float | None = None,
+    invert_x: bool = False,
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """One metric against the front-end strength (paper 000, Fig. 2 A-D; call repeatedly for Fig. 3).
+
+    Args:
+        table: sweep table (``alignment_sweep``) with column ``x`` and ``metric``; ``human_<metric>`` columns,
+            when present and ``human`` is None, draw the human reference.
+        metric: one of :data:`METRIC_LABELS`.
+        x: column on the x axis ("value": sigma in px, or resize resolution R1).
+        xlabel: x-axis label, e.g. "blur σ (px)" or "resize resolution R1 (px)".
+        label: legend entry of this curve.
+        human: human reference value drawn as a dashed horizontal line.
+        invert_x: decreasing x (use for R1, so that the resize strength grows to the right).
+    """
+    if metric not in METRIC_LABELS:
+        raise ValueError(f"metric must be one of {list(METRIC_LABELS)}, got {metric!r}")
+    fig, ax = _axes(ax)
+    t = table.sort_values(x)
+    ax.plot(t[x].to_numpy(float), t[metric].to_numpy(float), marker="o", label=label)
+    ref = human
+    if ref is None and f"human_{metric}" in t.columns and len(t):
+        ref = float(t[f"human_{metric}"].iloc[0])
+    if _finite(ref):
+        ax.axhline(float(ref), color=_HUMAN_COLOUR, linestyle="--", linewidth=1, label="humans")  # type: ignore[arg-type]
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(METRIC_LABELS[metric])
+    if invert_x and not ax.xaxis_inverted():
+        ax.invert_xaxis()
+    if label is not None or _finite(ref):
+        ax.legend(frameon=False, fontsize="small")
+    return fig, ax
+
+
+def plot_sweep_panels(
+    table: Any,
+    *,
+    xlabel: str = "blur σ (px)",
+    metrics: Sequence[str] = ("shape_bias", "error_consistency", "ood_accuracy"),
+    label: str | None = None,
+    invert_x: bool = False,
+) -> tuple[Figure, np.ndarray]:
+    """Side-by-side :func:`plot_alignment_sweep` panels for several metrics; returns ``(fig, axes)``."""
+    fig = Figure(figsize=(3.6 * len(metrics), 3.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(metrics)))
+    for ax, metric in zip(axes, metrics):
+        plot_alignment_sweep(table, metric, xlabel=xlabel, label=label, invert_x=invert_x, ax=ax)
+    return fig, axes
+
+
+def plot_consistency_vs_accuracy(
+    points: Mapping[str, Any],
+    *,
+    human: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """Error consistency against OOD accuracy (paper 000, Fig. 4).
+
+    Args:
+        points: ``{label: table}`` with sweep tables (a line per model through its settings), or
+            ``{label: (ood_accuracy, error_consistency)}`` for single points.
+        human: (OOD accuracy, kappa) of humans, drawn as a star; the dashed line kappa = 0 is chance.
+    """
+    fig, ax = _axes(ax)
+    for label, p in points.items():
+        if hasattr(p, "columns"):
+            t = p.sort_values("ood_accuracy")
+            ax.plot(
+                t["ood_accuracy"].to_numpy(float),
+                t["error_consistency"].to_numpy(float),
+                marker="o",
+                label=label,
+            )
+        else:
+            ax.plot([float(p[0])], [float(p[1])], marker="o", linestyle="", label=label)
+    if human is not None and _finite(human[0]) and _finite(human[1]):
+        ax.plot(
+            [human[0]],
+            [human[1]],
+            marker="*",
+            markersize=12,
+            linestyle="",
+            color=_HUMAN_COLOUR,
+            label="humans",
+        )
+        ax.axvline(human[0], color=_HUMAN_COLOUR, linestyle=":", linewidth=0.8)
+    ax.axhline(0.0, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_xlabel(METRIC_LABELS["ood_accuracy"])
+    ax.set_ylabel(METRIC_LABELS["error_consistency"])
+    ax.legend(frameon=False, fontsize="small")
+    return fig, ax
+
+
+def plot_shape_bias_per_class(
+    per_class: Mapping[str, Mapping[str, float]],
+    *,
+    overall: Mapping[str, float] | None = None,
+    order_by: str | None = None,
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """Per-class shape bias of several observers (model-vs-human's shape-bias matrix plot).
+
+    Args:
+        per_class: ``{observer: {class: shape bias}}`` (``benchmark(...)["shape_bias_per_class"]``).
+        overall: ``{observer: shape bias}`` drawn as vertical lines.
+        order_by: observer whose values sort the classes (default: the first).
+    """
+    fig, ax = _axes(ax, figsize=(4.5, 5.0))
+    observers = list(per_class)
+    if not observers:
+        raise ValueError("per_class must hold at least one observer")
+    key = order_by if order_by is not None else observers[0]
+    classes = list(per_class[key])
+    classes.sort(key=lambda c: -np.nan_to_num(per_class[key].get(c, math.nan), nan=-1.0))
+    ypos = np.arange(len(classes))
+    markers = "o^sDvP*X"
+    for i, obs in enumerate(observers):
+        vals = np.array([per_class[obs].get(c, math.nan) for c in classes], dtype=float)
+        colour = _HUMAN_COLOUR if obs.lower().startswith("human") else f"C{i}"
+        ax.scatter(
+            vals, ypos, marker=markers[i % len(markers)], color=colour, label=obs, zorder=3, clip_on=False
+        )
+        if overall is not None and _finite(overall.get(obs)):
+            ax.axvline(float(overall[obs]), color=colour, linewidth=1)  # type: ignore[arg-type]
+    ax.set_yticks(ypos, classes)
+    ax.set_ylim(len(classes) - 0.5, -0.5)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("fraction of 'shape' decisions")
+    ax.grid(axis="y", linestyle=":", alpha=0.4)
+    ax.legend(frameon=False, fontsize="small", loc="lower left")
+    return fig, ax
+
+
+def plot_benchmark_summary(
+    result: Mapping[str, Any],
+    *,
+    metrics: Sequence[str] = ("shape_bias", "error_consistency", "observed_consistency", "ood_accuracy"),
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """Bars of a model's benchmark metrics next to the humans-vs-humans reference (``benchmark`` output)."""
+    fig, ax = _axes(ax, figsize=(5.0, 3.2))
+    humans = result.get("humans", {})
+    pos = np.arange(len(metrics))
+    width = 0.38
+    model_vals = [float(result.get(m)) if _finite(result.get(m)) else 0.0 for m in metrics]
+    human_vals = [float(humans.get(m)) if _finite(humans.get(m)) else 0.0 for m in metrics]
+    ax.bar(pos - width / 2, model_vals, width, label=str(result.get("model", "model")))
+    if humans:
+        ax.bar(pos + width / 2, human_vals, width, color=_HUMAN_COLOUR, label="humans")
+    ax.set_xticks(pos, [METRIC_LABELS[m] for m in metrics], rotation=20, ha="right")
+    ax.set_ylim(min(0.0, *model_vals, *human_vals) - 0.05, 1.0)
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.legend(frameon=False, fontsize="small")
+    return fig, ax

@@ -1,0 +1,500 @@
+"""Model-vs-human metrics: kappa and shape bias on hand-made tables, the benchmark's aggregation, the 1000 -> 16
+mapping, and a straightforward recomputation on the example model (BagNet-33) and the human data."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lowfreq.analysis import alignment as A
+from lowfreq.analysis.decisions import IMAGENET_16_INDICES, imagenet_to_16, logits_to_16
+from lowfreq.io import to_jsonable
+
+# ---- kappa ---------------------------------------------------------------------------------------------------
+
+
+def test_identical_observers_have_kappa_one():
+    a = np.array([True, False, True, True, False])
+    assert A.error_consistency(a, a) == 1.0
+    assert A.observed_consistency(a, a) == 1.0
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_kappa_defined_as_one_when_observed_consistency_is_one(value):
+    # both always right (or always wrong): c_exp = 1 too, so (c_obs - c_exp) / (1 - c_exp) would be 0/0
+    a = np.full(10, value)
+    r = A.consistency(a, a)
+    assert r["expected_consistency"] == 1.0 and r["observed_consistency"] == 1.0
+    assert r["error_consistency"] == 1.0
+    assert A.cohens_kappa(1.0, 1.0) == 1.0
+
+
+def test_independent_observers_have_kappa_near_zero():
+    g = np.random.default_rng(0)
+    a, b = g.random(200_000) < 0.7, g.random(200_000) < 0.4
+    assert abs(A.error_consistency(a, b)) < 0.01
+
+
+def test_kappa_hand_computed_values():
+    # p1 = .75, p2 = .5 -> c_exp = .5; c_obs = .75 -> kappa = .5
+    assert A.error_consistency([1, 1, 1, 0], [1, 1, 0, 0]) == pytest.approx(0.5)
+    # perfectly inconsistent at p = .5 -> -1
+    assert A.error_consistency([1, 0], [0, 1]) == pytest.approx(-1.0)
+    assert (
+        A.error_consistency(
+            torch.tensor([True, True, False, False]), torch.tensor([True, False, True, False])
+        )
+        == 0
+    )
+
+
+@given(st.integers(1, 60), st.integers(0, 2**32 - 1))
+def test_kappa_is_symmetric_and_at_most_one(n, seed):
+    g = np.random.default_rng(seed)
+    a, b = g.random(n) < g.random(), g.random(n) < g.random()
+    k = A.error_consistency(a, b)
+    assert k <= 1.0 + 1e-12
+    assert k == pytest.approx(A.error_consistency(b, a))
+
+
+def test_kappa_input_errors():
+    with pytest.raises(ValueError, match="same length"):
+        A.error_consistency([True], [True, False])
+    with pytest.raises(ValueError, match="at least one trial"):
+        A.error_consistency([], [])
+    with pytest.raises(ValueError, match="observed consistency must be in"):
+        A.cohens_kappa(1.5, 0.5)
+
+
+# ---- shape bias -----------------------------------------------------------------------------------------------
+
+
+def _cue(responses, names=("cat1-dog2.png", "dog1-cat2.png", "car3-oven1.png", "bird2-bird3.png")):
+    shapes = [n.split("-")[0].rstrip("0123456789") for n in names]
+    return A.decision_table("m", "cue-conflict", list(names), shapes, list(responses))
+
+
+def test_shape_bias_hand_made_tables():
+    assert A.shape_bias(_cue(["cat", "dog", "car", "bird"])) == 1.0  # all shape
+    assert A.shape_bias(_cue(["dog", "cat", "oven", "bird"])) == 0.0  # all texture; bird-bird is dropped
+    assert A.shape_bias(_cue(["cat", "cat", "knife", "bird"])) == 0.5  # knife is neither: ignored
+    assert math.isnan(A.shape_bias(_cue(["knife", "knife", "knife", "bird"])))
+    per = A.shape_bias_per_class(_cue(["cat", "cat", "oven", "bird"]))
+    assert per["cat"] == 1.0 and per["dog"] == 0.0 and per["car"] == 0.0 and math.isnan(per["bird"])
+
+
+def test_shape_bias_reads_texture_from_human_file_names():
+    t = A.decision_table("m", "cue-conflict", ["0001_s5n_s01_0_dog_00_dog10-bird2.png"], ["dog"], ["bird"])
+    assert A.texture_category(t["imagename"].iloc[0]) == "bird"
+    assert A.shape_bias(t) == 0.0
+
+
+# ---- names and conditions ------------------------------------------------------------------------------------
+
+
+def test_image_ids_match_model_vs_human():
+    assert A.image_id("0000_cl_s01_bw_boat_40_n02951358_5952.JPEG") == "n02951358_5952.JPEG"
+    assert A.image_id("0001_s5n_s01_0_bird_00_bird3-bird2.png") == "bird3-bird2.png"
+    assert A.image_id("airplane1-bicycle2.png") == "airplane1-bicycle2.png"
+
+
+@pytest.mark.parametrize(
+    ("dataset", "raw", "canonical"),
+    [
+        ("uniform-noise", "0.00", "0.0"),
+        ("uniform-noise", "0.60", "0.6"),
+        ("high-pass", "3", "3.0"),
+        ("high-pass", "inf", "inf"),
+        ("false-colour", "true", "True"),
+        ("low-pass", "0", "0"),
+        ("low-pass", "0.0", "0"),
+        ("contrast", "c05", "c05"),
+        ("edge", "NaN", "NaN"),
+        ("edge", "0", "0"),
+    ],
+)
+def test_canonical_conditions(dataset, raw, canonical):
+    assert A.canonical_condition(dataset, raw) == canonical
+
+
+def test_excluded_conditions_are_known_conditions():
+    assert set(A.EXCLUDED_CONDITIONS) == set(A.PARAMETRIC_DATASETS) == set(A.DATASET_CONDITIONS)
+    for name, excluded in A.EXCLUDED_CONDITIONS.items():
+        assert set(excluded) < set(A.DATASET_CONDITIONS[name]), name
+    assert len(A.BENCHMARK_DATASETS) == 17 and len(A.CLASSES_16) == 16
+
+
+# ---- aggregation on a synthetic table --------------------------------------------------------------------------
+
+
+def _trials(subj, dataset, cond, correct):
+    names = [f"{i:04d}_x_s_{cond}_cat_00_n0000_{i}.png" for i in range(len(correct))]
+    resp = ["cat" if c else "dog" for c in correct]
+    t = pd.DataFrame(
+        {
+            "subj": subj,
+            "session": "1",
+            "trial": "1",
+            "rt": "NaN",
+            "object_response": resp,
+            "category": "cat",
+            "condition": cond,
+            "imagename": names,
+        }
+    )
+    return A._finish_table(t, dataset)
+
+
+def test_benchmark_aggregates_conditions_then_humans_then_datasets():
+    # low-pass: condition "1" retained, "0" excluded (its trials would change every number)
+    m1, h1, h2 = [1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 0, 1]
+    m3, h13, h23 = [1, 0, 0, 0], [1, 0, 0, 0], [0, 1, 1, 1]
+    table = pd.concat(
+        [
+            _trials("net", "low-pass", "1", m1),
+            _trials("subject-01", "low-pass", "1", h1),
+            _trials("subject-02", "low-pass", "1", h2),
+            _trials("net", "low-pass", "3", m3),
+            _trials("subject-01", "low-pass", "3", h13),
+            _trials("subject-02", "low-pass", "3", h23),
+            _trials("net", "low-pass", "0", [0, 0, 0, 0]),
+            _trials("subject-01", "low-pass", "0", [1, 1, 1, 1]),
+            _trials("subject-02", "low-pass", "0", [1, 1, 1, 1]),
+        ]
+    )
+    r = A.benchmark(table, "net")
+    k = A.error_consistency
+    per_human = [np.mean([k(m1, h1), k(m3, h13)]), np.mean([k(m1, h2), k(m3, h23)])]
+    assert r["error_consistency"] == pytest.approx(np.mean(per_human))
+    assert r["ood_accuracy"] == pytest.approx(np.mean(m1 + m3))
+    acc_diff = [
+        np.mean([(np.mean(m1) - np.mean(h1)) ** 2, (np.mean(m3) - np.mean(h13)) ** 2]),
+        np.mean([(np.mean(m1) - np.mean(h2)) ** 2, (np.mean(m3) - np.mean(h23)) ** 2]),
+    ]
+    assert r["accuracy_difference"] == pytest.approx(np.mean(acc_diff))
+    assert r["humans"]["error_consistency"] == pytest.approx(np.mean([k(h1, h2), k(h13, h23)]))
+    assert r["humans"]["ood_accuracy"] == pytest.approx(np.mean(h1 + h2 + h13 + h23))
+    assert math.isnan(r["shape_bias"])  # no cue-conflict trials
+    # without exclusion the control condition "0" enters
+    assert A.benchmark(table, "net", exclude=False)["ood_accuracy"] == pytest.approx(
+        np.mean(m1 + m3 + [0] * 4)
+    )
+
+
+def test_benchmark_rejects_unknown_model():
+    table = _trials("subject-01", "edge", "0", [1, 0])
+    with pytest.raises(ValueError, match="model must be one of"):
+        A.benchmark(table, "resnet")
+
+
+# ---- ImageNet-1000 -> 16 -------------------------------------------------------------------------------------
+
+# verbatim from model-vs-human helper/human_categories.py (commit 79ed7cd)
+_MVH_INDICES = {
+    "bird": [
+        8,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        18,
+        19,
+        20,
+        22,
+        23,
+        24,
+        80,
+        81,
+        82,
+        83,
+        87,
+        88,
+        89,
+        90,
+        91,
+        92,
+        93,
+        94,
+        95,
+        96,
+        98,
+        99,
+        100,
+        127,
+        128,
+        129,
+        130,
+        131,
+        132,
+        133,
+        135,
+        136,
+        137,
+        138,
+        139,
+        140,
+        141,
+        142,
+        143,
+        144,
+        145,
+    ],
+    "dog": [
+        152,
+        153,
+        154,
+        155,
+        156,
+        157,
+        158,
+        159,
+        160,
+        161,
+        162,
+        163,
+        164,
+        165,
+        166,
+        167,
+        168,
+        169,
+        170,
+        171,
+        172,
+        173,
+        174,
+        175,
+        176,
+        177,
+        178,
+        179,
+        180,
+        181,
+        182,
+        183,
+        184,
+        185,
+        186,
+        187,
+        188,
+        189,
+        190,
+        191,
+        193,
+        194,
+        195,
+        196,
+        197,
+        198,
+        199,
+        200,
+        201,
+        202,
+        203,
+        205,
+        206,
+        207,
+        208,
+        209,
+        210,
+        211,
+        212,
+        213,
+        214,
+        215,
+        216,
+        217,
+        218,
+        219,
+        220,
+        221,
+        222,
+        223,
+        224,
+        225,
+        226,
+        228,
+        229,
+        230,
+        231,
+        232,
+        233,
+        234,
+        235,
+        236,
+        237,
+        238,
+        239,
+        240,
+        241,
+        243,
+        244,
+        245,
+        246,
+        247,
+        248,
+        249,
+        250,
+        252,
+        253,
+        254,
+        255,
+        256,
+        257,
+        259,
+        261,
+        262,
+        263,
+        265,
+        266,
+        267,
+        268,
+    ],
+    "airplane": [404],
+    "bear": [294, 295, 296, 297],
+    "bicycle": [444, 671],
+    "boat": [472, 554, 625, 814, 914],
+    "bottle": [440, 720, 737, 898, 899, 901, 907],
+    "car": [436, 511, 817],
+    "cat": [281, 282, 283, 284, 285, 286],
+    "chair": [423, 559, 765, 857],
+    "clock": [409, 530, 892],
+    "elephant": [385, 386],
+    "keyboard": [508, 878],
+    "knife": [499],
+    "oven": [766],
+    "truck": [555, 569, 656, 675, 717, 734, 864, 867],
+}
+
+
+def test_imagenet_indices_match_model_vs_human():
+    assert {k: list(v) for k, v in IMAGENET_16_INDICES.items()} == _MVH_INDICES
+    assert list(IMAGENET_16_INDICES) == list(A.CLASSES_16)
+
+
+def test_imagenet_to_16_is_the_mean_member_probability():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 1000, generator=g, dtype=torch.float64)
+    probs = logits.softmax(-1)
+    expected = torch.stack([probs[:, list(IMAGENET_16_INDICES[c])].mean(-1) for c in A.CLASSES_16], -1)
+    assert torch.allclose(imagenet_to_16(logits).exp().double(), expected, rtol=1e-5)
+    # mean, not sum: a dog member at p slightly below the knife index wins only with "sum"
+    x = torch.full((1, 1000), -30.0)
+    x[0, 499] = 5.0  # knife
+    x[0, 152:192] = 4.9  # 40 dog members
+    assert A.CLASSES_16[int(imagenet_to_16(x).argmax())] == "knife"
+
+
+def test_logits_to_16_shapes():
+    z = torch.randn(2, 16)
+    assert logits_to_16(z) is z
+    assert logits_to_16(torch.randn(2, 1000)).shape == (2, 16)
+    with pytest.raises(ValueError, match="must have shape"):
+        logits_to_16(torch.randn(2, 10))
+
+
+# ---- example model and human data (test data) -----------------------------------------------------------------
+
+
+def _naive_benchmark(raw: Path, model: str, datasets: list[str]) -> dict:
+    """Straightforward recomputation: pandas merges on image name, no shared code with the library."""
+
+    def read(files):
+        frames = []
+        for f in files:
+            df = pd.read_csv(f, dtype=str, keep_default_na=False)
+            df.columns = [c.lower() for c in df.columns]
+            frames.append(df)
+        df = pd.concat(frames)
+        df["key"] = [n.split("_", 6)[-1] if n.count("_") >= 6 else n for n in df["imagename"]]
+        df["ok"] = df["object_response"] == df["category"]
+        return df
+
+    kappas, obs, accd, ood = [], [], [], []
+    for ds in datasets:
+        m = read(sorted((raw / ds).glob(f"*_{model}_*.csv")))
+        hum = read(sorted((raw / ds).glob("*_subject-*.csv")))
+        ood.append(m["ok"].mean())
+        k_h, o_h, a_h = [], [], []
+        for _, h in hum.groupby("subj"):
+            j = m.merge(h, on="key", suffixes=("_m", "_h"))
+            p1, p2 = j["ok_m"].mean(), j["ok_h"].mean()
+            c_obs = (j["ok_m"] == j["ok_h"]).mean()
+            c_exp = p1 * p2 + (1 - p1) * (1 - p2)
+            k_h.append(1.0 if c_obs == 1 else (c_obs - c_exp) / (1 - c_exp))
+            o_h.append(c_obs)
+            a_h.append((p1 - p2) ** 2)
+        kappas.append(np.mean(k_h))
+        obs.append(np.mean(o_h))
+        accd.append(np.mean(a_h))
+    cc = read(sorted((raw / "cue-conflict").glob(f"*_{model}_*.csv")))
+    texture = cc["key"].str.split("-").str[-1].str.split(".").str[0].str.rstrip("0123456789")
+    conflict = cc["category"] != texture
+    n_shape = (conflict & (cc["object_response"] == cc["category"])).sum()
+    n_texture = (conflict & (cc["object_response"] == texture)).sum()
+    return {
+        "error_consistency": np.mean(kappas),
+        "observed_consistency": np.mean(obs),
+        "accuracy_difference": np.mean(accd),
+        "ood_accuracy": np.mean(ood),
+        "shape_bias": n_shape / (n_shape + n_texture),
+    }
+
+
+@pytest.mark.data
+def test_example_model_matches_straightforward_recomputation(test_data):
+    raw = test_data / "model-vs-human" / "raw-data"
+    datasets = ["edge", "silhouette", "cue-conflict"]
+    result = A.benchmark_from_raw_data(raw, "bagnet33")
+    assert list(result["datasets"]) == datasets
+    naive = _naive_benchmark(raw, "bagnet33", datasets)
+    for key, value in naive.items():
+        assert result[key] == pytest.approx(value, abs=1e-12), key
+    assert 0.0 <= result["shape_bias"] < 0.2  # BagNet-33 is strongly texture-biased
+
+
+@pytest.mark.data
+def test_human_reference_reproduces_p000_table_1(test_data):
+    # P000 Table 1, "Humans (avg)": kappa 0.43, shape bias 0.96, OOD accuracy 0.72 (all 17 datasets)
+    result = A.benchmark_from_raw_data(test_data / "model-vs-human" / "raw-data", None)
+    assert len(result["datasets"]) == 17
+    assert result["error_consistency"] == pytest.approx(0.43, abs=0.005)
+    assert result["shape_bias"] == pytest.approx(0.96, abs=0.005)
+    assert result["ood_accuracy"] == pytest.approx(0.72, abs=0.005)
+
+
+@pytest.mark.data
+def test_cli_subcommand_prints_the_benchmark_json(test_data, capsys):
+    from lowfreq.cli import main
+
+    raw = test_data / "model-vs-human" / "raw-data"
+    main(["alignment", "--raw-data", str(raw), "--model", "bagnet33"])
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == to_jsonable(A.benchmark_from_raw_data(raw, "bagnet33"))
+    for key in (
+        "shape_bias",
+        "error_consistency",
+        "observed_consistency",
+        "accuracy_difference",
+        "ood_accuracy",
+    ):
+        assert isinstance(printed[key], float)
+    assert set(printed["datasets"]) == {"edge", "silhouette", "cue-conflict"}
+
+
+def test_cli_subcommand_reports_a_missing_directory(tmp_path, capsys):
+    from lowfreq.analysis.alignment_cli import alignment_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        alignment_main(["--raw-data", str(tmp_path / "nowhere"), "--model", "m"])
+    assert exit_info.value.code != 0
+    assert "raw_data_dir must be a directory" in capsys.readouterr().err
