@@ -9,7 +9,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["check_image", "check_range", "check_choice", "check_positive_int"]
+__all__ = ["ImageTypeError", "check_choice", "check_image", "check_positive_int", "check_range"]
+
+
+class ImageTypeError(TypeError, ValueError):
+    """An input that is not a float image tensor: both a TypeError and a ValueError, so either catch works."""
 
 
 def check_image(
@@ -20,13 +24,13 @@ def check_image(
     ``values=False`` checks only type, shape and dtype, which needs no device synchronisation (hot loops).
     """
     if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (B, C, H, W), got {type(x).__name__}")
+        raise ImageTypeError(f"{name} must be a torch.Tensor of shape (B, C, H, W), got {type(x).__name__}")
     if x.ndim != 4:
         raise ValueError(f"{name} must have shape (B, C, H, W), got {tuple(x.shape)}")
     if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{name} must have {channels} channels, got shape {tuple(x.shape)}")
     if not torch.is_floating_point(x):
-        raise TypeError(f"{name} must be a floating-point tensor with values in [0, 1], got dtype {x.dtype}")
+        raise ImageTypeError(f"{name} must be a floating-point tensor with values in [0, 1], got dtype {x.dtype}")
     if not values or x.numel() == 0:
         return
     if not bool(torch.isfinite(x).all()):

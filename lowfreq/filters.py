@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -15,14 +15,14 @@ from lowfreq._checks import check_choice, check_image, check_positive_int, check
 from lowfreq.spectral import kernel_transfer
 
 __all__ = [
-    "Padding",
-    "gaussian_kernel1d",
-    "separable_filter",
-    "gaussian_blur",
-    "down_up_resize",
     "PCAResult",
+    "Padding",
+    "down_up_resize",
+    "gaussian_blur",
+    "gaussian_kernel1d",
     "pca_fit",
     "pca_project",
+    "separable_filter",
 ]
 
 Padding = Literal["circular", "reflect", "zeros"]
@@ -55,7 +55,7 @@ def separable_filter(x: Tensor, kernel1d: Tensor, padding: Padding = "circular")
     kernels wider than the image are then applied in the Fourier domain, which is the same operation.
     """
     check_choice("padding", padding, ("circular", "reflect", "zeros"))
-    batch, channels, height, width = x.shape
+    _, channels, height, width = x.shape
     half = kernel1d.numel() // 2
     with torch.autocast(device_type=x.device.type, enabled=False):
         xf = x.double() if x.dtype == torch.float64 else x.float()

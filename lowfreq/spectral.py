@@ -10,6 +10,7 @@ Unit conversions for the papers' conventions are at the bottom: Nyquist units (P
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor
@@ -18,23 +19,24 @@ from lowfreq._checks import check_choice, check_image, check_positive_int, check
 
 __all__ = [
     "MAX_RADIAL_FREQUENCY",
+    "cycles_to_index_radius",
+    "cycles_to_nyquist",
     "frequency_grid",
-    "radial_frequency",
+    "gaussian_transfer",
+    "half_power_frequency",
+    "ideal_highpass",
+    "ideal_lowpass",
+    "index_radius_to_cycles",
+    "kernel_transfer",
+    "lowpass_mask",
+    "make_hybrid",
+    "make_hybrids",
+    "nyquist_to_cycles",
     "power_spectrum",
+    "radial_frequency",
     "radial_profile",
     "radial_profile_exact",
-    "half_power_frequency",
-    "lowpass_mask",
-    "ideal_lowpass",
-    "ideal_highpass",
     "split_frequencies",
-    "make_hybrid",
-    "gaussian_transfer",
-    "kernel_transfer",
-    "cycles_to_nyquist",
-    "nyquist_to_cycles",
-    "cycles_to_index_radius",
-    "index_radius_to_cycles",
 ]
 
 MAX_RADIAL_FREQUENCY = math.sqrt(2) / 2
@@ -212,6 +214,30 @@ def split_frequencies(x: Tensor, cutoff: float, *, inclusive: bool = True) -> tu
     return low, x - low
 
 
+def make_hybrids(x_low: Tensor, x_high: Tensor, f_mix: Sequence[float]) -> Iterator[Tensor]:
+    """Yield ``make_hybrid(x_low, x_high, f)`` for every ``f`` in ``f_mix``, transforming the seeds only once.
+
+    Args:
+        x_low, x_high: (B, C, H, W) images in [0, 1] of the same shape.
+        f_mix: mixing radii in cycles/pixel, each >= 0.
+    """
+    check_image(x_low, "x_low")
+    check_image(x_high, "x_high")
+    if x_low.shape != x_high.shape:
+        raise ValueError(f"x_high must have the shape of x_low {tuple(x_low.shape)}, got {tuple(x_high.shape)}")
+    f_mix = list(f_mix)
+    for f in f_mix:
+        check_range("f_mix", f, 0.0, math.inf)
+    size = tuple(x_low.shape[-2:])
+    with torch.autocast(device_type=x_low.device.type, enabled=False):
+        spec_low = torch.fft.rfft2(_float(x_low))
+        spec_high = torch.fft.rfft2(_float(x_high))
+        for f in f_mix:
+            mask = lowpass_mask(*size, f, rfft=True, device=x_low.device)
+            hybrid = torch.fft.irfft2(torch.where(mask, spec_low, spec_high), s=size)
+            yield hybrid.clamp_(0.0, 1.0).to(x_low.dtype)
+
+
 def make_hybrid(x_low: Tensor, x_high: Tensor, f_mix: float) -> Tensor:
     """Hybrid images: frequencies |f| <= f_mix from ``x_low``, the rest from ``x_high`` (P001 Eq. 1).
 
@@ -226,17 +252,7 @@ def make_hybrid(x_low: Tensor, x_high: Tensor, f_mix: float) -> Tensor:
         bin (each channel's mean) always comes from ``x_low``, even at ``f_mix = 0``; at ``f_mix >= sqrt(2)/2``
         the hybrid is ``x_low``. Note that at ``f_mix = 0.5`` (Nyquist) the corners still come from ``x_high``.
     """
-    check_image(x_low, "x_low")
-    check_image(x_high, "x_high")
-    if x_low.shape != x_high.shape:
-        raise ValueError(f"x_high must have the shape of x_low {tuple(x_low.shape)}, got {tuple(x_high.shape)}")
-    check_range("f_mix", f_mix, 0.0, math.inf)
-    mask = lowpass_mask(*x_low.shape[-2:], f_mix, rfft=True, device=x_low.device)
-    with torch.autocast(device_type=x_low.device.type, enabled=False):
-        spec_low = torch.fft.rfft2(_float(x_low))
-        spec_high = torch.fft.rfft2(_float(x_high))
-        hybrid = torch.fft.irfft2(torch.where(mask, spec_low, spec_high), s=tuple(x_low.shape[-2:]))
-    return hybrid.clamp_(0.0, 1.0).to(x_low.dtype)
+    return next(make_hybrids(x_low, x_high, [f_mix]))
 
 
 def gaussian_transfer(height: int, width: int, sigma: float, *, device: torch.device | str | None = None) -> Tensor:

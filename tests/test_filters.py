@@ -37,9 +37,12 @@ def test_bad_images(x, match):
         filters.gaussian_blur(x, 1.0)
 
 
-def test_non_float_image_is_a_type_error():
-    with pytest.raises(TypeError, match="floating-point"):
+@pytest.mark.parametrize("error", [TypeError, ValueError])
+def test_non_float_or_non_tensor_input_is_a_type_and_value_error(error):
+    with pytest.raises(error, match="x must be a floating-point tensor"):
         filters.gaussian_blur(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), 1.0)
+    with pytest.raises(error, match=r"x must be a torch.Tensor of shape \(B, C, H, W\), got list"):
+        filters.gaussian_blur([[0.5]], 1.0)
 
 
 @pytest.mark.parametrize("sigma", [0.7, 1.5, 3.0])

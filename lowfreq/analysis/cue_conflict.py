@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 
 from lowfreq._checks import check_image, check_positive_int
 
-__all__ = ["CueConflictResult", "cue_conflict_counts", "cue_conflict_result", "cue_conflict_decisions"]
+__all__ = ["CueConflictResult", "cue_conflict_counts", "cue_conflict_decisions", "cue_conflict_result"]
 
 
 @dataclass

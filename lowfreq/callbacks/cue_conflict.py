@@ -6,7 +6,7 @@ import lightning as L
 import torch
 from tqdm.auto import tqdm
 
-from lowfreq.analysis.cue_conflict import cue_conflict_result, cue_conflict_counts
+from lowfreq.analysis.cue_conflict import cue_conflict_counts, cue_conflict_result
 from lowfreq.callbacks.base import AnalysisCallback, stack_items
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
 

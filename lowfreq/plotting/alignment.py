@@ -15,6 +15,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from lowfreq.plotting._common import figure_axes, is_finite
+
 __all__ = [
     "METRIC_LABELS",
     "plot_alignment_sweep",
@@ -35,15 +37,8 @@ METRIC_LABELS: dict[str, str] = {
 _HUMAN_COLOUR = (165 / 255, 30 / 255, 55 / 255)  # model-vs-human's red for humans
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (4.0, 3.2)) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
+_FIGSIZE = (4.0, 3.2)
 
-
-def _finite(v: Any) -> bool:
-    return v is not None and isinstance(v, (int, float, np.floating)) and math.isfinite(float(v))
 
 
 def plot_alignment_sweep(
@@ -71,19 +66,19 @@ def plot_alignment_sweep(
     """
     if metric not in METRIC_LABELS:
         raise ValueError(f"metric must be one of {list(METRIC_LABELS)}, got {metric!r}")
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax, _FIGSIZE)
     t = table.sort_values(x)
     ax.plot(t[x].to_numpy(float), t[metric].to_numpy(float), marker="o", label=label)
     ref = human
     if ref is None and f"human_{metric}" in t.columns and len(t):
         ref = float(t[f"human_{metric}"].iloc[0])
-    if _finite(ref):
+    if is_finite(ref):
         ax.axhline(float(ref), color=_HUMAN_COLOUR, linestyle="--", linewidth=1, label="humans")  # type: ignore[arg-type]
     ax.set_xlabel(xlabel)
     ax.set_ylabel(METRIC_LABELS[metric])
     if invert_x and not ax.xaxis_inverted():
         ax.invert_xaxis()
-    if label is not None or _finite(ref):
+    if label is not None or is_finite(ref):
         ax.legend(frameon=False, fontsize="small")
     return fig, ax
 
@@ -117,7 +112,7 @@ def plot_consistency_vs_accuracy(
             ``{label: (ood_accuracy, error_consistency)}`` for single points.
         human: (OOD accuracy, kappa) of humans, drawn as a star; the dashed line kappa = 0 is chance.
     """
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax, _FIGSIZE)
     for label, p in points.items():
         if hasattr(p, "columns"):
             t = p.sort_values("ood_accuracy")
@@ -129,7 +124,7 @@ def plot_consistency_vs_accuracy(
             )
         else:
             ax.plot([float(p[0])], [float(p[1])], marker="o", linestyle="", label=label)
-    if human is not None and _finite(human[0]) and _finite(human[1]):
+    if human is not None and is_finite(human[0]) and is_finite(human[1]):
         ax.plot(
             [human[0]],
             [human[1]],
@@ -161,7 +156,7 @@ def plot_shape_bias_per_class(
         overall: ``{observer: shape bias}`` drawn as vertical lines.
         order_by: observer whose values sort the classes (default: the first).
     """
-    fig, ax = _axes(ax, figsize=(4.5, 5.0))
+    fig, ax = figure_axes(ax, (4.5, 5.0))
     observers = list(per_class)
     if not observers:
         raise ValueError("per_class must hold at least one observer")
@@ -176,7 +171,7 @@ def plot_shape_bias_per_class(
         ax.scatter(
             vals, ypos, marker=markers[i % len(markers)], color=colour, label=obs, zorder=3, clip_on=False
         )
-        if overall is not None and _finite(overall.get(obs)):
+        if overall is not None and is_finite(overall.get(obs)):
             ax.axvline(float(overall[obs]), color=colour, linewidth=1)  # type: ignore[arg-type]
     ax.set_yticks(ypos, classes)
     ax.set_ylim(len(classes) - 0.5, -0.5)
@@ -194,12 +189,12 @@ def plot_benchmark_summary(
     ax: Axes | None = None,
 ) -> tuple[Figure, Axes]:
     """Bars of a model's benchmark metrics next to the humans-vs-humans reference (``benchmark`` output)."""
-    fig, ax = _axes(ax, figsize=(5.0, 3.2))
+    fig, ax = figure_axes(ax, (5.0, 3.2))
     humans = result.get("humans", {})
     pos = np.arange(len(metrics))
     width = 0.38
-    model_vals = [float(result.get(m)) if _finite(result.get(m)) else 0.0 for m in metrics]
-    human_vals = [float(humans.get(m)) if _finite(humans.get(m)) else 0.0 for m in metrics]
+    model_vals = [float(result.get(m)) if is_finite(result.get(m)) else 0.0 for m in metrics]
+    human_vals = [float(humans.get(m)) if is_finite(humans.get(m)) else 0.0 for m in metrics]
     ax.bar(pos - width / 2, model_vals, width, label=str(result.get("model", "model")))
     if humans:
         ax.bar(pos + width / 2, human_vals, width, color=_HUMAN_COLOUR, label="humans")

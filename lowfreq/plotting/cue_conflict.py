@@ -5,6 +5,8 @@ from __future__ import annotations
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from lowfreq.plotting._common import figure_axes
+
 __all__ = ["plot_cue_conflict"]
 
 
@@ -12,11 +14,7 @@ def plot_cue_conflict(
     shape_fraction: float, texture_fraction: float, other_fraction: float, *, ax: Axes | None = None
 ) -> tuple[Figure, Axes]:
     """Fractions of decisions that follow the shape, the texture, or neither."""
-    if ax is None:
-        fig = Figure(figsize=(4, 3))
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax = figure_axes(ax, (4.0, 3.0))
     values = [shape_fraction, texture_fraction, other_fraction]
     bars = ax.bar(["shape", "texture", "other"], values, color=["tab:blue", "tab:orange", "tab:gray"])
     ax.bar_label(bars, labels=[f"{v:.0%}" for v in values])

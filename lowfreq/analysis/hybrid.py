@@ -1,0 +1,457 @@
+"""Hybrid images and the reversal frequency f_rev (P001 Fig 3, Fig 5, Fig 6b; P002's third class).
+
+A hybrid takes the frequencies |f| <= f_mix of a *low* seed image and the rest of a *high* seed image of another
+class (:func:`lowfreq.spectral.make_hybrid`; computed here with each seed batch transformed once for all f_mix). Over a grid of f_mix, ``p_low`` / ``p_high`` are the fractions of
+hybrids classified as the low / high seed's class, ``p_other = 1 - p_low - p_high`` the "third class" rate, and
+``f_rev`` the mixing frequency where ``p_low - p_high`` changes sign: a lower f_rev means a stronger preference
+for low frequencies.
+
+Units and conventions:
+
+* **f_mix and f_rev are in Nyquist units** everywhere in this module, as P001 quotes them: 1 = 0.5 cycles/pixel,
+  so ``f_mix = alpha / 100`` for the authors' alpha grid. Valid values are [0, sqrt(2)]; sqrt(2) (the spectrum's
+  corners, sqrt(2)/2 cycles/pixel) makes the hybrid the low image. Convert with
+  :func:`lowfreq.spectral.nyquist_to_cycles` / :func:`~lowfreq.spectral.cycles_to_nyquist`.
+* **DC**: the mask is inclusive (``|f| <= f_mix``), so each channel's mean (the DC bin) always comes from the low
+  seed, even at ``f_mix = 0``; at ``f_mix = 1`` the corners ``0.5 < |f| <= 0.707`` cycles/pixel (about 21.5 % of
+  the plane) still come from the high seed. Hybrids are clipped to [0, 1].
+* **Pairing** (P001's "randomly permuted datasets", methods.md §4.2): every image is the low seed exactly once
+  and the high seed exactly once per permutation, and the two seeds always have different classes. Permutation
+  p draws from its own ``torch.Generator`` seeded from ``(seed, p)``, never from the global RNG, so pairs are
+  reproducible and the same whatever ``n_permutations`` or the number of processes.
+
+Only torch and ``lowfreq.spectral`` are used (no Lightning): everything runs in a notebook.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from lowfreq._checks import check_image, check_positive_int, check_range
+from lowfreq.spectral import MAX_RADIAL_FREQUENCY, make_hybrids, nyquist_to_cycles
+
+__all__ = [
+    "DEFAULT_F_MIX",
+    "MAX_F_MIX",
+    "HybridCurve",
+    "check_f_mix",
+    "hybrid_counts",
+    "hybrid_curve",
+    "hybrid_curve_from_counts",
+    "hybrid_pairs",
+    "reversal_frequency",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_F_MIX: tuple[float, ...] = (
+    0.0, 0.03, 0.04, 0.05, 0.06, 0.08, 0.09, 0.11, 0.13, 0.15, 0.17, 0.19, 0.22, 0.27, 0.33, 0.42, 0.57, 1.0,
+)
+"""P001's 2021–2023 alpha grid / 100, in Nyquist units (1 = 0.5 cycles/pixel)."""
+
+MAX_F_MIX = 2 * MAX_RADIAL_FREQUENCY
+"""Largest meaningful f_mix in Nyquist units: sqrt(2), the corners of the spectrum (the hybrid is the low seed)."""
+
+_COUNT_FIELDS = 3  # hybrid_counts columns: low-class hits, high-class hits, summed max-softmax confidence
+
+
+@dataclass
+class HybridCurve:
+    """Result of :func:`hybrid_curve`. Frequencies in **Nyquist units** (1 = 0.5 cycles/pixel); rates in [0, 1].
+
+    Attributes:
+        f_mix: (F,) mixing frequencies.
+        p_low: (F,) fraction of hybrids classified as the low seed's class, mean over permutations.
+        p_high: (F,) same for the high seed's class.
+        p_other: (F,) "third class" rate ``1 - p_low - p_high`` (P002).
+        confidence: (F,) mean max-softmax probability of the prediction (P002: lowest near f_rev).
+        p_low_per_permutation: (P, F) p_low of each permutation.
+        p_high_per_permutation: (P, F) p_high of each permutation.
+        f_rev_per_permutation: (P,) reversal frequency of each permutation (NaN where d never changes sign).
+        f_rev: mean of ``f_rev_per_permutation`` (P001's "mean ± std over 4 permuted datasets").
+        f_rev_std: population standard deviation (numpy's default, ddof = 0) of ``f_rev_per_permutation``.
+        f_rev_of_mean: reversal frequency of the permutation-averaged curve (P001's figure notebooks).
+        num_pairs: hybrids per f_mix and permutation (= number of seed images).
+        seed: seed of the pairing.
+        frequency_unit: always "nyquist" (recorded so that result files say it).
+    """
+
+    f_mix: Tensor
+    p_low: Tensor
+    p_high: Tensor
+    p_other: Tensor
+    confidence: Tensor
+    p_low_per_permutation: Tensor
+    p_high_per_permutation: Tensor
+    f_rev_per_permutation: Tensor
+    f_rev: float
+    f_rev_std: float
+    f_rev_of_mean: float
+    num_pairs: int
+    seed: int
+    frequency_unit: str = "nyquist"
+
+    @property
+    def difference(self) -> Tensor:
+        """(F,) ``p_low - p_high`` (P001 plots it in %)."""
+        return self.p_low - self.p_high
+
+    @property
+    def difference_per_permutation(self) -> Tensor:
+        """(P, F) ``p_low - p_high`` of each permutation."""
+        return self.p_low_per_permutation - self.p_high_per_permutation
+
+    @property
+    def n_permutations(self) -> int:
+        return int(self.p_low_per_permutation.shape[0])
+
+    @property
+    def f_mix_cycles(self) -> Tensor:
+        """(F,) f_mix in cycles/pixel."""
+        return self.f_mix / 2
+
+    @property
+    def f_rev_cycles(self) -> float:
+        """``f_rev`` in cycles/pixel."""
+        return self.f_rev / 2
+
+
+def check_f_mix(f_mix: Sequence[float] | Tensor | None) -> Tensor:
+    """Validate a grid of mixing frequencies in Nyquist units and return it as a (F,) float64 tensor.
+
+    Args:
+        f_mix: at least 2 strictly increasing values in [0, sqrt(2)] (Nyquist units); None gives
+            :data:`DEFAULT_F_MIX`.
+    """
+    if f_mix is None:
+        return torch.tensor(DEFAULT_F_MIX, dtype=torch.float64)
+    values = f_mix.detach().cpu().flatten().tolist() if isinstance(f_mix, Tensor) else list(f_mix)
+    if len(values) < 2:
+        raise ValueError(f"f_mix must hold at least 2 values (Nyquist units), got {values}")
+    for value in values:
+        check_range("f_mix", value, 0.0, MAX_F_MIX)
+    if any(b <= a for a, b in itertools.pairwise(values)):
+        raise ValueError(f"f_mix must be strictly increasing, got {values}")
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def _permutation_seed(seed: int, permutation: int) -> int:
+    """SplitMix64 of (seed, permutation): one independent, platform-stable seed per permutation."""
+    z = (seed * 0x100000000 + permutation + 0x9E3779B97F4A7C15) % 2**64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
+    return (z ^ (z >> 31)) % 2**63
+
+
+def _check_labels(labels: Tensor) -> Tensor:
+    integer = isinstance(labels, Tensor) and not labels.dtype.is_floating_point and labels.dtype != torch.bool
+    if not integer or labels.ndim != 1:
+        got = f"{labels.dtype} {tuple(labels.shape)}" if isinstance(labels, Tensor) else type(labels).__name__
+        raise ValueError(f"labels must be a 1-D integer tensor of class indices, got {got}")
+    labels = labels.detach().cpu().long()
+    if labels.numel() and int(labels.min()) < 0:
+        raise ValueError(f"labels must be class indices >= 0, got minimum {int(labels.min())}")
+    classes, counts = torch.unique(labels, return_counts=True)
+    if classes.numel() < 2:
+        raise ValueError(
+            f"labels must contain at least 2 classes (hybrid seeds come from different classes), "
+            f"got only class {classes.tolist()}"
+        )
+    n, largest = labels.numel(), int(counts.max())
+    if 2 * largest > n:
+        raise ValueError(
+            f"labels must have no class with more than half of the images, so that every image can be paired with "
+            f"one of another class; got {largest} of {n} images in class {int(classes[counts.argmax()])}"
+        )
+    return labels
+
+
+def _derangement_labels(labels: Tensor, generator: torch.Generator) -> Tensor:
+    """High-seed labels: a rearrangement of ``labels`` (same class counts) with no position keeping its class.
+
+    Positions are visited in random order; each takes a uniformly drawn label from the pool of labels not yet
+    handed out, redrawn while it equals the position's own class, except when one class must be taken now to keep
+    the rest solvable (the remaining problem is solvable iff pool_k + open_positions_k <= remaining for all k).
+    """
+    n = labels.numel()
+    num_classes = int(labels.max()) + 1
+    order = torch.randperm(n, generator=generator).tolist()
+    label_list = labels.tolist()
+    pool_items = labels[torch.randperm(n, generator=generator)].tolist()  # labels still to hand out
+    # slack[k] = labels k still in the pool + positions of class k still open; solvable iff slack[k] <= remaining
+    slack = (2 * torch.bincount(labels, minlength=num_classes)).tolist()
+    max_slack = max(slack)  # upper bound (slack only decreases)
+    uniforms: list[float] = []
+
+    def uniform() -> float:
+        if not uniforms:
+            uniforms.extend(torch.rand(4096, generator=generator, dtype=torch.float64).tolist()[::-1])
+        return uniforms.pop()
+
+    out = [0] * n
+    for i in order:
+        a, remaining = label_list[i], len(pool_items)
+        b = -1
+        if max_slack >= remaining:  # a class may be tight: check exactly (rare unless one class dominates)
+            max_slack = max(slack)
+            tight = [k for k in range(num_classes) if k != a and slack[k] == remaining]
+            if tight:
+                b = tight[0]
+        if b < 0:
+            for _ in range(64):
+                j = min(int(uniform() * remaining), remaining - 1)
+                if pool_items[j] != a:
+                    b = pool_items[j]
+                    break
+            else:  # the pool is almost all class a: draw among the other labels directly
+                others = [j for j, k in enumerate(pool_items) if k != a]
+                j = others[min(int(uniform() * len(others)), len(others) - 1)]
+                b = pool_items[j]
+        else:
+            j = pool_items.index(b)
+        pool_items[j] = pool_items[-1]
+        pool_items.pop()
+        out[i] = b
+        slack[a] -= 1
+        slack[b] -= 1
+    return torch.tensor(out, dtype=torch.long)
+
+
+def hybrid_pairs(labels: Tensor, *, n_permutations: int = 4, seed: int = 0) -> Tensor:
+    """Indices of the high-frequency seed of every hybrid, one row per permutation (methods.md §4.2).
+
+    Position i of a permutation pairs low seed ``i`` with high seed ``out[p, i]``. Every image is the low seed once
+    and the high seed once, and ``labels[out[p]] != labels`` everywhere: the high-seed labels are a class-level
+    derangement of ``labels`` that keeps the class counts, and each class's images are shuffled onto the positions
+    that need that class. Permutation p uses its own generator seeded from ``(seed, p)``, so row p does not depend
+    on ``n_permutations``.
+
+    Args:
+        labels: (N,) integer class labels with >= 2 classes and no class holding more than N / 2 images.
+        n_permutations: number of independent pairings P, >= 1.
+        seed: seed, >= 0.
+
+    Returns:
+        (P, N) int64 tensor of indices into ``labels``.
+    """
+    check_positive_int("n_permutations", n_permutations)
+    check_positive_int("seed", seed, minimum=0)
+    labels = _check_labels(labels)
+    out = torch.empty(n_permutations, labels.numel(), dtype=torch.long)
+    for p in range(n_permutations):
+        generator = torch.Generator().manual_seed(_permutation_seed(seed, p))
+        high_labels = _derangement_labels(labels, generator)
+        # positions grouped by the class they need, images grouped by class in random order: same class counts
+        slots = torch.argsort(high_labels, stable=True)
+        shuffled = torch.randperm(labels.numel(), generator=generator)
+        images = shuffled[torch.argsort(labels[shuffled], stable=True)]
+        out[p, slots] = images
+    return out
+
+
+def _accumulator_dtype(device: torch.device) -> torch.dtype:
+    """float64 sums, except on MPS, which has no float64."""
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
+def _model_device_dtype(model: nn.Module, fallback: Tensor) -> tuple[torch.device, torch.dtype]:
+    for tensor in (*model.parameters(), *model.buffers()):
+        if tensor.is_floating_point():
+            return tensor.device, tensor.dtype
+    return fallback.device, fallback.dtype
+
+
+@torch.no_grad()
+def hybrid_counts(
+    model: nn.Module,
+    x_low: Tensor,
+    x_high: Tensor,
+    y_low: Tensor,
+    y_high: Tensor,
+    f_mix: Sequence[float] | Tensor | None = None,
+    *,
+    batch_size: int = 256,
+    progress: bool = False,
+) -> Tensor:
+    """Sufficient statistics of the hybrid experiment for given seed pairs (sum them across shards, then divide).
+
+    The model is called in eval mode under ``torch.no_grad()`` on the device and float dtype of its parameters;
+    its training flag is restored afterwards.
+
+    Args:
+        model: classifier mapping (B, C, H, W) images in [0, 1] to (B, K) logits.
+        x_low, x_high: (N, C, H, W) seed images in [0, 1] (any device; moved batch by batch).
+        y_low, y_high: (N,) labels of the seeds.
+        f_mix: (F,) mixing frequencies in Nyquist units (see :func:`check_f_mix`); None = :data:`DEFAULT_F_MIX`.
+        batch_size: hybrids per forward pass.
+        progress: show a tqdm bar over batches.
+
+    Returns:
+        (F, 3) float64 tensor on the CPU: per f_mix the number of hybrids predicted as ``y_low``, as ``y_high``, and
+        the sum of the max-softmax probabilities.
+    """
+    grid = check_f_mix(f_mix)
+    check_image(x_low, "x_low")
+    check_image(x_high, "x_high")
+    if x_low.shape != x_high.shape:
+        raise ValueError(f"x_high must have the shape of x_low {tuple(x_low.shape)}, got {tuple(x_high.shape)}")
+    n = x_low.shape[0]
+    for name, y in (("y_low", y_low), ("y_high", y_high)):
+        if y.shape != (n,):
+            raise ValueError(f"{name} must have shape ({n},), got {tuple(y.shape)}")
+    check_positive_int("batch_size", batch_size)
+    device, dtype = _model_device_dtype(model, x_low)
+    counts = torch.zeros(grid.numel(), _COUNT_FIELDS, dtype=_accumulator_dtype(device), device=device)
+    was_training = model.training
+    model.eval()
+    try:
+        starts = range(0, n, batch_size)
+        for start in tqdm(starts, desc="hybrid images", disable=not progress, leave=False):
+            stop = min(start + batch_size, n)
+            lo = x_low[start:stop].to(device=device, dtype=dtype)
+            hi = x_high[start:stop].to(device=device, dtype=dtype)
+            yl, yh = y_low[start:stop].to(device), y_high[start:stop].to(device)
+            for j, hybrid in enumerate(make_hybrids(lo, hi, [nyquist_to_cycles(f) for f in grid.tolist()])):
+                logits = model(hybrid)
+                prob, pred = logits.float().softmax(dim=-1).max(dim=-1)
+                counts[j, 0] += (pred == yl).sum()
+                counts[j, 1] += (pred == yh).sum()
+                counts[j, 2] += prob.to(counts.dtype).sum()
+    finally:
+        model.train(was_training)
+    return counts.cpu().double()
+
+
+def reversal_frequency(f_mix: Tensor, difference: Tensor, *, warn: bool = True) -> float:
+    """Zero crossing of ``difference = p_low - p_high``, linearly interpolated at its first sign change.
+
+    Exact zeros are skipped when looking for the sign change; if the first pair of nonzero values of opposite
+    sign has exact zeros between them, the crossing is the first of those grid points.
+
+    Args:
+        f_mix: (F,) increasing mixing frequencies (any unit; the result has the same unit).
+        difference: (F,) ``p_low - p_high``.
+        warn: emit a RuntimeWarning when there is no sign change.
+
+    Returns:
+        The f_mix of the first sign change, or NaN when ``difference`` never changes sign.
+    """
+    f = f_mix.detach().double().cpu().flatten()
+    d = difference.detach().double().cpu().flatten()
+    if f.shape != d.shape:
+        raise ValueError(f"difference must have the shape of f_mix {tuple(f.shape)}, got {tuple(d.shape)}")
+    nonzero = (d != 0).nonzero().flatten().tolist()
+    for i, j in itertools.pairwise(nonzero):
+        d0, d1 = float(d[i]), float(d[j])
+        if d0 * d1 < 0:
+            if j > i + 1:  # exact zeros in between
+                return float(f[i + 1])
+            f0, f1 = float(f[i]), float(f[j])
+            return f0 - d0 * (f1 - f0) / (d1 - d0)
+    if warn:
+        warnings.warn(
+            "p_low - p_high never changes sign on the f_mix grid, so f_rev is NaN "
+            f"(difference goes from {float(d[0]):.3f} to {float(d[-1]):.3f}); widen the f_mix grid",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return math.nan
+
+
+def hybrid_curve_from_counts(f_mix: Tensor, counts: Tensor, num_pairs: int, *, seed: int = 0) -> HybridCurve:
+    """Turn summed :func:`hybrid_counts` of every permutation into a :class:`HybridCurve`.
+
+    Args:
+        f_mix: (F,) mixing frequencies in Nyquist units.
+        counts: (P, F, 3) counts summed over all shards of each permutation.
+        num_pairs: hybrids per f_mix and permutation (N).
+        seed: pairing seed, recorded in the result.
+    """
+    grid = check_f_mix(f_mix)
+    check_positive_int("num_pairs", num_pairs)
+    if counts.ndim != 3 or counts.shape[1:] != (grid.numel(), _COUNT_FIELDS):
+        raise ValueError(f"counts must have shape (P, {grid.numel()}, {_COUNT_FIELDS}), got {tuple(counts.shape)}")
+    rates = counts.double().cpu() / num_pairs  # (P, F, 3)
+    p_low_pp, p_high_pp = rates[..., 0], rates[..., 1]
+    p_low, p_high = p_low_pp.mean(dim=0), p_high_pp.mean(dim=0)
+    f_rev_pp = torch.tensor(
+        [reversal_frequency(grid, lo - hi) for lo, hi in zip(p_low_pp, p_high_pp)], dtype=torch.float64
+    )
+    return HybridCurve(
+        f_mix=grid,
+        p_low=p_low,
+        p_high=p_high,
+        p_other=1.0 - p_low - p_high,
+        confidence=rates[..., 2].mean(dim=0),
+        p_low_per_permutation=p_low_pp,
+        p_high_per_permutation=p_high_pp,
+        f_rev_per_permutation=f_rev_pp,
+        f_rev=float(f_rev_pp.mean()),
+        f_rev_std=float(f_rev_pp.std(correction=0)),
+        f_rev_of_mean=reversal_frequency(grid, p_low - p_high, warn=False),
+        num_pairs=num_pairs,
+        seed=seed,
+    )
+
+
+def hybrid_curve(
+    model: nn.Module,
+    images: Tensor,
+    labels: Tensor,
+    *,
+    f_mix: Sequence[float] | Tensor | None = None,
+    n_permutations: int = 4,
+    seed: int = 0,
+    batch_size: int = 256,
+    progress: bool = False,
+) -> HybridCurve:
+    """P001's hybrid-image experiment: p_low, p_high, the third-class rate and f_rev of a classifier.
+
+    Every image is the low seed of one hybrid and the high seed of another in each of ``n_permutations`` pairings
+    (:func:`hybrid_pairs`), so N images give N hybrids per f_mix and permutation.
+
+    Args:
+        model: classifier mapping (B, C, H, W) images in [0, 1] to (B, K) logits; evaluated in eval mode on the
+            device of its parameters (training flag restored afterwards).
+        images: (N, C, H, W) float images in [0, 1] (P001: the whole test set).
+        labels: (N,) integer labels with >= 2 classes, none holding more than N / 2 images.
+        f_mix: increasing mixing frequencies in **Nyquist units** (1 = 0.5 cycles/pixel), in [0, sqrt(2)];
+            None = :data:`DEFAULT_F_MIX` (P001's alpha grid / 100). The mask is inclusive, so DC always comes
+            from the low seed.
+        n_permutations: independent pairings (P001: 4), >= 1.
+        seed: seed of the pairing, >= 0.
+        batch_size: hybrids per forward pass.
+        progress: show a tqdm bar over permutations.
+
+    Returns:
+        :class:`HybridCurve` with curves, per-permutation curves and f_rev (mean ± std over permutations and of the
+        mean curve), all in Nyquist units.
+
+    Example:
+        >>> curve = hybrid_curve(model, x_test, y_test, n_permutations=4)  # doctest: +SKIP
+        >>> curve.f_rev, curve.f_rev_std                                   # doctest: +SKIP
+    """
+    check_image(images, "images")
+    n = images.shape[0]
+    if not isinstance(labels, Tensor) or labels.shape != (n,):
+        got = tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__
+        raise ValueError(f"labels must be a tensor of shape ({n},) matching images, got {got}")
+    grid = check_f_mix(f_mix)
+    check_positive_int("batch_size", batch_size)
+    pairs = hybrid_pairs(labels, n_permutations=n_permutations, seed=seed)  # (P, N), validates labels
+    counts = torch.zeros(n_permutations, grid.numel(), _COUNT_FIELDS, dtype=torch.float64)
+    for p in tqdm(range(n_permutations), desc="hybrid permutations", disable=not progress, leave=False):
+        high = pairs[p].to(images.device)
+        counts[p] = hybrid_counts(
+            model, images, images[high], labels, labels[high.to(labels.device)], grid, batch_size=batch_size
+        )
+    return hybrid_curve_from_counts(grid, counts, n, seed=seed)

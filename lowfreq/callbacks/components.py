@@ -1,0 +1,169 @@
+"""FrequencyComponentAnalysis: P003's accuracy on low- / high-frequency components along training (Figs 3–6)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Literal
+
+import lightning as L
+import torch
+from lightning.pytorch.trainer.states import TrainerFn
+from tqdm.auto import tqdm
+
+from lowfreq._checks import check_choice, check_positive_int
+from lowfreq.analysis.components import (
+    DEFAULT_RADII,
+    ComponentAccuracy,
+    _check_radii,
+    component_accuracy_from_counts,
+    component_counts,
+)
+from lowfreq.callbacks.base import AnalysisCallback, analysis_subset
+from lowfreq.callbacks.hybrid import _load
+from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
+
+__all__ = ["FrequencyComponentAnalysis"]
+
+log = logging.getLogger(__name__)
+
+
+def _radius_key(radius: float) -> str:
+    return f"r{radius:g}".replace(".", "p")
+
+
+class FrequencyComponentAnalysis(AnalysisCallback):
+    """Accuracy on the LFC and HFC of P003 (radius in index units, strict disc) every N epochs and after fit.
+
+    Every ``every_n_epochs`` training epochs (``on_train_epoch_end``), after ``fit`` (unless the last epoch was just
+    evaluated) and at the end of ``lightning validate``, each rank evaluates its shard (by index) of the seeded
+    subset, correct counts are summed across ranks (a collective on every rank), and the results are appended to the
+    curve along training. Scalars ``analysis_lfc_acc_r<r>``, ``analysis_hfc_acc_r<r>`` and ``analysis_component_acc``
+    are logged (``pl_module.log`` at epoch ends, so ModelCheckpoint can monitor them; the logger otherwise). Rank 0
+    writes ``<log_dir>/analysis/frequency_components/result.json`` (the whole curve) and ``figure.{png,pdf}``
+    (LFC / HFC accuracy vs epoch) plus ``radius.{png,pdf}`` (the last evaluation vs radius) after every evaluation.
+    The curve is saved in checkpoints, so a resumed run continues it.
+
+    Args:
+        radii: radii r in index units on the N x N centred spectrum (cutoff r / N cycles/pixel); None = (4, 8, 12,
+            16), P003's values for 32 x 32 images.
+        every_n_epochs: evaluate after every N-th training epoch; 0 evaluates only after fit / in validate.
+        inclusive: ``|f| <= r / N`` (P003's paper) instead of ``<`` (P003's code, default).
+        rescale: rescale every image by its maximum (P003's "standard pixel scale" for component training).
+        num_images: images of the seeded subset (None = the whole split).
+        batch_size: images per forward pass.
+        seed: seed of the subset.
+        split: datamodule split passed to ``analysis_dataset`` (P003's curves use the training images: "train"
+            needs a datamodule whose ``analysis_dataset`` serves the un-augmented training split).
+    """
+
+    name = "frequency_components"
+
+    def __init__(
+        self,
+        radii: list[float] | None = None,
+        every_n_epochs: int = 1,
+        inclusive: bool = False,
+        rescale: bool = False,
+        num_images: int | None = 1000,
+        batch_size: int = 256,
+        seed: int = 0,
+        split: Literal["train", "val", "test"] = "test",
+    ) -> None:
+        super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split=split)
+        check_choice("split", split, ("train", "val", "test"))
+        check_positive_int("every_n_epochs", every_n_epochs, minimum=0)
+        self.radii = _check_radii(DEFAULT_RADII if radii is None else radii).tolist()
+        self.every_n_epochs, self.inclusive, self.rescale = every_n_epochs, inclusive, rescale
+        self._history: list[dict[str, Any]] = []
+
+    # ---- hooks ---------------------------------------------------------------------------------------------------
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or self.every_n_epochs == 0:
+            return
+        epoch = trainer.current_epoch + 1  # completed epochs
+        if epoch % self.every_n_epochs == 0:
+            was_training = pl_module.training
+            pl_module.eval()
+            try:
+                self._evaluate_and_write(trainer, pl_module, epoch, in_epoch_hook=True)
+            finally:
+                pl_module.train(was_training)
+
+    def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """After fit (skipped when the last epoch end already evaluated this step) and in validate."""
+        validating = trainer.state.fn == TrainerFn.VALIDATING
+        if not validating and self._history and self._history[-1]["global_step"] == trainer.global_step:
+            return
+        self._evaluate_and_write(trainer, pl_module, trainer.current_epoch, in_epoch_hook=False)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": list(self._history)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._history = list(state_dict.get("history", []))
+
+    # ---- work ----------------------------------------------------------------------------------------------------
+    def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[ComponentAccuracy, int]:
+        dataset = self.dataset(trainer)
+        n = len(dataset)  # type: ignore[arg-type]
+        local = self.local_indices(trainer, n)
+        image_size = int(dataset[int(analysis_subset(n, self.num_images, self.seed)[0])][0].shape[-1])
+        counts = torch.zeros(2 * len(self.radii) + 2, dtype=torch.float64)
+        starts = range(0, local.numel(), self.batch_size)
+        for start in tqdm(starts, desc="frequency components", disable=not self.show_progress(trainer), leave=False):
+            x, y = _load(dataset, local[start : start + self.batch_size])
+            counts += component_counts(
+                pl_module, x, y, self.radii, inclusive=self.inclusive, rescale=self.rescale, batch_size=self.batch_size
+            )
+        counts = self.sum_across_ranks(trainer, counts.to(pl_module.device) if trainer.world_size > 1 else counts)
+        counts = counts.cpu()  # the sum above is a collective: every rank
+        result = component_accuracy_from_counts(
+            counts, self.radii, image_size, inclusive=self.inclusive, rescale=self.rescale
+        )
+        return result, image_size
+
+    def _evaluate_and_write(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, epoch: int, *, in_epoch_hook: bool
+    ) -> None:
+        result, image_size = self._evaluate(trainer, pl_module)
+        self._history.append(
+            {
+                "epoch": int(epoch),
+                "global_step": int(trainer.global_step),
+                "acc_low": result.acc_low.tolist(),
+                "acc_high": result.acc_high.tolist(),
+                "acc": result.acc,
+            }
+        )
+        scalars = {"analysis_component_acc": result.acc}
+        for r, lo, hi in zip(self.radii, result.acc_low.tolist(), result.acc_high.tolist()):
+            scalars[f"analysis_lfc_acc_{_radius_key(r)}"] = lo
+            scalars[f"analysis_hfc_acc_{_radius_key(r)}"] = hi
+        scalars = {k: v for k, v in scalars.items() if math.isfinite(v)}
+        if in_epoch_hook:
+            for key, value in scalars.items():
+                pl_module.log(key, value, on_step=False, on_epoch=True, sync_dist=True)
+        out = self.output_dir(trainer)  # broadcasts: every rank
+        figures = {}
+        if trainer.is_global_zero:
+            epochs = [h["epoch"] for h in self._history]
+            figures = {
+                "figure": plot_component_curves(
+                    epochs,
+                    self.radii,
+                    [h["acc_low"] for h in self._history],
+                    [h["acc_high"] for h in self._history],
+                    [h["acc"] for h in self._history],
+                )[0],
+                "radius": plot_component_accuracy(result.radii, result.acc_low, result.acc_high, result.acc)[0],
+            }
+        payload = {
+            "radii": self.radii,
+            "radii_cycles": result.radii_cycles,
+            "image_size": image_size,
+            "split": self.split,
+            "history": self._history,
+            "last": result,
+        }
+        self.write(trainer, out, payload, figures, {} if in_epoch_hook else scalars)

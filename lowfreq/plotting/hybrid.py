@@ -1,0 +1,97 @@
+"""Figures of the hybrid-image experiment (P001 Fig 3b, Fig 5a; P002's third class).
+
+Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state), takes an optional ``ax`` and
+returns ``(fig, ax)``. The input is a hybrid-curve result: any object with the attributes of
+``lowfreq.analysis.HybridCurve`` (``f_mix`` in Nyquist units, ``p_low``, ``p_high``, ``p_other``,
+``p_low_per_permutation``, ``p_high_per_permutation``, ``f_rev``, ``f_rev_std``); tensors, arrays or lists.
+Call a function again with the same ``ax`` to overlay several models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from lowfreq.plotting._common import as_array, figure_axes, is_finite
+
+__all__ = ["plot_hybrid_curve", "plot_hybrid_probabilities"]
+
+
+_FIGSIZE = (4.2, 3.2)
+
+
+
+
+def plot_hybrid_curve(
+    result: Any,
+    *,
+    label: str | None = None,
+    color: Any = None,
+    show_permutations: bool = True,
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """``p_low - p_high`` (%) against f_mix (Nyquist units) with f_rev marked (P001 Fig 3b).
+
+    Draws the permutation-averaged curve, a band of ± one standard deviation across permutations, thin lines for
+    the single permutations (``show_permutations``), and a dashed vertical line at ``f_rev`` labelled with its mean
+    ± std over permutations.
+
+    Args:
+        result: a ``HybridCurve`` (see the module docstring for the attributes used).
+        label: legend label of the curve (default "model").
+        color: matplotlib colour of the curve (default: next in the cycle).
+        show_permutations: draw every permutation's curve as a thin line.
+        ax: axes to draw into; None creates a new figure.
+    """
+    fig, ax = figure_axes(ax, _FIGSIZE)
+    f_mix = as_array(result.f_mix)
+    per_perm = 100 * (as_array(result.p_low_per_permutation) - as_array(result.p_high_per_permutation))  # (P, F)
+    mean, std = per_perm.mean(axis=0), per_perm.std(axis=0)
+    (line,) = ax.plot(f_mix, mean, marker="o", markersize=3, color=color, label=label or "model", zorder=3)
+    c = line.get_color()
+    if per_perm.shape[0] > 1:
+        ax.fill_between(f_mix, mean - std, mean + std, color=c, alpha=0.2, linewidth=0)
+        if show_permutations:
+            for row in per_perm:
+                ax.plot(f_mix, row, color=c, alpha=0.35, linewidth=0.6)
+    f_rev, f_rev_std = getattr(result, "f_rev", None), getattr(result, "f_rev_std", None)
+    if is_finite(f_rev):
+        text = f"$f_{{rev}}$ = {float(f_rev):.3f}" + (f" ± {float(f_rev_std):.3f}" if is_finite(f_rev_std) else "")
+        ax.axvline(float(f_rev), color=c, linestyle="--", linewidth=1, label=text)
+    ax.axhline(0.0, color="0.5", linewidth=0.8)
+    ax.set_xlabel("mixing frequency $f_{mix}$ (Nyquist units)")
+    ax.set_ylabel("$p_{low} - p_{high}$ (%)")
+    ax.set_xlim(float(f_mix.min()), float(f_mix.max()))
+    ax.set_ylim(-100, 100)
+    ax.legend(fontsize="small", frameon=False)
+    return fig, ax
+
+
+def plot_hybrid_probabilities(result: Any, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """``p_low``, ``p_high`` and the third-class rate ``p_other`` (%) against f_mix (Nyquist units) (P002).
+
+    Args:
+        result: a ``HybridCurve``; ``confidence`` (mean max-softmax) is drawn too when present.
+        ax: axes to draw into; None creates a new figure.
+    """
+    fig, ax = figure_axes(ax, _FIGSIZE)
+    f_mix = as_array(result.f_mix)
+    for name, text, style in (
+        ("p_low", "$p_{low}$", "-"),
+        ("p_high", "$p_{high}$", "-"),
+        ("p_other", "third class", ":"),
+        ("confidence", "mean confidence", "--"),
+    ):
+        if getattr(result, name, None) is not None:
+            ax.plot(f_mix, 100 * as_array(getattr(result, name)), style, marker="o", markersize=3, label=text)
+    f_rev = getattr(result, "f_rev", None)
+    if is_finite(f_rev):
+        ax.axvline(float(f_rev), color="0.4", linestyle="--", linewidth=1)
+    ax.set_xlabel("mixing frequency $f_{mix}$ (Nyquist units)")
+    ax.set_ylabel("% of hybrids (confidence: mean max-softmax, %)")
+    ax.set_xlim(float(f_mix.min()), float(f_mix.max()))
+    ax.set_ylim(-2, 102)
+    ax.legend(fontsize="small", frameon=False)
+    return fig, ax
