@@ -9,26 +9,26 @@ import importlib
 from typing import Any
 
 from lowfreq import filters, frontends, spectral
-from lowfreq.frontends import DownUpResize, FourierMask, GaussianBlur, Identity, IdealFilter, PCAProjection
+from lowfreq.frontends import DownUpResize, FourierMask, GaussianBlur, IdealFilter, Identity, PCAProjection
 
 __all__ = [
-    "spectral",
+    "DownUpResize",
+    "FourierMask",
+    "FrontEndClassifier",
+    "GaussianBlur",
+    "IdealFilter",
+    "Identity",
+    "PCAProjection",
+    "analysis",
+    "backbones",
+    "callbacks",
+    "data",
     "filters",
     "frontends",
-    "backbones",
-    "models",
-    "data",
-    "analysis",
-    "callbacks",
-    "plotting",
     "io",
-    "GaussianBlur",
-    "DownUpResize",
-    "PCAProjection",
-    "IdealFilter",
-    "FourierMask",
-    "Identity",
-    "FrontEndClassifier",
+    "models",
+    "plotting",
+    "spectral",
 ]
 
 _LAZY_MODULES = {"backbones", "models", "data", "analysis", "callbacks", "plotting", "io", "cli"}

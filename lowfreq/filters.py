@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
+from lowfreq._precision import ieee_float32
 from lowfreq.spectral import kernel_transfer
 
 __all__ = [
@@ -50,14 +51,15 @@ def gaussian_kernel1d(sigma: float, truncate: float = 3.0, *, dtype: torch.dtype
 def separable_filter(x: Tensor, kernel1d: Tensor, padding: Padding = "circular") -> Tensor:
     """Apply the same symmetric 1-D kernel along H then W to every channel (depthwise), keeping the size.
 
-    Runs in float32 (float64 for float64 input) even under autocast and returns the dtype of ``x``.
+    Runs in float32 (float64 for float64 input) even under autocast, without TF32 on CUDA, and returns the dtype
+    of ``x``.
     Circular padding makes the filter an exact product in the DFT domain (see ``spectral.kernel_transfer``);
     kernels wider than the image are then applied in the Fourier domain, which is the same operation.
     """
     check_choice("padding", padding, ("circular", "reflect", "zeros"))
     _, channels, height, width = x.shape
     half = kernel1d.numel() // 2
-    with torch.autocast(device_type=x.device.type, enabled=False):
+    with torch.autocast(device_type=x.device.type, enabled=False), ieee_float32(x.device):
         xf = x.double() if x.dtype == torch.float64 else x.float()
         if padding == "circular" and (half >= height or half >= width):
             transfer = kernel_transfer(kernel1d, height, width).to(device=x.device, dtype=xf.dtype)
@@ -234,7 +236,7 @@ def pca_project(x: Tensor, components: Tensor, mean: Tensor | None = None) -> Te
             f"x must have C*H*W = {components.shape[1]} values per image to match the PCA basis, "
             f"got shape {tuple(x.shape)}"
         )
-    with torch.autocast(device_type=x.device.type, enabled=False):
+    with torch.autocast(device_type=x.device.type, enabled=False), ieee_float32(x.device):
         u = components.to(flat.dtype if flat.dtype == torch.float64 else torch.float32)
         flat = flat.to(u.dtype)
         if mean is not None:

@@ -15,10 +15,18 @@ import torch
 from torch import Tensor, nn
 
 from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
-from lowfreq.filters import MAX_SIGMA, Padding, down_up_resize, gaussian_kernel1d, pca_fit, pca_project, separable_filter
+from lowfreq.filters import (
+    MAX_SIGMA,
+    Padding,
+    down_up_resize,
+    gaussian_kernel1d,
+    pca_fit,
+    pca_project,
+    separable_filter,
+)
 from lowfreq.spectral import lowpass_mask
 
-__all__ = ["FrontEnd", "Identity", "GaussianBlur", "DownUpResize", "PCAProjection", "IdealFilter", "FourierMask"]
+__all__ = ["DownUpResize", "FourierMask", "FrontEnd", "GaussianBlur", "IdealFilter", "Identity", "PCAProjection"]
 
 
 class FrontEnd(nn.Module):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["to_jsonable", "write_json", "read_json", "save_figure", "versions"]
+__all__ = ["read_json", "save_figure", "to_jsonable", "versions", "write_json"]
 
 
 def to_jsonable(value: Any) -> Any:

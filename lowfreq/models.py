@@ -10,7 +10,7 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
-from torch import Tensor, nn
+from torch import Tensor
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
@@ -47,8 +47,14 @@ class FrontEndClassifier(L.LightningModule):
         freeze_backbone: keep the backbone fixed and in eval mode (P004: mask on a frozen network).
         init_checkpoint: a Lightning checkpoint or state-dict file whose ``backbone.*`` weights initialise the
             backbone (e.g. fine-tune a baseline behind a newly inserted blur, P002).
-        channels_last: convert the model and the inputs to channels-last memory format (faster on GPUs).
-        compile: wrap the backbone in ``torch.compile``.
+        channels_last: convert the backbone and its inputs (the front-end's output) to channels-last memory format
+            (faster convolutions on GPUs, especially under bf16).
+        compile: compile the backbone with ``torch.compile(dynamic=False)`` (one graph per batch shape: the full
+            batch and an epoch's last batch); the front-end stays eager and exact float32.
+
+    The training step does not synchronise the GPU with the host: metrics accumulate on the device and are read
+    once per epoch, and the per-step loss goes to the logger (every ``log_every_n_steps``) but not to the
+    progress bar, which would read it every step.
     """
 
     def __init__(
@@ -86,7 +92,7 @@ class FrontEndClassifier(L.LightningModule):
         if channels_last:
             self.backbone.to(memory_format=torch.channels_last)
         if compile:
-            self.backbone.compile()  # in place: state-dict keys stay those of the backbone
+            self.backbone.compile(dynamic=False)  # in place: state-dict keys stay those of the backbone
         metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes=backbone.num_classes, average="micro")})
         self.train_metrics = metrics.clone(prefix="train_")
         self.val_metrics = metrics.clone(prefix="val_")
@@ -146,7 +152,8 @@ class FrontEndClassifier(L.LightningModule):
             penalty = self.frontend.l1_penalty()
             self.log("train_l1", penalty, on_step=False, on_epoch=True, sync_dist=True)
             loss = loss + self.lambda_l1 * penalty
-        self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
+        # no prog_bar: the bar would read the step value every step, a GPU -> host sync per step
+        self.log("train_loss", loss, on_step=True, on_epoch=True, sync_dist=True)
         self.log_dict(self.train_metrics, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 

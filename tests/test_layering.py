@@ -28,4 +28,4 @@ def test_lazy_attributes_resolve():
     assert lowfreq.FrontEndClassifier.__name__ == "FrontEndClassifier"
     assert lowfreq.data.SyntheticShapesDataModule.__name__ == "SyntheticShapesDataModule"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        lowfreq.nope
+        _ = lowfreq.nope

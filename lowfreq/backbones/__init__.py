@@ -10,9 +10,9 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "Backbone",
-    "Normalize",
     "CIFARResNet18",
+    "Normalize",
+    "OpenCLIPZeroShot",
     "SimpleCNN",
     "TorchvisionClassifier",
-    "OpenCLIPZeroShot",
 ]

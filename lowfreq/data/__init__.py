@@ -2,8 +2,9 @@
 
 from lowfreq.data.base import ImageDataModule, TensorImageDataset, color_jitter, random_crop_flip
 from lowfreq.data.cifar import CIFAR10_CLASSES, CIFAR10DataModule
+from lowfreq.data.device import DeviceLoader, ShardedEpochSampler
 from lowfreq.data.imagenet import ImageNetDataModule
-from lowfreq.data.modelvshuman import ModelVsHumanDataModule, ModelVsHumanDataset  # noqa: F401
+from lowfreq.data.modelvshuman import ModelVsHumanDataModule, ModelVsHumanDataset
 from lowfreq.data.synthetic import (
     SHAPE_NAMES,
     TEXTURE_NAMES,
@@ -21,9 +22,13 @@ __all__ = [
     "TEXTURE_NAMES",
     "CIFAR10DataModule",
     "CueConflictDataset",
+    "DeviceLoader",
     "ImageDataModule",
     "ImageNetDataModule",
+    "ModelVsHumanDataModule",
+    "ModelVsHumanDataset",
     "ShapesBatch",
+    "ShardedEpochSampler",
     "SyntheticShapesDataModule",
     "TensorImageDataset",
     "color_jitter",

@@ -92,6 +92,9 @@ class CIFAR10DataModule(ImageDataModule):
         batch_size: images per batch, >= 1.
         num_workers: DataLoader worker processes, >= 0.
         seed: seed of the train/val split and of the shuffling, >= 0.
+        device_resident: hold the uint8 images on the trainer's device and shuffle, crop, flip and jitter them
+            there (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also
+            on CPU), False never, None (default) on CUDA when the data fit in a quarter of its memory.
     """
 
     def __init__(
@@ -105,8 +108,11 @@ class CIFAR10DataModule(ImageDataModule):
         batch_size: int = 128,
         num_workers: int = 0,
         seed: int = 0,
+        device_resident: bool | None = None,
     ) -> None:
-        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment)
+        super().__init__(
+            batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment, device_resident=device_resident
+        )
         if not isinstance(data_dir, (str, Path)):
             raise TypeError(f"data_dir must be a path string, got {type(data_dir).__name__}")
         if npz_path is not None and not isinstance(npz_path, (str, Path)):

@@ -324,6 +324,9 @@ class SyntheticShapesDataModule(ImageDataModule):
             split's size leaves the others unchanged.
         augment: augment the train split (random crop with 4 px reflect padding + horizontal flip; every texture
             class is invariant under the flip).
+        device_resident: hold the uint8 images on the trainer's device and shuffle, crop and flip them there
+            (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also on
+            CPU), False never, None (default) on CUDA when the data fit in a quarter of its memory.
     """
 
     def __init__(
@@ -341,8 +344,11 @@ class SyntheticShapesDataModule(ImageDataModule):
         num_workers: int = 0,
         seed: int = 0,
         augment: bool = True,
+        device_resident: bool | None = None,
     ) -> None:
-        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment)
+        super().__init__(
+            batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment, device_resident=device_resident
+        )
         for name, value in (
             ("num_train", num_train),
             ("num_val", num_val),

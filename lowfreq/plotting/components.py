@@ -51,18 +51,22 @@ def plot_component_curves(
     r = as_array(radii).reshape(-1)
     low = as_array(acc_low).reshape(len(x), len(r))
     high = as_array(acc_high).reshape(len(x), len(r))
-    marker = "o" if len(x) < 30 else None
+    few = len(x) < 30
     for j, radius in enumerate(r):
         colour = f"C{j % 10}"
-        ax.plot(x, 100 * low[:, j], "-", color=colour, marker=marker, markersize=3, label=f"LFC {_radius_label(radius)}")
-        ax.plot(x, 100 * high[:, j], "--", color=colour, marker=marker, markersize=3,
+        ax.plot(x, 100 * low[:, j], "-", color=colour, marker="o" if few else None, markersize=4,
+                label=f"LFC {_radius_label(radius)}")
+        ax.plot(x, 100 * high[:, j], "--", color=colour, marker="x" if few else None, markersize=5,
                 label=f"HFC {_radius_label(radius)}")
     if acc is not None:
-        ax.plot(x, 100 * as_array(acc).reshape(-1), "-", color="k", marker=marker, markersize=3, label="original")
+        ax.plot(x, 100 * as_array(acc).reshape(-1), "-", color="k", marker="s" if few else None, markersize=3,
+                label="original")
+    if xlabel == "epoch":
+        ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(-2, 102)
-    ax.legend(fontsize="x-small", frameon=False, ncol=2)
+    ax.legend(fontsize="x-small", frameon=False, ncol=2, handlelength=3)
     return fig, ax
 
 

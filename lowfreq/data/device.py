@@ -1,0 +1,249 @@
+"""Device-resident batches: the whole uint8 dataset on the accelerator, shuffled, cropped and flipped there.
+
+:class:`DeviceLoader` replaces a ``DataLoader`` for datasets that fit in device memory (CIFAR-10: 150 MB as uint8).
+Nothing runs per sample in Python and nothing crosses the host-device boundary per step: once per epoch the
+permutation and every image's augmentation parameters are drawn on the CPU (so they are the same on every device
+and world size) and copied to the device in one transfer; each step is then a handful of batched gathers.
+
+**Epoch and sharding rule** (:class:`ShardedEpochSampler`). Epoch ``e`` visits ``order`` = a permutation of
+``range(N)`` drawn from a generator seeded by ``(seed, e)`` (``arange(N)`` when not shuffling). The order is cut
+into steps of ``G = world_size * batch_size`` positions; rank ``r`` takes positions ``r, r + W, r + 2W, ...`` of
+each step. The last step holds the remainder ``R = N - (S - 1) G``; when ``R < world_size`` it could not give
+every rank a sample, so it is merged into the step before (which then holds up to ``G + W - 1`` positions).
+Hence every sample is used exactly once per epoch, all ranks run the same number of steps, per-rank batch sizes
+differ by at most one, and rank ``r``'s step-k batch is the strided share of the step-k batch a single process with
+batch size ``G`` would see: the data seen per step do not depend on the world size. ``drop_last`` instead drops
+the ``N mod G`` positions after the last full step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Sampler
+
+from lowfreq._checks import check_positive_int, check_range
+from lowfreq.data.base import apply_color_jitter, crop_flip
+
+__all__ = ["DeviceLoader", "ShardedEpochSampler", "epoch_seed"]
+
+
+def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
+    """A 64-bit generator seed derived from (seed, epoch, stream) with numpy's ``SeedSequence`` (no collisions
+    between nearby tuples, unlike ``seed + epoch``)."""
+    return int(np.random.SeedSequence((seed, epoch, stream)).generate_state(1, np.uint64)[0])
+
+
+class ShardedEpochSampler(Sampler[int]):
+    """This rank's share of ``range(n)`` for one epoch, cut into steps of equal count on every rank.
+
+    See the module docstring for the rule. Like ``DistributedSampler``, call :meth:`set_epoch` before each epoch
+    (Lightning does this for any loader whose ``sampler`` has ``set_epoch``).
+
+    Args:
+        n: dataset size N, >= world_size.
+        batch_size: positions per rank per step B, >= 1.
+        shuffle: draw a new permutation each epoch, from a CPU generator seeded by (seed, epoch).
+        seed: >= 0.
+        rank: this process's rank, in [0, world_size).
+        world_size: number of processes W, >= 1.
+        drop_last: drop the ``n mod (W B)`` trailing positions instead of spreading them.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        batch_size: int,
+        *,
+        shuffle: bool = True,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        drop_last: bool = False,
+    ) -> None:
+        check_positive_int("batch_size", batch_size)
+        check_positive_int("world_size", world_size)
+        check_positive_int("seed", seed, minimum=0)
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, {world_size - 1}], got {rank}")
+        global_batch = batch_size * world_size
+        minimum = global_batch if drop_last else world_size
+        if n < minimum:
+            raise ValueError(
+                f"n must be >= {minimum} (world_size{' * batch_size' if drop_last else ''}) so that every rank gets "
+                f"a batch, got {n}"
+            )
+        self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
+        self.rank, self.world_size, self.drop_last = rank, world_size, drop_last
+        self.epoch = 0
+        if drop_last:
+            bounds = list(range(0, (n // global_batch) * global_batch + 1, global_batch))
+        else:
+            bounds = list(range(0, n, global_batch)) + [n]
+            if len(bounds) > 2 and bounds[-1] - bounds[-2] < world_size:
+                del bounds[-2]  # too few left for one per rank: merge into the previous step
+        self.bounds: list[int] = bounds
+        """Step boundaries in epoch-order positions: step k covers ``[bounds[k], bounds[k + 1])``."""
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use epoch ``epoch`` (>= 0) for the next pass."""
+        check_positive_int("epoch", epoch, minimum=0)
+        self.epoch = epoch
+
+    @property
+    def num_steps(self) -> int:
+        """Steps per epoch, the same on every rank."""
+        return len(self.bounds) - 1
+
+    def order(self, epoch: int | None = None) -> Tensor:
+        """(N,) int64 CPU tensor: the global visiting order of ``epoch`` (default: the current one)."""
+        epoch = self.epoch if epoch is None else epoch
+        if not self.shuffle:
+            return torch.arange(self.n)
+        return torch.randperm(self.n, generator=torch.Generator().manual_seed(epoch_seed(self.seed, epoch)))
+
+    def batches(self, order: Tensor) -> Iterator[Tensor]:
+        """This rank's index batches: strided views of ``order`` (on whatever device ``order`` lives)."""
+        for start, stop in zip(self.bounds[:-1], self.bounds[1:]):
+            yield order[start + self.rank : stop : self.world_size]
+
+    def __iter__(self) -> Iterator[int]:
+        for batch in self.batches(self.order()):
+            yield from batch.tolist()
+
+    def __len__(self) -> int:
+        """Number of indices this rank visits per epoch."""
+        return sum(len(range(a + self.rank, b, self.world_size)) for a, b in zip(self.bounds[:-1], self.bounds[1:]))
+
+
+class DeviceLoader:
+    """Iterable of ``(x, y)`` batches made on ``device`` from uint8 images held there (no DataLoader, no workers).
+
+    ``x``: (B, C, H, W) float32 in [0, 1]; ``y``: (B,) int64. With ``augment``, each image is cropped after
+    ``padding`` px reflect padding and mirrored with probability 1/2 (:func:`~lowfreq.data.random_crop_flip`'s
+    distribution), then colour-jittered when ``color_jitter > 0`` (:func:`~lowfreq.data.color_jitter`'s). The
+    permutation and augmentation parameters of epoch ``e`` are drawn on the CPU from generators seeded by
+    ``(seed, e)``: identical on every device, rank and world size. Sharding follows :class:`ShardedEpochSampler`.
+
+    Each ``iter()`` runs the epoch given by :meth:`set_epoch` and then advances it by one, so a plain
+    ``for epoch in range(E): for x, y in loader: ...`` sees a new order every epoch; Lightning calls
+    ``loader.sampler.set_epoch`` itself (also after resuming from a checkpoint).
+
+    Args:
+        images: (N, C, H, W) uint8 images (copied to ``device`` once unless already there).
+        labels: (N,) integer labels.
+        batch_size: images per rank per step, >= 1.
+        shuffle: new order every epoch (training); False visits ``0..N-1`` in order (evaluation).
+        augment: random crop + horizontal flip.
+        color_jitter: brightness/contrast/saturation jitter strength >= 0, applied when ``augment``.
+        padding: reflect padding of the random crop in pixels, in [0, min(H, W) - 1].
+        seed: seed of the order and of the augmentation, >= 0.
+        rank: this process's rank, in [0, world_size).
+        world_size: number of processes, >= 1.
+        drop_last: drop the trailing ``N mod (world_size * batch_size)`` samples of each epoch.
+        device: where images live and batches are made; None keeps the device of ``images``.
+    """
+
+    batch_sampler: None = None
+    """Always None (the loader batches itself); Lightning reads ``sampler`` and ``batch_sampler`` of any loader."""
+
+    def __init__(
+        self,
+        images: Tensor,
+        labels: Tensor,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        augment: bool = False,
+        color_jitter: float = 0.0,
+        padding: int = 4,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        drop_last: bool = False,
+        device: torch.device | str | None = None,
+    ) -> None:
+        if images.ndim != 4 or images.dtype != torch.uint8:
+            raise ValueError(f"images must be a uint8 (N, C, H, W) tensor, got {images.dtype} {tuple(images.shape)}")
+        if labels.shape != (images.shape[0],):
+            raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
+        check_range("color_jitter", color_jitter, 0.0, float("inf"))
+        h, w = images.shape[-2:]
+        if augment and not 0 <= padding < min(h, w):
+            raise ValueError(f"padding must be in [0, {min(h, w) - 1}] for {h}x{w} images, got {padding}")
+        if color_jitter > 0 and images.shape[1] != 3:
+            raise ValueError(f"color_jitter needs 3-channel images, got {images.shape[1]} channels")
+        self.device = images.device if device is None else torch.device(device)
+        self.images = images.to(self.device)
+        self.labels = labels.to(self.device, torch.long)
+        self.batch_size, self.augment, self.color_jitter, self.padding = batch_size, augment, color_jitter, padding
+        self.sampler = ShardedEpochSampler(
+            images.shape[0], batch_size, shuffle=shuffle, seed=seed, rank=rank, world_size=world_size,
+            drop_last=drop_last,
+        )
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use epoch ``epoch`` (>= 0) for the next pass."""
+        self.sampler.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        """Batches per epoch (the same on every rank)."""
+        return self.sampler.num_steps
+
+    def _to_device(self, x: Tensor) -> Tensor:
+        if self.device.type == "cuda":  # pinned + non_blocking: the copy does not wait for the running step
+            return x.pin_memory().to(self.device, non_blocking=True)
+        return x.to(self.device)
+
+    def epoch_params(self, epoch: int) -> tuple[Tensor, Tensor, Tensor | None]:
+        """CPU draws of ``epoch``: the order (N,), crop/flip parameters (3, N) = (oy, ox, flip) indexed by sample,
+        and jitter factors (3, N) or None. Deterministic for (seed, epoch)."""
+        order = self.sampler.order(epoch)
+        n = order.numel()
+        g = torch.Generator().manual_seed(epoch_seed(self.sampler.seed, epoch, stream=1))
+        if not self.augment:
+            return order, torch.zeros(3, 0, dtype=torch.long), None
+        if self.padding > 0:
+            oy = torch.randint(0, 2 * self.padding + 1, (n,), generator=g)
+            ox = torch.randint(0, 2 * self.padding + 1, (n,), generator=g)
+        else:
+            oy = ox = torch.zeros(n, dtype=torch.long)
+        flip = (torch.rand(n, generator=g) < 0.5).long()
+        jitter = None
+        if self.color_jitter > 0:
+            lo, hi = max(0.0, 1.0 - self.color_jitter), 1.0 + self.color_jitter
+            jitter = lo + (hi - lo) * torch.rand(3, n, generator=g)
+        return order, torch.stack([oy, ox, flip]), jitter
+
+    def batch(self, index: Tensor, crop: Tensor, jitter: Tensor | None) -> tuple[Tensor, Tensor]:
+        """The batch of the samples ``index`` (B,) given per-sample parameters ``crop`` (3, N) and ``jitter``
+        (3, N) or None, all on ``self.device``."""
+        if self.augment:
+            p = crop[:, index]  # (3, B)
+            x = crop_flip(self.images, p[0], p[1], p[2].bool(), self.padding, index=index)
+        else:
+            x = self.images[index]
+        x = x.float().div_(255.0)  # (B, C, H, W) in [0, 1], bit-identical to the DataLoader path
+        if jitter is not None:
+            x = apply_color_jitter(x, jitter[:, index])
+        return x, self.labels[index]
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        epoch = self.sampler.epoch
+        self.sampler.epoch = epoch + 1  # a plain loop gets a new epoch each pass; set_epoch overrides it
+        order, crop, jitter = self.epoch_params(epoch)
+        order, crop = self._to_device(order), self._to_device(crop)
+        jitter = None if jitter is None else self._to_device(jitter)
+        for index in self.sampler.batches(order):
+            yield self.batch(index, crop, jitter)
+
+    def __repr__(self) -> str:
+        s = self.sampler
+        return (
+            f"{type(self).__name__}(n={s.n}, batch_size={self.batch_size}, steps={len(self)}, shuffle={s.shuffle}, "
+            f"augment={self.augment}, color_jitter={self.color_jitter}, rank={s.rank}, world_size={s.world_size}, "
+            f"device={self.device})"
+        )
