@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import lightning as L
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from lowfreq._checks import check_positive_int, check_range
@@ -202,6 +202,9 @@ class ImageDataModule(L.LightningDataModule):
         augment: augment the train split (random crop with 4 px reflect padding + horizontal flip).
         device_resident: serve tensor-backed splits with a DeviceLoader: True always (also on CPU), False never,
             None (auto) when the trainer's root device is CUDA and all splits take at most 25 % of its memory.
+        train_transform: a batched (B, C, H, W) -> (B, C, H, W) module applied to training batches on the
+            device, after augmentation (e.g. ``lowfreq.analysis.ComponentTransform`` to train on low- or
+            high-frequency components only, P003 Table 1); validation and test batches stay untouched.
     """
 
     def __init__(
@@ -211,6 +214,7 @@ class ImageDataModule(L.LightningDataModule):
         seed: int = 0,
         augment: bool = True,
         device_resident: bool | None = None,
+        train_transform: nn.Module | None = None,
     ) -> None:
         super().__init__()
         check_positive_int("batch_size", batch_size)
@@ -221,7 +225,7 @@ class ImageDataModule(L.LightningDataModule):
         if device_resident is not None and not isinstance(device_resident, bool):
             raise TypeError(f"device_resident must be a bool or None, got {type(device_resident).__name__}")
         self.batch_size, self.num_workers, self.seed, self.augment = batch_size, num_workers, seed, augment
-        self.device_resident = device_resident
+        self.device_resident, self.train_transform = device_resident, train_transform
         self._datasets: dict[str, Dataset] | None = None
         self._device_tensors: dict[tuple[int, str], tuple[Tensor, Tensor]] = {}
 
@@ -272,6 +276,14 @@ class ImageDataModule(L.LightningDataModule):
         if split not in ("train", "val", "test"):
             raise ValueError(f"split must be one of ['train', 'val', 'test'], got {split!r}")
         return self._split("train_eval" if split == "train" else split)
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Apply ``train_transform`` to training batches (on the device)."""
+        trainer = getattr(self, "trainer", None)
+        if self.train_transform is None or trainer is None or not trainer.training:
+            return batch
+        x, *rest = batch
+        return (self.train_transform.to(x.device)(x), *rest)
 
     # ---- loaders -------------------------------------------------------------------------------------------
     def _placement(self) -> tuple[torch.device, int, int]:

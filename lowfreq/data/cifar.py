@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from lowfreq._checks import check_range
@@ -95,6 +95,8 @@ class CIFAR10DataModule(ImageDataModule):
         device_resident: hold the uint8 images on the trainer's device and shuffle, crop, flip and jitter them
             there (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also
             on CPU), False never, None (default) on CUDA when the data fit in a quarter of its memory.
+        train_transform: batched module applied to training batches on the device after augmentation (e.g.
+            ``lowfreq.analysis.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
     """
 
     def __init__(
@@ -109,9 +111,15 @@ class CIFAR10DataModule(ImageDataModule):
         num_workers: int = 0,
         seed: int = 0,
         device_resident: bool | None = None,
+        train_transform: nn.Module | None = None,
     ) -> None:
         super().__init__(
-            batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment, device_resident=device_resident
+            batch_size=batch_size,
+            num_workers=num_workers,
+            seed=seed,
+            augment=augment,
+            device_resident=device_resident,
+            train_transform=train_transform,
         )
         if not isinstance(data_dir, (str, Path)):
             raise TypeError(f"data_dir must be a path string, got {type(data_dir).__name__}")

@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torch.utils.data import Dataset, Subset
 
 from lowfreq._checks import check_positive_int, check_range
@@ -39,6 +39,8 @@ class ImageNetDataModule(ImageDataModule):
         batch_size: images per batch, >= 1.
         num_workers: DataLoader worker processes (JPEG decoding), >= 0.
         seed: seed of the train/val split and of the shuffling, >= 0.
+        train_transform: batched module applied to training batches on the device after augmentation (e.g.
+            ``lowfreq.analysis.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
     """
 
     def __init__(
@@ -51,8 +53,15 @@ class ImageNetDataModule(ImageDataModule):
         batch_size: int = 128,
         num_workers: int = 8,
         seed: int = 0,
+        train_transform: nn.Module | None = None,
     ) -> None:
-        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment)
+        super().__init__(
+            batch_size=batch_size,
+            num_workers=num_workers,
+            seed=seed,
+            augment=augment,
+            train_transform=train_transform,
+        )
         if not isinstance(data_dir, (str, Path)):
             raise TypeError(f"data_dir must be a path string, got {type(data_dir).__name__}")
         check_positive_int("image_size", image_size, minimum=8)

@@ -12,7 +12,7 @@ from typing import Literal, NamedTuple
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from lowfreq._checks import check_positive_int, check_range
@@ -327,6 +327,8 @@ class SyntheticShapesDataModule(ImageDataModule):
         device_resident: hold the uint8 images on the trainer's device and shuffle, crop and flip them there
             (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also on
             CPU), False never, None (default) on CUDA when the data fit in a quarter of its memory.
+        train_transform: batched module applied to training batches on the device after augmentation (e.g.
+            ``lowfreq.analysis.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
     """
 
     def __init__(
@@ -345,9 +347,15 @@ class SyntheticShapesDataModule(ImageDataModule):
         seed: int = 0,
         augment: bool = True,
         device_resident: bool | None = None,
+        train_transform: nn.Module | None = None,
     ) -> None:
         super().__init__(
-            batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment, device_resident=device_resident
+            batch_size=batch_size,
+            num_workers=num_workers,
+            seed=seed,
+            augment=augment,
+            device_resident=device_resident,
+            train_transform=train_transform,
         )
         for name, value in (
             ("num_train", num_train),
