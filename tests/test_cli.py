@@ -123,3 +123,54 @@ def test_local_weights_file_and_head_replacement(tmp_path):
     assert TorchvisionClassifier("resnet18", num_classes=7).eval()(torch.rand(1, 3, 32, 32)).shape == (1, 7)
     with pytest.raises(FileNotFoundError, match="weights_path must be an existing"):
         TorchvisionClassifier("resnet18", weights_path=str(tmp_path / "missing.pth"))
+
+
+def test_timm_classifier_offline(tmp_path):
+    import timm
+
+    from lowfreq.analysis.decisions import logits_to_16
+    from lowfreq.backbones import TimmClassifier
+
+    model = TimmClassifier("resnet18").eval()
+    assert model.num_classes == 1000 and "timm" not in type(model).__module__.split(".")[0]
+    x = torch.rand(2, 3, 64, 64)
+    assert logits_to_16(model(x)).shape == (2, 16)  # ImageNet logits -> the 16 model-vs-human classes
+    path = tmp_path / "weights.pth"
+    torch.save(timm.create_model("resnet18").state_dict(), path)
+    restored = TimmClassifier("resnet18", checkpoint_path=str(path), num_classes=None)
+    assert torch.equal(restored.net.state_dict()["fc.weight"], torch.load(path)["fc.weight"])
+    with pytest.raises(ValueError, match="name must be a timm model"):
+        TimmClassifier("resnet1800")
+    with pytest.raises(FileNotFoundError, match="checkpoint_path must be an existing"):
+        TimmClassifier("resnet18", checkpoint_path=str(tmp_path / "missing.pth"))
+
+
+@pytest.mark.parametrize("frontend", [
+    "Identity()", "GaussianBlur(2.0, padding='reflect')", "DownUpResize(8)", "IdealFilter(0.2, 'high')",
+    "PCAProjection(6, image_shape=(3, 16, 16))", "FourierMask((16, 16), init=0.7)",
+])
+def test_every_frontend_survives_a_checkpoint_round_trip(tmp_path, frontend):
+    """Python-built models (no CLI) too: their hyper-parameters hold the front-end and backbone objects (pickled),
+    so they load with weights_only=False (trusted files); modules passed in are overwritten by the saved state."""
+    import lightning as L
+
+    from lowfreq import frontends
+    from lowfreq.backbones import SimpleCNN
+
+    front = eval(frontend, vars(frontends))
+    if isinstance(front, frontends.PCAProjection):
+        front.fit(torch.rand(20, 3, 16, 16, generator=torch.Generator().manual_seed(0)))
+    model = FrontEndClassifier(front, SimpleCNN(widths=(4, 8)))
+    path = tmp_path / "model.ckpt"
+    torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams),
+                "pytorch-lightning_version": L.__version__}, path)
+    restored = FrontEndClassifier.load_from_checkpoint(path, weights_only=False)
+    assert type(restored.frontend) is type(front) and repr(restored.frontend) == repr(front)
+    for key, value in model.state_dict().items():
+        assert torch.equal(restored.state_dict()[key], value), key
+    x = torch.rand(2, 3, 16, 16)
+    assert torch.allclose(restored.eval()(x), model.eval()(x))
+    fresh = eval(frontend, vars(frontends))  # unfitted / re-initialised: the checkpoint's state must win
+    rebuilt = FrontEndClassifier.load_from_checkpoint(path, weights_only=False, frontend=fresh,
+                                                      backbone=SimpleCNN(widths=(4, 8)))
+    assert torch.allclose(rebuilt.eval()(x), model.eval()(x))

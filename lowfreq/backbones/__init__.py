@@ -4,6 +4,7 @@ from lowfreq.backbones.base import IMAGENET_MEAN, IMAGENET_STD, Backbone, Normal
 from lowfreq.backbones.openclip import OpenCLIPZeroShot  # open_clip itself is imported lazily
 from lowfreq.backbones.resnet import CIFARResNet18
 from lowfreq.backbones.simple import SimpleCNN
+from lowfreq.backbones.timm import TimmClassifier
 from lowfreq.backbones.torchvision import TorchvisionClassifier
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "Normalize",
     "OpenCLIPZeroShot",
     "SimpleCNN",
+    "TimmClassifier",
     "TorchvisionClassifier",
 ]
