@@ -2,6 +2,7 @@
 
 from lowfreq.backbones.base import IMAGENET_MEAN, IMAGENET_STD, Backbone, Normalize
 from lowfreq.backbones.openclip import OpenCLIPZeroShot  # open_clip itself is imported lazily
+from lowfreq.backbones.preact import PreActResNet32
 from lowfreq.backbones.resnet import CIFARResNet18
 from lowfreq.backbones.simple import SimpleCNN
 from lowfreq.backbones.timm import TimmClassifier
@@ -14,6 +15,7 @@ __all__ = [
     "CIFARResNet18",
     "Normalize",
     "OpenCLIPZeroShot",
+    "PreActResNet32",
     "SimpleCNN",
     "TimmClassifier",
     "TorchvisionClassifier",
