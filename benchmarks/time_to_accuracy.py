@@ -91,20 +91,16 @@ def main() -> None:
         "--trainer.num_sanity_val_steps=0", f"{m}lr_scheduler.init_args.T_max={args.max_epochs}",
         f"{d}val_fraction=0.0", f"{d}device_resident={resident}",
     ]
-    if args.npz:
-        cli_args.append(f"{d}npz_path={args.npz}")
-    if args.data_dir:
-        cli_args.append(f"{d}data_dir={args.data_dir}")
-    if args.batch_size:
-        cli_args.append(f"{d}batch_size={args.batch_size}")
-    if args.num_workers is not None:
-        cli_args.append(f"{d}num_workers={args.num_workers}")
-    if args.lr:
-        cli_args.append(f"{m}optimizer.init_args.lr={args.lr}")
-    if args.width:
-        cli_args.append(f"{m}backbone.init_args.width={args.width}")
-    if args.compile:
-        cli_args.append(f"{m}compile=true")
+    optional = [
+        (args.npz, f"{d}npz_path={args.npz}"),
+        (args.data_dir, f"{d}data_dir={args.data_dir}"),
+        (args.batch_size, f"{d}batch_size={args.batch_size}"),
+        (args.num_workers is not None, f"{d}num_workers={args.num_workers}"),
+        (args.lr, f"{m}optimizer.init_args.lr={args.lr}"),
+        (args.width, f"{m}backbone.init_args.width={args.width}"),
+        (args.compile, f"{m}compile=true"),
+    ]
+    cli_args += [flag for given, flag in optional if given]
     precision = args.precision or (None if on_gpu else "32-true")
     if precision:
         cli_args.append(f"--trainer.precision={precision}")

@@ -122,6 +122,20 @@ def test_end_to_end_decisions_csv_round_trip_and_metrics(mvh, human_raw, num_cla
     assert result["datasets"]["cue-conflict"]["num_humans"] == 10
 
 
+def _quiet_trainer(tmp_path, callback, devices: int = 1) -> Trainer:
+    """CPU trainer (ddp_spawn for several processes) with the callback and no logger, bar or summary."""
+    return Trainer(
+        accelerator="cpu",
+        devices=devices,
+        strategy="ddp_spawn" if devices > 1 else "auto",
+        default_root_dir=tmp_path,
+        callbacks=[callback],
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        logger=False,
+    )
+
+
 def test_datamodule_is_evaluation_only(mvh):
     dm = M.ModelVsHumanDataModule(str(mvh), ["edge"], images_per_dataset=6, batch_size=4)
     assert dm.num_classes == 16 and dm.class_names == list(A.CLASSES_16) and dm.image_shape == (3, 224, 224)
@@ -139,16 +153,7 @@ def test_callback_after_validate_writes_json_csvs_and_figure(mvh, human_raw, tmp
     model = FrontEndClassifier(GaussianBlur(1.0), TinyNet(1000))  # ImageNet logits: mapped 1000 -> 16
     dm = M.ModelVsHumanDataModule(str(mvh), ["cue-conflict", "edge"], images_per_dataset=10, batch_size=8)
     callback = ModelVsHumanAnalysis(raw_data_dir=str(human_raw), model_name="tiny-blur", num_images=15)
-    trainer = Trainer(
-        accelerator="cpu",
-        devices=1,
-        default_root_dir=tmp_path,
-        callbacks=[callback],
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        logger=False,
-    )
-    trainer.validate(model, dm)
+    _quiet_trainer(tmp_path, callback).validate(model, dm)
     out = tmp_path / "analysis" / "model_vs_human"
     result = json.loads((out / "result.json").read_text())
     assert result["model"] == "tiny-blur" and result["num_stimuli"] == 15
@@ -273,17 +278,7 @@ def _validate_with_callback(tmp_path, mvh, human_raw, devices: int) -> dict:
     callback = ModelVsHumanAnalysis(
         raw_data_dir=str(human_raw), model_name="tiny", num_images=9, batch_size=2
     )
-    trainer = Trainer(
-        accelerator="cpu",
-        devices=devices,
-        strategy="ddp_spawn" if devices > 1 else "auto",
-        default_root_dir=tmp_path,
-        callbacks=[callback],
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        logger=False,
-    )
-    trainer.validate(model, dm)
+    _quiet_trainer(tmp_path, callback, devices).validate(model, dm)
     return json.loads((tmp_path / "analysis" / "model_vs_human" / "result.json").read_text())
 
 
