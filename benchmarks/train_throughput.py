@@ -4,8 +4,8 @@ Both train blur-ResNet-18 (CIFAR stem, Gaussian blur sigma = 1.5 px in front) wi
 Nesterov, weight decay 5e-4) on CIFAR-shaped uint8 data held on the device, with random crop (4 px reflect
 padding) + flip done on the device, the same batch size, precision and memory format, and exact epochs (the last
 batch of an epoch is partial). The plain loop has its own minimal on-device data code; the lowfreq path is what a
-recipe runs: ``CIFAR10DataModule`` (device-resident, auto) + ``FrontEndClassifier`` + ``Trainer`` with its
-default logger (CSV) and progress bar. Warm-up steps (cuDNN autotuning, ``torch.compile``) are excluded; the
+recipe runs: ``CIFAR10DataModule`` (device-resident, auto) + ``FrontEndClassifier`` + ``Trainer`` with a CSV
+logger and the progress bar of ``lowfreq fit``. Warm-up steps (cuDNN autotuning, ``torch.compile``) are excluded; the
 clock runs between two device synchronisations. Also prints FLOPs per image (``FlopCounterMode``: forward, and
 forward + backward) and the fraction of the device's dense peak.
 
@@ -13,6 +13,13 @@ forward + backward) and the fraction of the device's dense peak.
     python benchmarks/train_throughput.py --compile --json $OUT/throughput_compile.json
     python benchmarks/train_throughput.py --device cpu --batch-size 64 --width 16 --steps 10 --warmup 3 \\
         --num-train 2048                                        # CPU smoke run
+    python benchmarks/train_throughput.py --backbone linear --device cpu --batch-size 8 --steps 1000 --rounds 3
+                                                                # host time per step that Lightning + lowfreq add
+
+``--backbone linear`` swaps ResNet-18 for a linear classifier whose compute is negligible: the per-step times
+are then host time (Python, Lightning, dispatch), and their difference is what the fit path adds per step on
+any device. On a GPU that cost is hidden as long as the host stays ahead of the device, i.e. as long as the
+plain loop's host time plus this overhead stays below the GPU's time per step.
 
 Data: ``--npz`` uses ``x_train``/``y_train`` of a CIFAR-10 .npz; by default 50,000 random CIFAR-shaped images
 (throughput does not depend on pixel values).
@@ -33,8 +40,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from lowfreq.backbones import CIFARResNet18
+from lowfreq.backbones import Backbone, CIFARResNet18, Normalize
+from lowfreq.cli import PROGRESS_BAR_REFRESH_STEPS
 from lowfreq.frontends import GaussianBlur
 
 # Dense (no sparsity) peak tensor throughput in FLOP/s, from the vendor data sheets, by precision.
@@ -80,8 +89,19 @@ def _data(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g), torch.randint(0, 10, (n,), generator=g)
 
 
-def _model_parts(args: argparse.Namespace) -> tuple[GaussianBlur, CIFARResNet18]:
+class LinearClassifier(Backbone):
+    """Flatten + linear: negligible compute, so that a step's time is the framework's host time."""
+
+    def __init__(self, num_classes: int = 10, image_size: int = 32) -> None:
+        super().__init__()
+        self.num_classes, self.normalize = num_classes, Normalize()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(3 * image_size * image_size, num_classes))
+
+
+def _model_parts(args: argparse.Namespace) -> tuple[GaussianBlur, Backbone]:
     torch.manual_seed(0)
+    if args.backbone == "linear":
+        return GaussianBlur(args.sigma), LinearClassifier()
     return GaussianBlur(args.sigma), CIFARResNet18(num_classes=10, width=args.width)
 
 
@@ -135,7 +155,8 @@ def plain_loop(args: argparse.Namespace, images: torch.Tensor, labels: torch.Ten
             seen += y.shape[0]
     _sync(device)
     seconds = time.perf_counter() - t0
-    return {"images": seen, "seconds": seconds, "images_per_s": seen / seconds, "final_loss": float(loss.detach())}
+    return {"images": seen, "seconds": seconds, "images_per_s": seen / seconds, "ms_per_step": 1e3 * seconds / args.steps,
+            "final_loss": float(loss.detach())}
 
 
 # ---- lowfreq fit path --------------------------------------------------------------------------------------
@@ -192,11 +213,12 @@ def lowfreq_fit(
         npz_path=str(npz), val_fraction=0.0, batch_size=args.batch_size, seed=0, device_resident=resident
     )
     clock = Clock()
+    bar = [L.pytorch.callbacks.TQDMProgressBar(refresh_rate=args.progress_bar_refresh)] if args.progress_bar_refresh else []
     trainer = L.Trainer(
         accelerator=device.type, devices=1, precision=args.precision, max_steps=args.warmup + args.steps,
         limit_val_batches=0, num_sanity_val_steps=0, enable_checkpointing=False, enable_model_summary=False,
-        enable_progress_bar=not args.no_progress_bar, benchmark=args.cudnn_benchmark if device.type == "cuda" else None,
-        logger=L.pytorch.loggers.CSVLogger(root), default_root_dir=root, callbacks=[clock],
+        enable_progress_bar=bool(bar), benchmark=args.cudnn_benchmark if device.type == "cuda" else None,
+        logger=L.pytorch.loggers.CSVLogger(root), default_root_dir=root, callbacks=[clock, *bar],
     )
     trainer.fit(model, data)
     if clock.t1 is None:
@@ -205,6 +227,7 @@ def lowfreq_fit(
     loader = trainer.train_dataloader
     out = {
         "images": clock.seen, "seconds": seconds, "images_per_s": clock.seen / seconds,
+        "ms_per_step": 1e3 * seconds / args.steps,
         "resident_device": str(getattr(loader, "device", "n/a")),
     }
     out["data_path"] = "device-resident" if isinstance(loader, DeviceLoader) else "DataLoader"
@@ -240,9 +263,13 @@ def main() -> None:
                         help="default: on for GPU, off for CPU")
     parser.add_argument("--compile", action="store_true", help="torch.compile the backbone in both paths")
     parser.add_argument("--cudnn-benchmark", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--no-progress-bar", action="store_true", help="disable Lightning's progress bar")
+    parser.add_argument("--progress-bar-refresh", type=int, default=PROGRESS_BAR_REFRESH_STEPS,
+                        help="lowfreq path: redraw the progress bar every N steps (default: as `lowfreq fit` does; "
+                             "1: Lightning's own default; 0: no bar)")
     parser.add_argument("--device-resident", choices=["auto", "true", "false"], default="auto",
                         help="lowfreq data path: auto = device-resident on CUDA, DataLoader on CPU (as recipes)")
+    parser.add_argument("--backbone", choices=["resnet18", "linear"], default="resnet18",
+                        help="linear: negligible compute, to measure the host time per step of each path")
     parser.add_argument("--width", type=int, default=64, help="ResNet-18 first-stage width (64 = standard)")
     parser.add_argument("--sigma", type=float, default=1.5)
     parser.add_argument("--num-train", type=int, default=None, help="training images (default 50,000 or all)")
@@ -273,7 +300,8 @@ def main() -> None:
     print(f"device: {name} | torch {torch.__version__} | batch {args.batch_size} | precision {args.precision} | "
           f"channels_last {args.channels_last} | compile {args.compile} | cudnn.benchmark "
           f"{args.cudnn_benchmark if device.type == 'cuda' else 'n/a'} | {images.shape[0]} train images | "
-          f"width {args.width} | sigma {args.sigma} | timed {args.steps} steps after {args.warmup}"
+          f"{args.backbone} width {args.width} | sigma {args.sigma} | bar every {args.progress_bar_refresh} | "
+          f"timed {args.steps} steps after {args.warmup}"
           + (f" | threads {torch.get_num_threads()} | load average {load[0]:.2f}" if device.type == "cpu" and load else ""),
           flush=True)
     print(f"FLOPs per image: forward {flops['forward_flops'] / 1e9:.3f} G, training step (fwd + bwd) "
@@ -285,10 +313,11 @@ def main() -> None:
         _write_npz(npz, images, labels)
         for r in range(args.rounds):
             plain.append(plain_loop(args, images, labels, device))
-            print(f"round {r}: plain loop   {plain[-1]['images_per_s']:10.0f} images/s", flush=True)
+            print(f"round {r}: plain loop   {plain[-1]['images_per_s']:10.0f} images/s "
+                  f"{plain[-1]['ms_per_step']:7.3f} ms/step", flush=True)
             fit.append(lowfreq_fit(args, npz, device, Path(tmp) / f"fit{r}"))
-            print(f"round {r}: lowfreq fit  {fit[-1]['images_per_s']:10.0f} images/s ({fit[-1]['data_path']})",
-                  flush=True)
+            print(f"round {r}: lowfreq fit  {fit[-1]['images_per_s']:10.0f} images/s "
+                  f"{fit[-1]['ms_per_step']:7.3f} ms/step ({fit[-1]['data_path']})", flush=True)
         sync = lowfreq_fit(args, npz, device, Path(tmp) / "sync", sync_check=True) if args.sync_check else None
 
     best_plain = max(p["images_per_s"] for p in plain)
@@ -300,6 +329,9 @@ def main() -> None:
     print(f"lowfreq fit:  {best_fit:10.0f} images/s (best of {args.rounds}; median "
           f"{statistics.median(f['images_per_s'] for f in fit):.0f})")
     print(f"ratio lowfreq / plain: {ratio:.3f}")
+    step_plain, step_fit = (min(r["ms_per_step"] for r in rs) for rs in (plain, fit))
+    print(f"time per step (best): plain {step_plain:.3f} ms, lowfreq {step_fit:.3f} ms, "
+          f"difference {step_fit - step_plain:+.3f} ms")
     line = f"lowfreq achieves {achieved / 1e12:.2f} TFLOP/s of model FLOPs"
     if peak:
         line += f" = {100 * achieved / peak:.1f} % of the {name} dense peak ({peak / 1e12:.0f} TFLOP/s)"
@@ -312,9 +344,11 @@ def main() -> None:
         result = {
             "device": name, "torch": torch.__version__, "batch_size": args.batch_size, "precision": args.precision,
             "channels_last": args.channels_last, "compile": args.compile, "cudnn_benchmark": args.cudnn_benchmark,
+            "backbone": args.backbone, "progress_bar_refresh": args.progress_bar_refresh,
             "width": args.width, "sigma": args.sigma, "num_train": int(images.shape[0]), "steps": args.steps,
             "warmup": args.warmup, "plain": plain, "lowfreq": fit, "best_plain_images_per_s": best_plain,
-            "best_lowfreq_images_per_s": best_fit, "ratio": ratio, **flops, "achieved_flops": achieved,
+            "best_lowfreq_images_per_s": best_fit, "ratio": ratio,
+            "best_plain_ms_per_step": step_plain, "best_lowfreq_ms_per_step": step_fit, **flops, "achieved_flops": achieved,
             "peak_flops": peak, "fraction_of_peak": achieved / peak if peak else None,
             "load_average": load, "threads": torch.get_num_threads(), "sync_check": sync,
         }

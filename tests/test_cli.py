@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from lightning.pytorch.callbacks import TQDMProgressBar
 
-from lowfreq.cli import main
+from lowfreq.cli import PROGRESS_BAR_REFRESH_STEPS, LowFreqCLI, main
+from lowfreq.data import ImageDataModule
 from lowfreq.models import FrontEndClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,3 +176,21 @@ def test_every_frontend_survives_a_checkpoint_round_trip(tmp_path, frontend):
     rebuilt = FrontEndClassifier.load_from_checkpoint(path, weights_only=False, frontend=fresh,
                                                       backbone=SimpleCNN(widths=(4, 8)))
     assert torch.allclose(rebuilt.eval()(x), model.eval()(x))
+
+
+def _trainer(*extra: str):
+    cli = LowFreqCLI(FrontEndClassifier, ImageDataModule, subclass_mode_model=True, subclass_mode_data=True,
+                     auto_configure_optimizers=False, save_config_callback=None, run=False,
+                     args=["-c", str(TINY), *extra])
+    return cli.trainer
+
+
+def test_cli_progress_bar_redraws_every_few_steps():
+    """A redraw per step costs host time; the CLI's bar redraws every PROGRESS_BAR_REFRESH_STEPS steps."""
+    bar = _trainer("--trainer.enable_progress_bar=true").progress_bar_callback
+    assert isinstance(bar, TQDMProgressBar) and bar.refresh_rate == PROGRESS_BAR_REFRESH_STEPS > 1
+    assert _trainer().progress_bar_callback is None  # the config disables it: no bar, no error
+    own = _trainer("--trainer.enable_progress_bar=true", "--trainer.callbacks+=TQDMProgressBar",
+                   "--trainer.callbacks.refresh_rate=3")
+    assert own.progress_bar_callback.refresh_rate == 3
+    assert sum(isinstance(c, TQDMProgressBar) for c in own.callbacks) == 1

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import collections
+import csv
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from lightning import Callback, Trainer, seed_everything
+from lightning.pytorch.loggers import CSVLogger
 from torch import nn
-from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.data import DataLoader
 
 from lowfreq.backbones import Backbone, CIFARResNet18, Normalize
@@ -233,21 +236,40 @@ def test_trainer_fit_with_device_resident_data(tmp_path):
     assert not dm._device_tensors  # released in teardown
 
 
-_SYNCING = {"item", "__bool__", "__float__", "__int__", "__index__", "tolist", "numpy", "cpu", "nonzero"}
+# ATen ops whose CUDA kernels make the host wait for the GPU: a scalar read, or an output size that depends on
+# the data (boolean indexing goes through nonzero).
+_SYNCING_OPS = {"_local_scalar_dense", "is_nonzero", "nonzero", "nonzero_static", "_unique2", "unique_dim",
+                "unique_consecutive", "bincount", "masked_select", "repeat_interleave", "equal", "allclose"}
 
 
-class _SyncCounter(TorchFunctionMode):
-    """Counts tensor -> host conversions (each one a GPU sync on CUDA) while ``on``."""
+class _SyncCounter(TorchDispatchMode):
+    """Counts the ATen calls that synchronise the host with a CUDA device, while ``on`` (any device)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.on, self.calls = False, collections.Counter()
+        self.on, self.calls, self.ops = False, collections.Counter(), 0
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        name = getattr(func, "__name__", "")
-        if self.on and name in _SYNCING:
-            self.calls[name] += 1
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if self.on:
+            self.ops += 1
+            name = func.overloadpacket.__name__
+            if name in _SYNCING_OPS or (name.startswith("index") and _has_bool_index(args)):
+                self.calls[str(func)] += 1
         return func(*args, **(kwargs or {}))
+
+
+def _has_bool_index(args) -> bool:
+    indices = args[1] if len(args) > 1 and isinstance(args[1], (list, tuple)) else ()
+    return any(isinstance(i, torch.Tensor) and i.dtype == torch.bool for i in indices)
+
+
+def test_sync_counter_sees_host_reads():
+    counter, x = _SyncCounter(), torch.arange(4.0)
+    counter.on = True
+    with counter:
+        x.sum().item(), bool(x[0] > 0), x[x > 1], torch.unique(x), x.nonzero()
+    assert counter.calls["aten._local_scalar_dense.default"] == 2 and counter.calls["aten.index.Tensor"] == 1
+    assert counter.calls["aten._unique2.default"] == 1 and counter.calls["aten.nonzero.default"] == 1
 
 
 class _Window(Callback):
@@ -262,7 +284,7 @@ class _Window(Callback):
 
 
 def test_training_steps_do_not_read_tensors_on_the_host(tmp_path):
-    """No .item()/float()/bool() between steps: on CUDA each would stall the GPU once per step."""
+    """No scalar reads or data-dependent shapes between logging steps: on CUDA each would stall the GPU."""
     dm = SyntheticShapesDataModule(num_train=96, num_val=10, num_test=10, num_conflict=10, image_size=16,
                                    batch_size=8, device_resident=True)
     model = FrontEndClassifier(GaussianBlur(1.5), _TinyBackbone(16))
@@ -273,7 +295,47 @@ def test_training_steps_do_not_read_tensors_on_the_host(tmp_path):
     with counter:
         trainer.fit(model, dm)
     assert trainer.global_step == 12
-    assert not counter.calls, f"host reads during training steps: {dict(counter.calls)}"
+    assert counter.ops > 8 * 20, "the counter saw no training work"
+    assert not counter.calls, f"host syncs during training steps: {dict(counter.calls)}"
+
+
+class _StepRecorder(Callback):
+    """Per step: the loss, the batch size and the number of correct predictions of the (unchanging) model."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[int, float, int, int]] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        with torch.no_grad():
+            correct = int((pl_module(batch[0]).argmax(1) == batch[1]).sum())
+        self.steps.append((trainer.current_epoch, float(outputs["loss"]), len(batch[1]), correct))
+
+
+def test_epoch_and_step_values_are_logged_exactly(tmp_path):
+    """train_loss_epoch / train_acc: weighted means over that epoch's steps only; train_loss_step: the loss of
+    every log_every_n_steps-th step, and only those rows."""
+    dm = SyntheticShapesDataModule(num_train=76, num_val=10, num_test=10, num_conflict=10, image_size=16,
+                                   batch_size=8, device_resident=True)  # 10 steps per epoch, the last of 4
+    model = FrontEndClassifier(GaussianBlur(1.5), _TinyBackbone(16), optimizer=lambda p: torch.optim.SGD(p, lr=0.0))
+    recorder = _StepRecorder()
+    logger = CSVLogger(tmp_path)
+    trainer = Trainer(accelerator="cpu", max_epochs=2, limit_val_batches=0, logger=logger, log_every_n_steps=3,
+                      enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                      callbacks=[recorder])
+    trainer.fit(model, dm)
+    with open(Path(logger.log_dir) / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    epoch_rows = [r for r in rows if r["train_loss_epoch"]]
+    assert [int(r["epoch"]) for r in epoch_rows] == [0, 1]
+    for epoch, row in enumerate(epoch_rows):
+        steps = [s for s in recorder.steps if s[0] == epoch]
+        n = sum(s[2] for s in steps)
+        assert float(row["train_loss_epoch"]) == pytest.approx(sum(s[1] * s[2] for s in steps) / n, rel=1e-5)
+        assert float(row["train_acc"]) == pytest.approx(sum(s[3] for s in steps) / n, abs=1e-6)
+    step_rows = [r for r in rows if r["train_loss_step"]]
+    assert [int(r["step"]) for r in step_rows] == [2, 5, 8, 11, 14, 17]
+    for row in step_rows:
+        assert float(row["train_loss_step"]) == pytest.approx(recorder.steps[int(row["step"])][1], rel=1e-6)
 
 
 # ---- DDP: each rank its own shard, every sample once -------------------------------------------------------

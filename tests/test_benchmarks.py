@@ -1,0 +1,52 @@
+"""The speed benchmarks run end to end on the CPU (tiny settings: they check the scripts, not the speed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _run(script: str, *args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], check=False,
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_train_throughput_reports_both_paths(tmp_path):
+    out = tmp_path / "throughput.json"
+    stdout = _run("train_throughput.py", "--device", "cpu", "--backbone", "linear", "--batch-size", "8",
+                  "--num-train", "64", "--steps", "6", "--warmup", "2", "--rounds", "1", "--threads", "1",
+                  "--device-resident", "true", "--progress-bar-refresh", "0", "--json", str(out))
+    result = json.loads(out.read_text())
+    assert "ratio lowfreq / plain" in stdout and "time per step (best)" in stdout
+    for side in ("plain", "lowfreq"):
+        (run,) = result[side]
+        assert run["images"] == 6 * 8 and run["seconds"] > 0
+        assert run["ms_per_step"] == pytest.approx(1e3 * run["seconds"] / 6)
+    assert result["lowfreq"][0]["data_path"] == "device-resident"
+    assert result["ratio"] == pytest.approx(result["best_lowfreq_images_per_s"] / result["best_plain_images_per_s"])
+    assert result["train_flops"] > result["forward_flops"] > 0
+
+
+def test_time_to_accuracy_on_a_small_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    npz = tmp_path / "tiny.npz"
+    np.savez(npz, x_train=rng.integers(0, 256, (64, 32, 32, 3), dtype=np.uint8), y_train=rng.integers(0, 10, 64),
+             x_test=rng.integers(0, 256, (32, 32, 32, 3), dtype=np.uint8), y_test=rng.integers(0, 10, 32))
+    out = tmp_path / "tta.json"
+    stdout = _run("time_to_accuracy.py", "--npz", str(npz), "--width", "4", "--max-epochs", "2", "--batch-size", "16",
+                  "--target", "0.0", "--threads", "1", "--accelerator", "cpu", "--json", str(out))
+    result = json.loads(out.read_text())
+    assert "time to 0.00% test accuracy" in stdout
+    assert result["reached"]["epoch"] == 1 and result["train_images"] == 64 and result["test_images"] == 32
+    assert result["history"][0]["seconds"] > 0 and 0 <= result["history"][0]["acc"] <= 1
