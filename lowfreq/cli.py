@@ -14,7 +14,7 @@ from lowfreq.models import FrontEndClassifier
 
 __all__ = ["PROGRESS_BAR_REFRESH_STEPS", "LowFreqCLI", "main"]
 
-PROGRESS_BAR_REFRESH_STEPS = 10  # a redraw every step costs 0.3-0.9 ms of host time per step (benchmarks/)
+PROGRESS_BAR_REFRESH_STEPS = 10  # a redraw every step costs 0.2-0.8 ms of host time per step (benchmarks/)
 
 
 class LowFreqCLI(LightningCLI):

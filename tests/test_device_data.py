@@ -236,6 +236,23 @@ def test_trainer_fit_with_device_resident_data(tmp_path):
     assert not dm._device_tensors  # released in teardown
 
 
+@pytest.mark.slow
+def test_compiled_channels_last_backbone_trains_and_matches_eager(tmp_path):
+    """compile=True: in-place torch.compile (checkpoint keys unchanged), same function as the eager network."""
+    dm = _shapes(device_resident=True)
+    model = FrontEndClassifier(GaussianBlur(1.5), CIFARResNet18(width=4), compile=True, channels_last=True)
+    trainer = Trainer(accelerator="cpu", max_steps=2, limit_val_batches=0, default_root_dir=tmp_path, logger=False,
+                      enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(model, dm)
+    state = model.state_dict()
+    assert not any("_orig_mod" in k for k in state) and model.backbone._compiled_call_impl is not None
+    eager = FrontEndClassifier(GaussianBlur(1.5), CIFARResNet18(width=4))
+    eager.load_state_dict(state)
+    x = torch.rand(8, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(model.eval()(x), eager.eval()(x), atol=1e-4, rtol=1e-4)
+
+
 # ATen ops whose CUDA kernels make the host wait for the GPU: a scalar read, or an output size that depends on
 # the data (boolean indexing goes through nonzero).
 _SYNCING_OPS = {"_local_scalar_dense", "is_nonzero", "nonzero", "nonzero_static", "_unique2", "unique_dim",
