@@ -189,13 +189,11 @@ class FrontEndClassifier(L.LightningModule):
     def on_train_epoch_end(self) -> None:
         if not self.train_loss_mean.update_called:
             return
-        # compute() sums the states across processes; the values logged are already global
-        self.log_dict(self.train_metrics.compute(), prog_bar=True)
-        self.log("train_loss_epoch", self.train_loss_mean.compute())
+        # metric objects: Lightning computes them (summed across processes) and resets them for the next epoch
+        self.log_dict(self.train_metrics, prog_bar=True)
+        self.log("train_loss_epoch", self.train_loss_mean)
         if self.train_l1_mean.update_called:
-            self.log("train_l1", self.train_l1_mean.compute())
-        for metric in (self.train_metrics, self.train_loss_mean, self.train_l1_mean):
-            metric.reset()
+            self.log("train_l1", self.train_l1_mean)
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if isinstance(self.frontend, FourierMask):
