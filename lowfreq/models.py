@@ -70,11 +70,12 @@ class FrontEndClassifier(L.LightningModule):
         compile: compile the backbone with ``torch.compile(dynamic=False)`` (one graph per batch shape: the full
             batch and an epoch's last batch); the front-end stays eager and exact float32.
 
-    Logged: ``train_loss_step`` (on the steps the logger writes, every ``log_every_n_steps``), ``train_loss_epoch``,
-    ``train_acc`` (and ``train_l1`` for a penalised mask) once per epoch; ``val_loss``, ``val_acc``, ``test_loss``,
-    ``test_acc``. The training step neither synchronises the GPU with the host nor calls ``self.log`` on the other
-    steps: the epoch values accumulate in device-side metrics and are read once per epoch, which keeps Lightning's
-    per-step host time small enough for the GPU to stay busy.
+    Logged: ``train_loss_step`` (on the steps the logger writes, every ``log_every_n_steps``); once per epoch
+    ``train_loss_epoch``, ``train_acc`` (and ``train_l1`` for a penalised mask), ``val_loss``, ``val_acc``,
+    ``test_loss``, ``test_acc`` (batch-size-weighted means over the epoch and all processes). No step synchronises
+    the GPU with the host, and only the logger's steps call ``self.log``: the epoch values accumulate in
+    device-side metrics and are read once per epoch, which keeps Lightning's per-step host time small enough for
+    the GPU to stay busy.
     """
 
     def __init__(
@@ -115,9 +116,10 @@ class FrontEndClassifier(L.LightningModule):
             self.backbone.compile(dynamic=False)  # in place: state-dict keys stay those of the backbone
         metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes=backbone.num_classes, average="micro")})
         self.train_metrics = metrics.clone(prefix="train_")
-        self.train_loss_mean, self.train_l1_mean = _RunningMean(), _RunningMean()
         self.val_metrics = metrics.clone(prefix="val_")
         self.test_metrics = metrics.clone(prefix="test_")
+        self.train_loss_mean, self.val_loss_mean, self.test_loss_mean = _RunningMean(), _RunningMean(), _RunningMean()
+        self.train_l1_mean = _RunningMean()
 
     def _load_backbone(self, path: str) -> None:
         file = Path(path)
@@ -186,28 +188,33 @@ class FrontEndClassifier(L.LightningModule):
             return False
         return bool(trainer.fast_dev_run) or trainer._logger_connector.should_update_logs  # no public equivalent
 
-    def on_train_epoch_end(self) -> None:
-        if not self.train_loss_mean.update_called:
-            return
-        # metric objects: Lightning computes them (summed across processes) and resets them for the next epoch
-        self.log_dict(self.train_metrics, prog_bar=True)
-        self.log("train_loss_epoch", self.train_loss_mean)
-        if self.train_l1_mean.update_called:
-            self.log("train_l1", self.train_l1_mean)
-
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if isinstance(self.frontend, FourierMask):
             self.frontend.project_()
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        loss = self._step(batch, self.val_metrics)
-        self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
-        self.log_dict(self.val_metrics, on_step=False, on_epoch=True, prog_bar=True)
+        self.val_loss_mean.update(self._step(batch, self.val_metrics), batch[1].shape[0])
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        loss = self._step(batch, self.test_metrics)
-        self.log("test_loss", loss, on_step=False, on_epoch=True, sync_dist=True)
-        self.log_dict(self.test_metrics, on_step=False, on_epoch=True)
+        self.test_loss_mean.update(self._step(batch, self.test_metrics), batch[1].shape[0])
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch(self.train_metrics, "train_loss_epoch", self.train_loss_mean, loss_in_bar=False)
+        if self.train_l1_mean.update_called:
+            self.log("train_l1", self.train_l1_mean)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch(self.val_metrics, "val_loss", self.val_loss_mean, loss_in_bar=True)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch(self.test_metrics, "test_loss", self.test_loss_mean, loss_in_bar=False)
+
+    def _log_epoch(self, metrics: MetricCollection, loss_name: str, loss_mean: _RunningMean, loss_in_bar: bool) -> None:
+        """Log an epoch's values as metric objects: Lightning computes them (summed across processes), then resets
+        them for the next epoch."""
+        if loss_mean.update_called:
+            self.log_dict(metrics, prog_bar=True)
+            self.log(loss_name, loss_mean, prog_bar=loss_in_bar)
 
     def predict_step(self, batch: Any, batch_idx: int) -> Tensor:
         x = batch[0] if isinstance(batch, (list, tuple)) else batch

@@ -316,43 +316,64 @@ def test_training_steps_do_not_read_tensors_on_the_host(tmp_path):
     assert not counter.calls, f"host syncs during training steps: {dict(counter.calls)}"
 
 
-class _StepRecorder(Callback):
-    """Per step: the loss, the batch size and the number of correct predictions of the (unchanging) model."""
+class _BatchRecorder(Callback):
+    """Per batch: stage, epoch, loss, batch size and correct predictions of the model (constant: lr = 0)."""
 
     def __init__(self) -> None:
-        self.steps: list[tuple[int, float, int, int]] = []
+        self.batches: list[tuple[str, int, float, int, int]] = []
+
+    def _record(self, stage, trainer, pl_module, batch) -> None:
+        with torch.no_grad():
+            logits = pl_module(batch[0])
+        loss, correct = float(F.cross_entropy(logits, batch[1])), int((logits.argmax(1) == batch[1]).sum())
+        self.batches.append((stage, trainer.current_epoch, loss, len(batch[1]), correct))
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        with torch.no_grad():
-            correct = int((pl_module(batch[0]).argmax(1) == batch[1]).sum())
-        self.steps.append((trainer.current_epoch, float(outputs["loss"]), len(batch[1]), correct))
+        assert float(outputs["loss"]) == pytest.approx(F.cross_entropy(pl_module(batch[0]), batch[1]).item())
+        self._record("train", trainer, pl_module, batch)
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        self._record("sanity" if trainer.sanity_checking else "val", trainer, pl_module, batch)
+
+    def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        self._record("test", trainer, pl_module, batch)
+
+    def means(self, stage: str, epoch: int | None = None) -> tuple[float, float]:
+        """Batch-size-weighted mean loss and accuracy of a stage's batches (of one epoch)."""
+        rows = [b for b in self.batches if b[0] == stage and epoch in (None, b[1])]
+        n = sum(b[3] for b in rows)
+        return sum(b[2] * b[3] for b in rows) / n, sum(b[4] for b in rows) / n
 
 
 def test_epoch_and_step_values_are_logged_exactly(tmp_path):
-    """train_loss_epoch / train_acc: weighted means over that epoch's steps only; train_loss_step: the loss of
-    every log_every_n_steps-th step, and only those rows."""
+    """Epoch values: weighted means over that epoch's batches only (sanity-check batches excluded);
+    train_loss_step: the loss of every log_every_n_steps-th step, and only those rows."""
     dm = SyntheticShapesDataModule(num_train=76, num_val=10, num_test=10, num_conflict=10, image_size=16,
                                    batch_size=8, device_resident=True)  # 10 steps per epoch, the last of 4
     model = FrontEndClassifier(GaussianBlur(1.5), _TinyBackbone(16), optimizer=lambda p: torch.optim.SGD(p, lr=0.0))
-    recorder = _StepRecorder()
+    recorder = _BatchRecorder()
     logger = CSVLogger(tmp_path)
-    trainer = Trainer(accelerator="cpu", max_epochs=2, limit_val_batches=0, logger=logger, log_every_n_steps=3,
+    trainer = Trainer(accelerator="cpu", max_epochs=2, num_sanity_val_steps=1, logger=logger, log_every_n_steps=3,
                       enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                       callbacks=[recorder])
     trainer.fit(model, dm)
+    trainer.test(model, dm)
     with open(Path(logger.log_dir) / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
-    epoch_rows = [r for r in rows if r["train_loss_epoch"]]
-    assert [int(r["epoch"]) for r in epoch_rows] == [0, 1]
-    for epoch, row in enumerate(epoch_rows):
-        steps = [s for s in recorder.steps if s[0] == epoch]
-        n = sum(s[2] for s in steps)
-        assert float(row["train_loss_epoch"]) == pytest.approx(sum(s[1] * s[2] for s in steps) / n, rel=1e-5)
-        assert float(row["train_acc"]) == pytest.approx(sum(s[3] for s in steps) / n, abs=1e-6)
+    assert recorder.means("sanity") != pytest.approx(recorder.means("val", 0))  # a leak would show
+    for stage, loss_key, acc_key, epochs in [("train", "train_loss_epoch", "train_acc", [0, 1]),
+                                             ("val", "val_loss", "val_acc", [0, 1]), ("test", "test_loss", "test_acc", [2])]:
+        logged = [r for r in rows if r[loss_key]]
+        assert [int(r["epoch"]) for r in logged] == epochs, stage
+        for row in logged:
+            loss, acc = recorder.means(stage, None if stage == "test" else int(row["epoch"]))
+            assert float(row[loss_key]) == pytest.approx(loss, rel=1e-5), (stage, row["epoch"])
+            assert float(row[acc_key]) == pytest.approx(acc, abs=1e-6), (stage, row["epoch"])
     step_rows = [r for r in rows if r["train_loss_step"]]
     assert [int(r["step"]) for r in step_rows] == [2, 5, 8, 11, 14, 17]
+    train_losses = [b[2] for b in recorder.batches if b[0] == "train"]
     for row in step_rows:
-        assert float(row["train_loss_step"]) == pytest.approx(recorder.steps[int(row["step"])][1], rel=1e-6)
+        assert float(row["train_loss_step"]) == pytest.approx(train_losses[int(row["step"])], rel=1e-6)
 
 
 # ---- DDP: each rank its own shard, every sample once -------------------------------------------------------
