@@ -22,6 +22,13 @@ __all__ = ["plot_hybrid_curve", "plot_hybrid_probabilities"]
 _FIGSIZE = (4.2, 3.2)
 
 
+def _finish_f_mix_axes(ax: Axes, f_mix: Any, ylabel: str, ylim: tuple[float, float]) -> None:
+    """Shared x axis (f_mix in Nyquist units over the measured range), y label and limits, legend."""
+    ax.set_xlabel("mixing frequency $f_{mix}$ (Nyquist units)")
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(float(f_mix.min()), float(f_mix.max()))
+    ax.set_ylim(*ylim)
+    ax.legend(fontsize="small", frameon=False)
 
 
 def plot_hybrid_curve(
@@ -61,11 +68,7 @@ def plot_hybrid_curve(
         text = f"$f_{{rev}}$ = {float(f_rev):.3f}" + (f" ± {float(f_rev_std):.3f}" if is_finite(f_rev_std) else "")
         ax.axvline(float(f_rev), color=c, linestyle="--", linewidth=1, label=text)
     ax.axhline(0.0, color="0.5", linewidth=0.8)
-    ax.set_xlabel("mixing frequency $f_{mix}$ (Nyquist units)")
-    ax.set_ylabel("$p_{low} - p_{high}$ (%)")
-    ax.set_xlim(float(f_mix.min()), float(f_mix.max()))
-    ax.set_ylim(-100, 100)
-    ax.legend(fontsize="small", frameon=False)
+    _finish_f_mix_axes(ax, f_mix, "$p_{low} - p_{high}$ (%)", (-100, 100))
     return fig, ax
 
 
@@ -89,9 +92,5 @@ def plot_hybrid_probabilities(result: Any, *, ax: Axes | None = None) -> tuple[F
     f_rev = getattr(result, "f_rev", None)
     if is_finite(f_rev):
         ax.axvline(float(f_rev), color="0.4", linestyle="--", linewidth=1)
-    ax.set_xlabel("mixing frequency $f_{mix}$ (Nyquist units)")
-    ax.set_ylabel("% of hybrids (confidence: mean max-softmax, %)")
-    ax.set_xlim(float(f_mix.min()), float(f_mix.max()))
-    ax.set_ylim(-2, 102)
-    ax.legend(fontsize="small", frameon=False)
+    _finish_f_mix_axes(ax, f_mix, "% of hybrids (confidence: mean max-softmax, %)", (-2, 102))
     return fig, ax
