@@ -9,11 +9,24 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["ImageTypeError", "check_choice", "check_image", "check_positive_int", "check_range"]
+__all__ = [
+    "ImageTypeError",
+    "LabelTypeError",
+    "check_bool",
+    "check_choice",
+    "check_image",
+    "check_labels",
+    "check_positive_int",
+    "check_range",
+]
 
 
 class ImageTypeError(TypeError, ValueError):
     """An input that is not a float image tensor: both a TypeError and a ValueError, so either catch works."""
+
+
+class LabelTypeError(TypeError, ValueError):
+    """Labels that are not an integer tensor: both a TypeError and a ValueError, so either catch works."""
 
 
 def check_image(
@@ -77,3 +90,46 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     choices = list(choices)
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+def check_bool(name: str, value: Any) -> None:
+    """Raise TypeError unless ``value`` is a bool (a string such as "false" would otherwise count as True)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+
+
+def check_labels(
+    labels: Any,
+    name: str = "labels",
+    *,
+    num_classes: int | None = None,
+    length: int | None = None,
+    classes_from: str | None = None,
+) -> None:
+    """Raise unless ``labels`` is a 1-D integer (not bool) tensor of class indices in [0, ``num_classes``).
+
+    Without ``num_classes`` only negative labels are rejected (cross-entropy silently ignores -100).
+    ``length`` fixes the number of labels; ``classes_from`` says where ``num_classes`` comes from, for the
+    message. Reads the minimum and maximum (one device synchronisation): call it at entry points, not inside a
+    training step.
+    """
+    if not isinstance(labels, Tensor):
+        raise LabelTypeError(
+            f"{name} must be a 1-D integer torch.Tensor of class indices, got {type(labels).__name__}"
+        )
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+        raise LabelTypeError(f"{name} must be an integer tensor of class indices, got dtype {labels.dtype}")
+    if labels.ndim != 1 or (length is not None and labels.shape[0] != length):
+        expected = f"({length},)" if length is not None else "(N,)"
+        raise ValueError(f"{name} must have shape {expected}, got {tuple(labels.shape)}")
+    if labels.numel() == 0:
+        return
+    lo, hi = int(labels.min()), int(labels.max())
+    if num_classes is None:
+        if lo < 0:
+            raise ValueError(f"{name} must be class indices >= 0, got values in [{lo}, {hi}]")
+    elif lo < 0 or hi >= num_classes:
+        source = f" ({classes_from})" if classes_from else ""
+        raise ValueError(
+            f"{name} must be class indices in [0, {num_classes}){source}, got values in [{lo}, {hi}]"
+        )

@@ -48,14 +48,29 @@ def gaussian_kernel1d(sigma: float, truncate: float = 3.0, *, dtype: torch.dtype
     return (kernel / kernel.sum()).to(dtype)
 
 
+def _check_kernel1d(kernel1d: Tensor) -> None:
+    """Shape and dtype only (no device synchronisation): a 1-D float kernel of odd length keeps the size."""
+    if not isinstance(kernel1d, Tensor):
+        raise TypeError(f"kernel1d must be a 1-D torch.Tensor of odd length, got {type(kernel1d).__name__}")
+    if kernel1d.ndim != 1 or kernel1d.numel() % 2 == 0:
+        raise ValueError(f"kernel1d must be a 1-D tensor of odd length, got shape {tuple(kernel1d.shape)}")
+    if not torch.is_floating_point(kernel1d):
+        raise TypeError(f"kernel1d must be a floating-point tensor, got dtype {kernel1d.dtype}")
+
+
 def separable_filter(x: Tensor, kernel1d: Tensor, padding: Padding = "circular") -> Tensor:
     """Apply the same symmetric 1-D kernel along H then W to every channel (depthwise), keeping the size.
+
+    ``x`` is a float (B, C, H, W) tensor (any range; its values are not checked, so this runs in training
+    steps without device synchronisation) and ``kernel1d`` a 1-D floating tensor of odd length.
 
     Runs in float32 (float64 for float64 input) even under autocast, without TF32 on CUDA, and returns the dtype
     of ``x``.
     Circular padding makes the filter an exact product in the DFT domain (see ``spectral.kernel_transfer``);
     kernels wider than the image are then applied in the Fourier domain, which is the same operation.
     """
+    check_image(x, values=False)
+    _check_kernel1d(kernel1d)
     check_choice("padding", padding, ("circular", "reflect", "zeros"))
     _, channels, height, width = x.shape
     half = kernel1d.numel() // 2
@@ -107,8 +122,19 @@ def down_up_resize(x: Tensor, size: int, *, antialias: bool = True) -> Tensor:
         x: (B, C, H, W) images in [0, 1].
         size: intermediate resolution in pixels, >= 1 (P000 headline: 64 for 224 inputs).
         antialias: anti-alias the down-step (PIL-equivalent; P000's exact setting is not published).
+
+    Raises:
+        ImageTypeError: ``x`` is not a float tensor (uint8 images would come back as 0/1).
+        ValueError: ``x`` is not (B, C, H, W), not finite or outside [0, 1] (0-255 floats would come back as
+            ones).
     """
+    check_image(x)
     check_positive_int("size", size)
+    return _down_up_resize(x, size, antialias=antialias)
+
+
+def _down_up_resize(x: Tensor, size: int, *, antialias: bool = True) -> Tensor:
+    """:func:`down_up_resize` without checking ``x`` (the caller did; no device synchronisation)."""
     height, width = x.shape[-2:]
     with torch.autocast(device_type=x.device.type, enabled=False):
         xf = x.double() if x.dtype == torch.float64 else x.float()
@@ -137,6 +163,7 @@ def _batches(data: Tensor | Iterable) -> Iterable[Tensor]:
         x = batch[0] if isinstance(batch, (list, tuple)) else batch
         if isinstance(x, dict):
             raise TypeError("data batches must be tensors or (x, y) tuples, got a dict")
+        check_image(x, "data batch")  # finite and in [0, 1], as a tensor ``data`` is
         yield x
 
 
@@ -229,7 +256,26 @@ def pca_project(x: Tensor, components: Tensor, mean: Tensor | None = None) -> Te
     """Project (B, C, H, W) images onto the span of ``components`` (K, D): x -> mean + U U^T (x - mean).
 
     With ``mean=None`` this is the linear projector ``P_K x`` of P001 Eq. 3 (``U_K U_K^T``, N x N).
+
+    Args:
+        x: (B, C, H, W) float images in [0, 1] (checked: finite and in range).
+        components: (K, D) float basis with D = C * H * W.
+        mean: (D,) float mean, or None.
     """
+    check_image(x)
+    return _pca_project(x, components, mean)
+
+
+def _pca_project(x: Tensor, components: Tensor, mean: Tensor | None = None) -> Tensor:
+    """:func:`pca_project` without the value checks of ``x`` (shapes only; no device synchronisation)."""
+    if not isinstance(components, Tensor) or components.ndim != 2:
+        got = tuple(components.shape) if isinstance(components, Tensor) else type(components).__name__
+        raise ValueError(f"components must have shape (K, D), got {got}")
+    if not torch.is_floating_point(components):
+        raise TypeError(f"components must be a floating-point tensor, got dtype {components.dtype}")
+    if mean is not None and (not isinstance(mean, Tensor) or mean.shape != (components.shape[1],)):
+        got = tuple(mean.shape) if isinstance(mean, Tensor) else type(mean).__name__
+        raise ValueError(f"mean must have shape ({components.shape[1]},) like a row of components, got {got}")
     flat = x.reshape(x.shape[0], -1)
     if flat.shape[1] != components.shape[1]:
         raise ValueError(

@@ -15,13 +15,14 @@ import torch
 from torch import Tensor, nn
 
 from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
+from lowfreq._spec import RecordsInitArgs
 from lowfreq.filters import (
     MAX_SIGMA,
     Padding,
-    down_up_resize,
+    _down_up_resize,
+    _pca_project,
     gaussian_kernel1d,
     pca_fit,
-    pca_project,
     separable_filter,
 )
 from lowfreq.spectral import lowpass_mask
@@ -29,8 +30,12 @@ from lowfreq.spectral import lowpass_mask
 __all__ = ["DownUpResize", "FourierMask", "FrontEnd", "GaussianBlur", "IdealFilter", "Identity", "PCAProjection"]
 
 
-class FrontEnd(nn.Module):
-    """Base class: a map from (B, C, H, W) images in [0, 1] to images of the same shape."""
+class FrontEnd(RecordsInitArgs, nn.Module):
+    """Base class: a map from (B, C, H, W) images in [0, 1] to images of the same shape.
+
+    Subclasses record their ``__init__`` arguments (``init_args``), so checkpoints of models built in Python
+    rebuild them from plain data.
+    """
 
     def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -83,8 +88,8 @@ class DownUpResize(FrontEnd):
         self.size, self.antialias = size, antialias
 
     def forward(self, x: Tensor) -> Tensor:
-        check_image(x, values=False)
-        return down_up_resize(x, self.size, antialias=self.antialias)
+        check_image(x, values=False)  # dtype and shape only: no device synchronisation in a training step
+        return _down_up_resize(x, self.size, antialias=self.antialias)
 
     def extra_repr(self) -> str:
         return f"size={self.size}, antialias={self.antialias}"
@@ -149,7 +154,7 @@ class PCAProjection(FrontEnd):
         check_image(x, values=False)
         if not self.is_fitted:
             raise RuntimeError("PCAProjection is not fitted: call .fit(train_images) or load a fitted checkpoint")
-        return pca_project(x, self.components, self.mean if self.mode == "affine" else None)
+        return _pca_project(x, self.components, self.mean if self.mode == "affine" else None)
 
     def extra_repr(self) -> str:
         return f"n_components={self.n_components}, image_shape={self.image_shape}, mode={self.mode!r}"
@@ -207,6 +212,7 @@ class FourierMask(FrontEnd):
         check_positive_int("image_size[0]", height)
         check_positive_int("image_size[1]", width)
         check_range("init", init, 0.0, 1.0)
+        check_positive_int("channels", channels)
         self.image_size, self.per_channel = (height, width), per_channel
         self.mask = nn.Parameter(torch.full((channels if per_channel else 1, height, width // 2 + 1), float(init)))
         weight = torch.full((width // 2 + 1,), 2.0)
@@ -217,6 +223,11 @@ class FourierMask(FrontEnd):
 
     def forward(self, x: Tensor) -> Tensor:
         check_image(x, values=False)
+        if self.per_channel and x.shape[1] != self.mask.shape[0]:
+            raise ValueError(
+                f"x must have {self.mask.shape[0]} channels (per_channel=True, one mask per channel), "
+                f"got shape {tuple(x.shape)}"
+            )
         if tuple(x.shape[-2:]) != self.image_size:
             raise ValueError(f"x must have spatial size image_size={self.image_size}, got {tuple(x.shape[-2:])}")
         with torch.autocast(device_type=x.device.type, enabled=False):

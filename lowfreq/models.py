@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import pickle
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,11 +12,13 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
-from torch import Tensor
+from lightning.pytorch.utilities import rank_zero_info
+from torch import Tensor, nn
 from torchmetrics import Metric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
 from lowfreq._checks import check_range
+from lowfreq._spec import build_from_spec, module_spec
 from lowfreq.backbones import Backbone
 from lowfreq.frontends import FourierMask, FrontEnd, Identity, PCAProjection
 
@@ -45,6 +49,27 @@ class _RunningMean(Metric):
         return self.total / self.weight
 
 
+def _read_checkpoint(name: str, path: Path) -> dict[str, Any]:
+    """``torch.load(path, weights_only=True)`` with errors that name the parameter and the file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{name} must be an existing checkpoint file, got {str(path)!r}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "Unsupported global" in str(err):
+            raise ValueError(
+                f"{name}={str(path)!r} holds Python objects besides tensors and plain data, so lowfreq does not load "
+                "it (unpickling them could run code); lowfreq's own checkpoints never do"
+            ) from None
+        raise ValueError(f"{name}={str(path)!r} is not a readable PyTorch checkpoint (corrupt or truncated)") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{name}={str(path)!r} is not a readable PyTorch checkpoint ({reason})") from None
+    if not isinstance(state, dict):
+        raise TypeError(f"{name}={str(path)!r} must hold a checkpoint or state dict, got {type(state).__name__}")
+    return state
+
+
 class FrontEndClassifier(L.LightningModule):
     """Image classifier ``backbone(frontend(x))`` for [0, 1] images.
 
@@ -64,9 +89,12 @@ class FrontEndClassifier(L.LightningModule):
         label_smoothing: cross-entropy label smoothing in [0, 1).
         freeze_backbone: keep the backbone fixed and in eval mode (P004: mask on a frozen network).
         init_checkpoint: a Lightning checkpoint or state-dict file whose ``backbone.*`` weights initialise the
-            backbone (e.g. fine-tune a baseline behind a newly inserted blur, P002).
-        channels_last: convert the backbone and its inputs (the front-end's output) to channels-last memory format
-            (faster convolutions on GPUs, especially under bf16).
+            backbone (e.g. fine-tune a baseline behind a newly inserted blur, P002). Read with
+            ``weights_only=True`` once, at the start of a fit that does not resume; never when a checkpoint of
+            this model is restored or loaded, so the file may move afterwards.
+        channels_last: on CUDA, convert the backbone and its inputs (the front-end's output) to channels-last
+            memory format (faster convolutions, especially under bf16), when a Trainer sets the model up. Ignored
+            (with a message) on other devices: torch's CPU channels-last backward is unreliable (oneDNN crash/hang).
         compile: compile the backbone with ``torch.compile(dynamic=False)`` (one graph per batch shape: the full
             batch and an epoch's last batch); the front-end stays eager and exact float32.
 
@@ -95,23 +123,24 @@ class FrontEndClassifier(L.LightningModule):
         super().__init__()
         check_range("lambda_l1", lambda_l1, 0.0)
         check_range("label_smoothing", label_smoothing, 0.0, 1.0, high_open=True)
+        frontend = Identity() if frontend is None else build_from_spec("frontend", frontend, FrontEnd)
         if backbone is None:
             from lowfreq.backbones import CIFARResNet18
 
             backbone = CIFARResNet18()
-        self.save_hyperparameters()
-        self.frontend = frontend if frontend is not None else Identity()
-        self.backbone = backbone
+        backbone = build_from_spec("backbone", backbone, Backbone)
+        with warnings.catch_warnings():  # Python-built modules: replaced by plain specs just below
+            warnings.filterwarnings("ignore", message="Attribute '(frontend|backbone)' is an instance of `nn.Module`")
+            self.save_hyperparameters()
+        self._make_hparams_plain()
+        self.frontend, self.backbone = frontend, backbone
         self.optimizer_factory, self.lr_scheduler_factory = optimizer, lr_scheduler
         self.lr_scheduler_interval = lr_scheduler_interval
         self.lambda_l1, self.label_smoothing, self.freeze_backbone = lambda_l1, label_smoothing, freeze_backbone
-        self.channels_last = channels_last
-        if init_checkpoint is not None:
-            self._load_backbone(init_checkpoint)
+        self.init_checkpoint, self.channels_last = init_checkpoint, channels_last
+        self._channels_last_active = False
         if freeze_backbone:
             self.backbone.requires_grad_(False)
-        if channels_last:
-            self.backbone.to(memory_format=torch.channels_last)
         if compile:
             self.backbone.compile(dynamic=False)  # in place: state-dict keys stay those of the backbone
         metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes=backbone.num_classes, average="micro")})
@@ -121,24 +150,72 @@ class FrontEndClassifier(L.LightningModule):
         self.train_loss_mean, self.val_loss_mean, self.test_loss_mean = _RunningMean(), _RunningMean(), _RunningMean()
         self.train_l1_mean = _RunningMean()
 
-    def _load_backbone(self, path: str) -> None:
-        file = Path(path)
-        if not file.is_file():
-            raise FileNotFoundError(f"init_checkpoint must be an existing checkpoint file, got {path!r}")
-        state = torch.load(file, map_location="cpu", weights_only=False)
+    def _make_hparams_plain(self) -> None:
+        """Keep only plain data in the hyper-parameters, so every checkpoint loads with ``weights_only=True``.
+
+        Under LightningCLI they already are ({class_path, init_args} dicts). A model built in Python records its
+        front-end and backbone as such dicts (``lowfreq._spec.module_spec``) and drops optimiser and scheduler
+        factories, which only training needs (pass them again to resume training from Python).
+        """
+        for key in ("frontend", "backbone"):
+            if isinstance(self.hparams.get(key), nn.Module):
+                self.hparams[key] = module_spec(self.hparams[key])
+        for key in ("optimizer", "lr_scheduler"):
+            if callable(self.hparams.get(key)):
+                del self.hparams[key]
+
+    @classmethod
+    def load_from_checkpoint(  # type: ignore[override]
+        cls, checkpoint_path: str | Path, map_location: Any = None, strict: bool | None = None, **kwargs: Any
+    ) -> FrontEndClassifier:
+        """Rebuild a model from a checkpoint, reading it with ``torch.load(weights_only=True)``.
+
+        Keyword arguments override the saved hyper-parameters (e.g. ``frontend=...`` for a front-end whose
+        constructor arguments could not be recorded). A missing, corrupt or non-checkpoint file raises an error
+        naming ``checkpoint_path``.
+        """
+        path = Path(checkpoint_path)
+        _read_checkpoint("checkpoint_path", path)  # clear errors before Lightning's own load
+        kwargs.pop("weights_only", None)
+        return super().load_from_checkpoint(path, map_location=map_location, strict=strict, weights_only=True, **kwargs)
+
+    def _load_init_checkpoint(self, path: str) -> None:
+        state = _read_checkpoint("init_checkpoint", Path(path))
         state = state.get("state_dict", state)
         backbone_state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
-        self.backbone.load_state_dict(backbone_state or state)
+        try:
+            self.backbone.load_state_dict(backbone_state or state)
+        except RuntimeError as err:
+            summary = str(err).splitlines()[0]
+            raise ValueError(
+                f"init_checkpoint={path!r} does not fit the backbone {type(self.backbone).__name__} ({summary}); "
+                "pass a checkpoint of the same architecture"
+            ) from None
         log.info("initialised the backbone from %s", path)
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, C, H, W) in [0, 1] -> logits (B, K)."""
         x = self.frontend(x)
-        if self.channels_last:
+        if self._channels_last_active:
             x = x.contiguous(memory_format=torch.channels_last)
         return self.backbone(x)
 
+    def setup(self, stage: str) -> None:
+        """Use channels-last memory format only on CUDA (on CPUs, oneDNN's channels-last backward of strided 1x1
+        convolutions crashes or hangs in current torch releases)."""
+        if not self.channels_last or self._channels_last_active:
+            return
+        device = self.trainer.strategy.root_device
+        if device.type == "cuda":
+            self.backbone.to(memory_format=torch.channels_last)
+            self._channels_last_active = True
+        else:
+            rank_zero_info(f"channels_last=True is ignored on {device.type}: it only speeds up CUDA convolutions, and "
+                           "torch's CPU channels-last backward is unreliable (oneDNN crash/hang)")
+
     def on_fit_start(self) -> None:
+        if self.init_checkpoint is not None and self.trainer.ckpt_path is None:  # resuming restores the weights
+            self._load_init_checkpoint(self.init_checkpoint)
         if isinstance(self.frontend, PCAProjection) and not self.frontend.is_fitted:
             self._fit_pca(self.frontend)
         if self.freeze_backbone:

@@ -52,7 +52,7 @@ def _fit(tmp_path: Path, *extra: str) -> Path:
 
 
 def _checkpoint(run: Path) -> Path:
-    (ckpt,) = sorted((run / "checkpoints").glob("*.ckpt"))
+    (ckpt,) = sorted((run / "checkpoints").glob("epoch=*.ckpt"))  # besides last.ckpt
     return ckpt
 
 
@@ -62,7 +62,7 @@ def test_tiny_fit_writes_config_and_checkpoint(tmp_path):
     assert config["model"]["init_args"]["frontend"]["class_path"] == "lowfreq.frontends.GaussianBlur"
     model = FrontEndClassifier.load_from_checkpoint(_checkpoint(run))
     assert model.frontend.sigma == 1.5 and model.backbone.num_classes == 10
-    stored = torch.load(_checkpoint(run), weights_only=False)["hyper_parameters"]
+    stored = torch.load(_checkpoint(run), weights_only=True)["hyper_parameters"]
     assert stored["frontend"]["class_path"] == "lowfreq.frontends.GaussianBlur"  # the CLI config travels along
 
 
@@ -76,7 +76,7 @@ def test_pca_frontend_is_fitted_at_fit_start_and_restored(tmp_path):
     restored = FrontEndClassifier.load_from_checkpoint(_checkpoint(run))
     pca = restored.frontend
     assert pca.is_fitted and pca.components.shape == (8, 768)
-    state = torch.load(_checkpoint(run), weights_only=False)["state_dict"]
+    state = torch.load(_checkpoint(run), weights_only=True)["state_dict"]
     assert torch.equal(pca.components, state["frontend.components"])
     u = pca.components.double()
     assert torch.allclose(u @ u.T, torch.eye(8, dtype=torch.float64), atol=1e-4)
@@ -90,7 +90,7 @@ def test_fourier_mask_is_trained_with_l1_and_restored(tmp_path):
         "--model.init_args.lambda_l1=5.0",
         "--model.init_args.freeze_backbone=true",
     )
-    state = torch.load(_checkpoint(run), weights_only=False)["state_dict"]
+    state = torch.load(_checkpoint(run), weights_only=True)["state_dict"]
     trained = state["frontend.mask"]
     assert trained.shape == (1, 16, 9)
     assert trained.max() <= 1 and trained.min() >= 0 and trained.mean() < 1  # the L1 term pulled it down
@@ -152,8 +152,8 @@ def test_timm_classifier_offline(tmp_path):
     "PCAProjection(6, image_shape=(3, 16, 16))", "FourierMask((16, 16), init=0.7)",
 ])
 def test_every_frontend_survives_a_checkpoint_round_trip(tmp_path, frontend):
-    """Python-built models (no CLI) too: their hyper-parameters hold the front-end and backbone objects (pickled),
-    so they load with weights_only=False (trusted files); modules passed in are overwritten by the saved state."""
+    """Python-built models (no CLI) too: their hyper-parameters record the front-end and backbone as plain
+    {class_path, init_args} data, so they load weights-only; modules passed in are overwritten by the saved state."""
     import lightning as L
 
     from lowfreq import frontends
@@ -166,14 +166,14 @@ def test_every_frontend_survives_a_checkpoint_round_trip(tmp_path, frontend):
     path = tmp_path / "model.ckpt"
     torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams),
                 "pytorch-lightning_version": L.__version__}, path)
-    restored = FrontEndClassifier.load_from_checkpoint(path, weights_only=False)
+    restored = FrontEndClassifier.load_from_checkpoint(path)
     assert type(restored.frontend) is type(front) and repr(restored.frontend) == repr(front)
     for key, value in model.state_dict().items():
         assert torch.equal(restored.state_dict()[key], value), key
     x = torch.rand(2, 3, 16, 16)
     assert torch.allclose(restored.eval()(x), model.eval()(x))
     fresh = eval(frontend, vars(frontends))  # unfitted / re-initialised: the checkpoint's state must win
-    rebuilt = FrontEndClassifier.load_from_checkpoint(path, weights_only=False, frontend=fresh,
+    rebuilt = FrontEndClassifier.load_from_checkpoint(path, frontend=fresh,
                                                       backbone=SimpleCNN(widths=(4, 8)))
     assert torch.allclose(rebuilt.eval()(x), model.eval()(x))
 

@@ -52,7 +52,7 @@ def _fit(tmp_path, devices: int, per_rank_batch: int):
     path = tmp_path / "final.ckpt"
     trainer.save_checkpoint(path)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
-    return torch.load(path, weights_only=False)["state_dict"], metrics
+    return torch.load(path, weights_only=True)["state_dict"], metrics
 
 
 @pytest.mark.ddp

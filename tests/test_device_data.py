@@ -203,7 +203,7 @@ def _shapes(**kwargs) -> SyntheticShapesDataModule:
 
 
 def test_device_resident_switch_without_trainer():
-    assert isinstance(_shapes().train_dataloader(), DataLoader)  # auto: no trainer -> CPU -> DataLoaders
+    assert isinstance(_shapes().train_dataloader(), DeviceLoader)  # auto: no trainer -> CPU -> in-memory loader
     assert isinstance(_shapes(device_resident=False).train_dataloader(), DataLoader)
     dm = _shapes(device_resident=True)
     train, val = dm.train_dataloader(), dm.val_dataloader()

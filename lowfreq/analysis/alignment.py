@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ __all__ = [
     "human_reference",
     "image_id",
     "is_human",
+    "is_trial_csv",
     "observed_consistency",
     "ood_accuracy",
     "paired_correctness",
@@ -252,6 +254,39 @@ def _finish_table(df: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return df
 
 
+#: model-vs-human's trial-CSV file name: ``<dataset>_<subj>_session-<n>.csv`` (humans: ``session_<n>``).
+_TRIAL_CSV = re.compile(r"[^_]+_.+_session[-_]\d+\.csv")
+
+
+def is_trial_csv(path: str | Path, dataset: str | None = None) -> bool:
+    """Whether a file name follows model-vs-human's trial-CSV naming ``<dataset>_<subj>_session-<n>.csv``.
+
+    Humans' files write ``session_<n>`` (``colour_subject-01_session_1.csv``), models' ``session-<n>``
+    (``edge_bagnet33_session-1.csv``). With ``dataset`` given the name must also start with ``<dataset>_``.
+    Summary files such as ``performances/bagnet33.csv`` do not match.
+    """
+    name = Path(path).name
+    return _TRIAL_CSV.fullmatch(name) is not None and (dataset is None or name.startswith(f"{dataset}_"))
+
+
+def _dataset_folders(root: Path) -> list[str]:
+    """Sub-folders of a raw-data folder that hold trial data: benchmark dataset names, or any folder with a
+    trial-named CSV (:func:`is_trial_csv`). Everything else (``performances/``, stray files) is skipped and logged."""
+    names, skipped = [], []
+    for p in sorted(root.iterdir()):
+        if (
+            p.is_dir()
+            and any(p.glob("*.csv"))
+            and (p.name in BENCHMARK_DATASETS or any(is_trial_csv(f, p.name) for f in p.glob("*.csv")))
+        ):
+            names.append(p.name)
+        else:
+            skipped.append(p.name + ("/" if p.is_dir() else ""))
+    if skipped:
+        log.info("raw data %s: skipped %s (not dataset folders with trial CSVs)", root, skipped)
+    return names
+
+
 def read_raw_data(
     raw_data_dir: str | Path,
     datasets: Iterable[str] | None = None,
@@ -259,13 +294,19 @@ def read_raw_data(
 ) -> pd.DataFrame:
     """Read model-vs-human raw-data CSVs (``<raw_data_dir>/<dataset>/*.csv``) into one decision table.
 
+    ``raw_data_dir`` may be model-vs-human's own ``raw-data`` folder as published: with ``datasets=None`` only
+    dataset folders are read (a benchmark dataset name, or a folder holding CSVs named
+    ``<dataset>_<subj>_session-<n>.csv``); other entries, such as the per-model summary files in
+    ``performances/``, are skipped (logged at INFO level). Every CSV inside a dataset folder is a trial file and
+    must have the :data:`TRIAL_COLUMNS`.
+
     Column names are read case-insensitively (``Session`` in some human files); every value is read as a string
     (no pandas coercion), conditions are mapped by :func:`canonical_condition`, and ``dataset`` and
     ``image_id`` columns are added.
 
     Args:
         raw_data_dir: folder holding one sub-folder per dataset.
-        datasets: dataset names to read; ``None`` reads every sub-folder that holds CSVs.
+        datasets: dataset names to read; ``None`` reads every dataset folder (see above).
         subjects: keep only these ``subj`` values (humans ``subject-XX``, models by name); ``None`` keeps all.
 
     Returns:
@@ -276,11 +317,7 @@ def read_raw_data(
         raise FileNotFoundError(
             f"raw_data_dir must be a directory with one folder per dataset, got {str(root)!r}"
         )
-    names = (
-        sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.csv")))
-        if datasets is None
-        else list(datasets)
-    )
+    names = _dataset_folders(root) if datasets is None else list(datasets)
     keep = None if subjects is None else {str(s) for s in subjects}
     frames = []
     for name in names:
@@ -293,7 +330,10 @@ def read_raw_data(
             df.columns = [c.strip().lower() for c in df.columns]
             missing = [c for c in TRIAL_COLUMNS if c not in df.columns]
             if missing:
-                raise ValueError(f"{f} lacks the raw-data columns {missing} (has {list(df.columns)})")
+                raise ValueError(
+                    f"trial CSV {f} lacks the raw-data columns {missing} "
+                    f"(has {list(df.columns)}, needs {list(TRIAL_COLUMNS)})"
+                )
             df = df[list(TRIAL_COLUMNS)]
             if keep is not None:
                 df = df[df["subj"].isin(keep)]
@@ -397,13 +437,33 @@ def shape_bias(table: pd.DataFrame) -> float:
     Returns:
         Shape bias in [0, 1]; NaN when no decision picked the shape or the texture class.
 
+    Raises:
+        ValueError: a response or category that is not one of :data:`CLASSES_16` (responses may also be
+            "na"), e.g. a misspelt or capitalised class name, which would silently count as neither shape nor
+            texture.
+
     Example:
         >>> t = decision_table("m", "cue-conflict", ["cat1-dog2.png", "dog1-cat2.png"], ["cat", "dog"], ["cat", "cat"])
         >>> shape_bias(t)
         0.5
     """
+    _check_class_names(table, "object_response", allowed=(*CLASSES_16, "na"))
+    _check_class_names(table, "category", allowed=CLASSES_16)
     n_shape, n_texture, _ = _shape_texture_counts(table)
     return n_shape / (n_shape + n_texture) if n_shape + n_texture else math.nan
+
+
+def _check_class_names(table: pd.DataFrame, column: str, allowed: Sequence[str]) -> None:
+    if column not in table.columns:
+        raise ValueError(
+            f"table must have a {column!r} column (a decision table), got columns {list(table.columns)}"
+        )
+    values = pd.unique(table[column].astype(str))
+    bad = sorted(v for v in values if v not in set(allowed))
+    if bad:
+        extra = " or 'na'" if "na" in allowed else ""
+        shown = bad[:10] + (["..."] if len(bad) > 10 else [])
+        raise ValueError(f"{column} must hold class names of CLASSES_16{extra}, got {shown}")
 
 
 def shape_bias_per_class(table: pd.DataFrame, classes: Sequence[str] = CLASSES_16) -> dict[str, float]:
@@ -439,15 +499,30 @@ def _as_bool_array(x: Any, name: str) -> np.ndarray:
     arr = np.asarray(x)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of per-trial correctness, got shape {arr.shape}")
-    return arr.astype(bool)
+    allowed = f"{name} must hold booleans (or integers 0/1) of per-trial correctness"
+    if arr.size == 0 or arr.dtype == np.bool_:
+        return arr.astype(bool)
+    if arr.dtype == object and all(isinstance(v, (bool, np.bool_)) for v in arr):
+        return arr.astype(bool)
+    if np.issubdtype(arr.dtype, np.integer):
+        values = np.unique(arr)
+        if not np.isin(values, (0, 1)).all():
+            raise ValueError(f"{allowed}, got integer values {values[:10].tolist()}")
+        return arr.astype(bool)
+    raise TypeError(f"{allowed}, got dtype {arr.dtype} (probabilities, NaN or strings are not correctness)")
 
 
 def consistency(correct_a: Any, correct_b: Any) -> dict[str, float]:
     """Observed and expected consistency and kappa of two observers' trial-wise correctness.
 
     Args:
-        correct_a: (N,) bool (array, list or tensor): observer A correct on trial i.
+        correct_a: (N,) bool (array, list or tensor; integers 0/1 also accepted): observer A correct on
+            trial i.
         correct_b: (N,) bool, the same N trials in the same order.
+
+    Raises:
+        TypeError: float (probabilities, NaN) or string entries.
+        ValueError: integers other than 0 and 1 (class indices are decisions, not correctness).
 
     Returns:
         ``{"observed_consistency", "expected_consistency", "error_consistency", "accuracy_a", "accuracy_b"}``.
@@ -478,6 +553,9 @@ def observed_consistency(correct_a: Any, correct_b: Any) -> float:
 
 def error_consistency(correct_a: Any, correct_b: Any) -> float:
     """Error consistency (Cohen's kappa on trial-wise correctness), in [-1, 1]; 1 for identical correctness.
+
+    ``correct_a`` and ``correct_b`` are (N,) bools (or integers 0/1), as in :func:`consistency`, which says
+    what is rejected.
 
     Example:
         >>> error_consistency([True, False, True, False], [True, False, True, False])

@@ -34,7 +34,10 @@ def alignment_parser() -> ArgumentParser:
         dest="raw_data",
         type=str,
         required=True,
-        help="raw-data directory: <dir>/<dataset>/*.csv in model-vs-human's format (humans and models)",
+        help=(
+            "raw-data directory: <dir>/<dataset>/*.csv in model-vs-human's format (humans and models); "
+            "model-vs-human's own raw-data folder works as is (non-dataset folders such as performances/ are skipped)"
+        ),
     )
     parser.add_argument(
         "--model",

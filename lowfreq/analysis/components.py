@@ -29,8 +29,8 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
-from lowfreq.analysis.hybrid import _accumulator_dtype, _model_device_dtype
+from lowfreq._checks import check_choice, check_image, check_labels, check_positive_int, check_range
+from lowfreq.analysis.hybrid import _accumulator_dtype, _check_labels_fit_logits, _model_device_dtype
 from lowfreq.spectral import index_radius_to_cycles, split_frequencies
 
 __all__ = [
@@ -227,6 +227,7 @@ def component_counts(
     if not isinstance(labels, Tensor) or labels.shape != (n,):
         got = tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__
         raise ValueError(f"labels must be a tensor of shape ({n},) matching images, got {got}")
+    check_labels(labels, "labels", length=n)
     check_positive_int("batch_size", batch_size)
     size = _square_size(images)
     num_radii = grid.numel()
@@ -240,7 +241,10 @@ def component_counts(
         for start in tqdm(range(0, n, batch_size), desc="frequency components", disable=not progress, leave=False):
             x = images[start : start + batch_size].to(device=device, dtype=dtype)
             y = labels[start : start + batch_size].to(device)
-            counts[-2] += (model(scale(x)).argmax(dim=-1) == y).sum()
+            logits = model(scale(x))
+            if start == 0:  # labels the model cannot output would silently count as wrong
+                _check_labels_fit_logits(logits, (labels,), ("labels",))
+            counts[-2] += (logits.argmax(dim=-1) == y).sum()
             for i, r in enumerate(grid.tolist()):
                 low, high = split_frequencies(x, index_radius_to_cycles(r, size), inclusive=inclusive)
                 counts[i] += (model(scale(low)).argmax(dim=-1) == y).sum()

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_image, check_positive_int
+from lowfreq._checks import check_image, check_labels, check_positive_int
 
 __all__ = ["CueConflictResult", "cue_conflict_counts", "cue_conflict_decisions", "cue_conflict_result"]
 
@@ -66,13 +66,17 @@ def cue_conflict_decisions(
     """
     check_image(x)
     check_positive_int("batch_size", batch_size)
-    if y_shape.shape != (x.shape[0],) or y_texture.shape != (x.shape[0],):
-        raise ValueError(f"y_shape and y_texture must have shape ({x.shape[0]},), got "
-                         f"{tuple(y_shape.shape)} and {tuple(y_texture.shape)}")
+    check_labels(y_shape, "y_shape", length=x.shape[0])
+    check_labels(y_texture, "y_texture", length=x.shape[0])
     device = next(model.parameters(), torch.empty(0)).device
     counts = torch.zeros(3, dtype=torch.long)
     for start in tqdm(range(0, x.shape[0], batch_size), desc="cue conflict", disable=not progress, leave=False):
         sl = slice(start, start + batch_size)
         logits = model(x[sl].to(device))
+        if start == 0:  # classes the model cannot output would silently count as "other"
+            num_classes = int(logits.shape[-1])
+            source = f"the model outputs {num_classes} logits"
+            for name, y in (("y_shape", y_shape), ("y_texture", y_texture)):
+                check_labels(y, name, num_classes=num_classes, classes_from=source)
         counts += cue_conflict_counts(logits.cpu(), y_shape[sl], y_texture[sl])
     return cue_conflict_result(counts)

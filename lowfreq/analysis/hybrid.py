@@ -36,7 +36,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_image, check_positive_int, check_range
+from lowfreq._checks import check_image, check_labels, check_positive_int, check_range
 from lowfreq.spectral import MAX_RADIAL_FREQUENCY, make_hybrids, nyquist_to_cycles
 
 __all__ = [
@@ -298,6 +298,10 @@ def hybrid_counts(
     Returns:
         (F, 3) float64 tensor on the CPU: per f_mix the number of hybrids predicted as ``y_low``, as ``y_high``, and
         the sum of the max-softmax probabilities.
+
+    Raises:
+        ValueError: labels outside [0, K) for the model's K outputs (checked on the first batch's logits):
+            such a hybrid could never count as low or high.
     """
     grid = check_f_mix(f_mix)
     check_image(x_low, "x_low")
@@ -306,9 +310,25 @@ def hybrid_counts(
         raise ValueError(f"x_high must have the shape of x_low {tuple(x_low.shape)}, got {tuple(x_high.shape)}")
     n = x_low.shape[0]
     for name, y in (("y_low", y_low), ("y_high", y_high)):
-        if y.shape != (n,):
-            raise ValueError(f"{name} must have shape ({n},), got {tuple(y.shape)}")
+        check_labels(y, name, length=n)
     check_positive_int("batch_size", batch_size)
+    names = ("y_low", "y_high")
+    return _hybrid_counts(model, x_low, x_high, y_low, y_high, grid, batch_size, progress, names)
+
+
+def _hybrid_counts(
+    model: nn.Module,
+    x_low: Tensor,
+    x_high: Tensor,
+    y_low: Tensor,
+    y_high: Tensor,
+    grid: Tensor,
+    batch_size: int,
+    progress: bool,
+    label_names: tuple[str, str],
+) -> Tensor:
+    """:func:`hybrid_counts` after its checks; the labels are checked against the first logits' K here."""
+    n = x_low.shape[0]
     device, dtype = _model_device_dtype(model, x_low)
     counts = torch.zeros(grid.numel(), _COUNT_FIELDS, dtype=_accumulator_dtype(device), device=device)
     was_training = model.training
@@ -322,6 +342,8 @@ def hybrid_counts(
             yl, yh = y_low[start:stop].to(device), y_high[start:stop].to(device)
             for j, hybrid in enumerate(make_hybrids(lo, hi, [nyquist_to_cycles(f) for f in grid.tolist()])):
                 logits = model(hybrid)
+                if start == 0 and j == 0:  # labels the model cannot output would count as neither seed
+                    _check_labels_fit_logits(logits, (y_low, y_high), label_names)
                 prob, pred = logits.float().softmax(dim=-1).max(dim=-1)
                 counts[j, 0] += (pred == yl).sum()
                 counts[j, 1] += (pred == yh).sum()
@@ -329,6 +351,15 @@ def hybrid_counts(
     finally:
         model.train(was_training)
     return counts.cpu().double()
+
+
+def _check_labels_fit_logits(logits: Tensor, labels: Sequence[Tensor], names: Sequence[str]) -> None:
+    """Raise unless every label tensor holds class indices in [0, K), K = ``logits.shape[-1]`` outputs."""
+    if logits.ndim != 2:
+        raise ValueError(f"model must return (B, K) logits, got shape {tuple(logits.shape)}")
+    num_classes = int(logits.shape[-1])
+    for name, y in zip(names, labels):
+        check_labels(y, name, num_classes=num_classes, classes_from=f"the model outputs {num_classes} logits")
 
 
 def reversal_frequency(f_mix: Tensor, difference: Tensor, *, warn: bool = True) -> float:
@@ -451,7 +482,15 @@ def hybrid_curve(
     counts = torch.zeros(n_permutations, grid.numel(), _COUNT_FIELDS, dtype=torch.float64)
     for p in tqdm(range(n_permutations), desc="hybrid permutations", disable=not progress, leave=False):
         high = pairs[p].to(images.device)
-        counts[p] = hybrid_counts(
-            model, images, images[high], labels, labels[high.to(labels.device)], grid, batch_size=batch_size
+        counts[p] = _hybrid_counts(
+            model,
+            images,
+            images[high],
+            labels,
+            labels[high.to(labels.device)],
+            grid,
+            batch_size,
+            False,
+            ("labels", "labels"),
         )
     return hybrid_curve_from_counts(grid, counts, n, seed=seed)

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from lowfreq._checks import check_image
+from lowfreq._spec import RecordsInitArgs
+
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "Backbone", "Normalize"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -26,13 +29,19 @@ class Normalize(nn.Module):
         self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32).view(1, -1, 1, 1))
 
     def forward(self, x: Tensor) -> Tensor:
+        check_image(x, values=False)  # dtype and shape only: no device synchronisation in a training step
+        if x.shape[1] != self.mean.shape[1]:
+            channels = self.mean.shape[1]
+            raise ValueError(
+                f"x must have {channels} channels (one per mean/std entry), got shape {tuple(x.shape)}"
+            )
         return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()}"
 
 
-class Backbone(nn.Module):
+class Backbone(RecordsInitArgs, nn.Module):
     """A classifier of [0, 1] images: ``forward(x) = net(normalize(x))`` -> (B, num_classes) logits.
 
     Subclasses set ``self.normalize``, ``self.net`` and ``self.num_classes``.

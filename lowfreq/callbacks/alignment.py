@@ -13,7 +13,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_positive_int
+from lowfreq._checks import check_bool, check_positive_int
 from lowfreq.analysis.alignment import BENCHMARK_DATASETS, IMAGE_DATASETS, benchmark, read_raw_data
 from lowfreq.analysis.decisions import logits_to_16, records_to_table
 from lowfreq.callbacks.base import AnalysisCallback
@@ -73,15 +73,27 @@ class ModelVsHumanAnalysis(AnalysisCallback):
         humans_on_model_stimuli: bool = False,
     ) -> None:
         super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split="test")
+        for name, path in (("data_dir", data_dir), ("raw_data_dir", raw_data_dir)):
+            if path is not None and not isinstance(path, (str, Path)):
+                raise TypeError(f"{name} must be a path string or None, got {type(path).__name__}")
         if datasets is not None:
+            if isinstance(datasets, str) or not isinstance(datasets, (list, tuple)):
+                got = type(datasets).__name__
+                raise TypeError(f"datasets must be a list of dataset names or None, got {got}")
+            if not datasets:
+                raise ValueError(f"datasets must name at least one dataset (or be None), got {datasets!r}")
             for d in datasets:
                 if d not in BENCHMARK_DATASETS:
                     raise ValueError(f"datasets must be among {list(BENCHMARK_DATASETS)}, got {d!r}")
+        if not isinstance(model_name, str):
+            raise TypeError(f"model_name must be a str, got {type(model_name).__name__}")
         if model_name.startswith("subject-") or not model_name:
             raise ValueError(
                 f"model_name must be non-empty and not start with 'subject-', got {model_name!r}"
             )
         check_positive_int("batch_size", batch_size)
+        check_bool("exclude", exclude)
+        check_bool("humans_on_model_stimuli", humans_on_model_stimuli)
         self.data_dir, self.datasets, self.raw_data_dir = data_dir, datasets, raw_data_dir
         self.model_name, self.exclude, self.humans_on_model_stimuli = (
             model_name,

@@ -11,7 +11,7 @@ import torch
 from lightning.pytorch.trainer.states import TrainerFn
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_choice, check_positive_int
+from lowfreq._checks import check_bool, check_choice, check_positive_int
 from lowfreq.analysis.components import (
     DEFAULT_RADII,
     ComponentAccuracy,
@@ -73,6 +73,8 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split=split)
         check_choice("split", split, ("train", "val", "test"))
         check_positive_int("every_n_epochs", every_n_epochs, minimum=0)
+        check_bool("inclusive", inclusive)
+        check_bool("rescale", rescale)
         self.radii = _check_radii(DEFAULT_RADII if radii is None else radii).tolist()
         self.every_n_epochs, self.inclusive, self.rescale = every_n_epochs, inclusive, rescale
         self._history: list[dict[str, Any]] = []

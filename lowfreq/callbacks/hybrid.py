@@ -51,7 +51,7 @@ class HybridCurveAnalysis(AnalysisCallback):
         f_mix: increasing mixing frequencies in **Nyquist units** (1 = 0.5 cycles/pixel) in [0, sqrt(2)];
             None = P001's alpha grid / 100 (``lowfreq.analysis.DEFAULT_F_MIX``). DC always comes from the low seed.
         n_permutations: independent pairings (P001: 4).
-        num_images: seed images (seeded random subset of the split; None = the whole split, as P001).
+        num_images: seed images, >= 2 (seeded random subset of the split; None = the whole split, as P001).
         batch_size: hybrids per forward pass.
         seed: seed of the subset and of the pairings.
         split: datamodule split passed to ``analysis_dataset``.
@@ -69,6 +69,8 @@ class HybridCurveAnalysis(AnalysisCallback):
         split: Literal["val", "test"] = "test",
     ) -> None:
         super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split=split)
+        if num_images is not None:  # hybrids pair images of two classes: check now, not after fit
+            check_positive_int("num_images", num_images, minimum=2)
         check_choice("split", split, ("val", "test"))
         check_positive_int("n_permutations", n_permutations)
         self._grid = check_f_mix(f_mix)

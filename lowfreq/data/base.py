@@ -16,7 +16,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from lowfreq._checks import check_positive_int, check_range
+from lowfreq._checks import check_labels, check_positive_int, check_range
+from lowfreq.data.epochs import EpochSampler, EpochSeededDataset
 
 if TYPE_CHECKING:
     from lowfreq.data.device import DeviceLoader
@@ -147,20 +148,29 @@ class TensorImageDataset(Dataset):
 
     Args:
         images: (N, C, H, W) uint8 images.
-        labels: (N,) integer labels.
+        labels: (N,) integer (not float or bool) class indices, >= 0 (cross-entropy silently ignores -100).
         augment: random crop (4 px reflect padding) + horizontal flip.
         color_jitter: brightness/contrast/saturation jitter strength applied when ``augment``; 0 disables it.
+        num_classes: K, when known: labels must then be in [0, K).
     """
 
     def __init__(
-        self, images: Tensor, labels: Tensor, *, augment: bool = False, color_jitter: float = 0.0
+        self,
+        images: Tensor,
+        labels: Tensor,
+        *,
+        augment: bool = False,
+        color_jitter: float = 0.0,
+        num_classes: int | None = None,
     ) -> None:
-        if images.ndim != 4 or images.dtype != torch.uint8:
-            raise ValueError(
-                f"images must be a uint8 (N, C, H, W) tensor, got {images.dtype} {tuple(images.shape)}"
-            )
-        if labels.shape != (images.shape[0],):
-            raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
+        if not isinstance(images, Tensor) or images.ndim != 4 or images.dtype != torch.uint8:
+            is_tensor = isinstance(images, Tensor)
+            got = f"{images.dtype} {tuple(images.shape)}" if is_tensor else type(images).__name__
+            raise ValueError(f"images must be a uint8 (N, C, H, W) tensor, got {got}")
+        if num_classes is not None:
+            check_positive_int("num_classes", num_classes)
+        check_range("color_jitter", color_jitter, 0.0, math.inf)
+        check_labels(labels, "labels", num_classes=num_classes, length=images.shape[0])
         self.images, self.labels = images, labels.long()
         self.augment, self.color_jitter = augment, color_jitter
 
@@ -200,8 +210,9 @@ class ImageDataModule(L.LightningDataModule):
         num_workers: DataLoader worker processes, >= 0 (0 loads in the main process).
         seed: seed of every random choice the data makes (train/val split, generated images), >= 0.
         augment: augment the train split (random crop with 4 px reflect padding + horizontal flip).
-        device_resident: serve tensor-backed splits with a DeviceLoader: True always (also on CPU), False never,
-            None (auto) when the trainer's root device is CUDA and all splits take at most 25 % of its memory.
+        device_resident: serve tensor-backed splits with a DeviceLoader: True always, False never (DataLoaders),
+            None (auto) on the CPU (the images are in memory already) and on CUDA when all splits take at most
+            25 % of its memory. Both paths draw order and augmentation from (seed, epoch): resumable exactly.
         train_transform: a batched (B, C, H, W) -> (B, C, H, W) module applied to training batches on the
             device, after augmentation (e.g. ``lowfreq.analysis.ComponentTransform`` to train on low- or
             high-frequency components only, P003 Table 1); validation and test batches stay untouched.
@@ -297,8 +308,8 @@ class ImageDataModule(L.LightningDataModule):
         """The device the tensor splits are served from, or None when DataLoaders serve them.
 
         Applies ``device_resident``: True -> the trainer's root device (CPU without a trainer); None -> that
-        device when it is a CUDA device and the train, val and test images fit in a quarter of its memory (the
-        total, not the free, memory, so every rank decides the same); False -> None.
+        device when it is the CPU, or a CUDA device and the train, val and test images fit in a quarter of its
+        memory (the total, not the free, memory, so every rank decides the same); False -> None.
         """
         if self.device_resident is False:
             return None
@@ -313,7 +324,7 @@ class ImageDataModule(L.LightningDataModule):
                 )
             return None
         device = self._placement()[0]
-        if self.device_resident:
+        if self.device_resident or device.type == "cpu":  # on the CPU the images are in memory already
             return device
         if device.type != "cuda":
             return None
@@ -356,17 +367,21 @@ class ImageDataModule(L.LightningDataModule):
         """Release the device copies of the data."""
         self._device_tensors.clear()
 
-    def _loader(self, dataset: Dataset, shuffle: bool, **kwargs: Any) -> DataLoader:
-        generator = torch.Generator().manual_seed(self.seed) if shuffle else None
+    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+        """A DataLoader; when shuffling (training), order and augmentation are functions of (seed, epoch, sample)
+        (:mod:`lowfreq.data.epochs`), so a resumed run continues exactly where it stopped."""
+        sampler = None
+        if shuffle:
+            _, rank, world_size = self._placement()
+            sampler = EpochSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=self.seed)
+            dataset = EpochSeededDataset(dataset, self.seed)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            sampler=sampler,
             num_workers=self.num_workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=self.num_workers > 0,
-            generator=generator,
-            **kwargs,
         )
 
     def train_dataloader(self) -> DataLoader | DeviceLoader:

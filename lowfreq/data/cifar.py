@@ -72,6 +72,21 @@ def _load_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data, labels
 
 
+def _check_npz_labels(name: str, labels: np.ndarray, num_images: int) -> None:
+    """Labels read from an npz: one integer class index in [0, 10) per image (no truncation, no dropping)."""
+    where = f"{name} in npz_path"
+    if labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"{where} must hold integer class indices, got dtype {labels.dtype}")
+    if labels.shape != (num_images,):
+        raise ValueError(f"{where} must have one label per image, shape ({num_images},), got {labels.shape}")
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= len(CIFAR10_CLASSES):
+            raise ValueError(
+                f"{where} must be class indices in [0, {len(CIFAR10_CLASSES)}), got values in [{lo}, {hi}]"
+            )
+
+
 class CIFAR10DataModule(ImageDataModule):
     """CIFAR-10 (32 x 32 RGB, 10 classes): train minus a seeded held-out part, val = that part, test = official test.
 
@@ -94,7 +109,7 @@ class CIFAR10DataModule(ImageDataModule):
         seed: seed of the train/val split and of the shuffling, >= 0.
         device_resident: hold the uint8 images on the trainer's device and shuffle, crop, flip and jitter them
             there (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also
-            on CPU), False never, None (default) on CUDA when the data fit in a quarter of its memory.
+            on CPU), False never, None (default) on the CPU and on CUDA when the data fit in a quarter of its memory.
         train_transform: batched module applied to training batches on the device after augmentation (e.g.
             ``lowfreq.analysis.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
     """
@@ -214,6 +229,8 @@ class CIFAR10DataModule(ImageDataModule):
                     raise ValueError(
                         f"{name} in npz_path must be uint8 (N, H, W, 3), got {x.dtype} {x.shape}"
                     )
+            for name, x, y in (("y_train", arrays[0], arrays[1]), ("y_test", arrays[2], arrays[3])):
+                _check_npz_labels(name, y, len(x))
             x_train, x_test = (
                 torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2))) for a in arrays[::2]
             )
@@ -239,11 +256,16 @@ class CIFAR10DataModule(ImageDataModule):
 
     def _build(self) -> dict[str, Dataset]:
         x_train, y_train, x_test, y_test = self._load()
-        test = TensorImageDataset(x_test, y_test)
+        k = self.num_classes
+        test = TensorImageDataset(x_test, y_test, num_classes=k)
         train_idx, val_idx = _split_indices(len(y_train), self.val_fraction, self.seed)
         train = TensorImageDataset(
-            x_train[train_idx], y_train[train_idx], augment=self.augment, color_jitter=self.color_jitter
+            x_train[train_idx],
+            y_train[train_idx],
+            augment=self.augment,
+            color_jitter=self.color_jitter,
+            num_classes=k,
         )
-        train_eval = TensorImageDataset(x_train[train_idx], y_train[train_idx])
-        val = TensorImageDataset(x_train[val_idx], y_train[val_idx]) if len(val_idx) else test
+        train_eval = TensorImageDataset(x_train[train_idx], y_train[train_idx], num_classes=k)
+        val = TensorImageDataset(x_train[val_idx], y_train[val_idx], num_classes=k) if len(val_idx) else test
         return {"train": train, "train_eval": train_eval, "val": val, "test": test}

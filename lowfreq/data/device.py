@@ -20,21 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
 from lowfreq._checks import check_positive_int, check_range
 from lowfreq.data.base import apply_color_jitter, crop_flip
+from lowfreq.data.epochs import epoch_seed
 
 __all__ = ["DeviceLoader", "ShardedEpochSampler", "epoch_seed"]
-
-
-def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
-    """A 64-bit generator seed derived from (seed, epoch, stream) with numpy's ``SeedSequence`` (no collisions
-    between nearby tuples, unlike ``seed + epoch``)."""
-    return int(np.random.SeedSequence((seed, epoch, stream)).generate_state(1, np.uint64)[0])
 
 
 class ShardedEpochSampler(Sampler[int]):

@@ -44,6 +44,7 @@ from lowfreq.analysis.alignment import (
     read_raw_data,
 )
 from lowfreq.data.base import ImageDataModule
+from lowfreq.io import atomic_write
 
 __all__ = [
     "EXPECTED_IMAGE_COUNTS",
@@ -500,7 +501,8 @@ def write_decisions_csv(table: pd.DataFrame, raw_data_dir: str | Path) -> list[P
     File names and format follow model-vs-human's ``ResultPrinter``:
     ``<raw_data_dir>/<dataset>/<dataset>_<subj with "_" -> "-">_session-<n>.csv``, header
     ``subj,session,trial,rt,object_response,category,condition,imagename``, ``csv`` module dialect (CRLF line
-    ends), ``rt`` = ``NaN``. Existing files of the same name are overwritten.
+    ends), ``rt`` = ``NaN``. Existing files of the same name are overwritten, each atomically
+    (:func:`~lowfreq.io.atomic_write`: a write that fails leaves the previous file as it was).
 
     Args:
         table: decision table (e.g. from :func:`~lowfreq.analysis.decisions.model_decisions`).
@@ -516,8 +518,7 @@ def write_decisions_csv(table: pd.DataFrame, raw_data_dir: str | Path) -> list[P
     paths = []
     for (dataset, subj, session), g in table.groupby(["dataset", "subj", "session"], sort=True):
         path = root / str(dataset) / f"{dataset}_{str(subj).replace('_', '-')}_session-{session}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", newline="") as f:
+        with atomic_write(path, "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(TRIAL_COLUMNS)
             for row in g[list(TRIAL_COLUMNS)].itertuples(index=False):

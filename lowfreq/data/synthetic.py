@@ -326,7 +326,7 @@ class SyntheticShapesDataModule(ImageDataModule):
             class is invariant under the flip).
         device_resident: hold the uint8 images on the trainer's device and shuffle, crop and flip them there
             (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also on
-            CPU), False never, None (default) on CUDA when the data fit in a quarter of its memory.
+            CPU), False never, None (default) on the CPU and on CUDA when the data fit in a quarter of its memory.
         train_transform: batched module applied to training batches on the device after augmentation (e.g.
             ``lowfreq.analysis.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
     """

@@ -2,6 +2,7 @@
 mapping, and a straightforward recomputation on the example model (BagNet-33) and the human data."""
 
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -498,3 +499,106 @@ def test_cli_subcommand_reports_a_missing_directory(tmp_path, capsys):
         alignment_main(["--raw-data", str(tmp_path / "nowhere"), "--model", "m"])
     assert exit_info.value.code != 0
     assert "raw_data_dir must be a directory" in capsys.readouterr().err
+
+
+# ---- model-vs-human's raw-data folder as published (with performances/) ----------------------------------------
+
+
+def _official_layout(root: Path) -> Path:
+    """A tiny raw-data folder in model-vs-human's published layout: two dataset folders of trial CSVs (humans
+    ``session_1``, the model ``session-1``), the per-model summary ``performances/net.csv`` and a stray README."""
+    raw = root / "raw-data"
+    trials = {
+        ("low-pass", "1"): {"net": [1, 1, 0, 0], "subject-01": [1, 0, 1, 0], "subject-02": [1, 1, 0, 1]},
+        ("low-pass", "3"): {"net": [1, 0, 0, 0], "subject-01": [1, 0, 0, 0], "subject-02": [0, 1, 1, 1]},
+        ("edge", "0"): {"net": [0, 1, 1], "subject-01": [1, 1, 1], "subject-02": [0, 1, 0]},
+    }
+    for dataset in ("low-pass", "edge"):
+        for subj in ("net", "subject-01", "subject-02"):
+            t = pd.concat(
+                [_trials(subj, ds, cond, c[subj]) for (ds, cond), c in trials.items() if ds == dataset]
+            )
+            session = "session-1" if subj == "net" else "session_1"
+            path = raw / dataset / f"{dataset}_{subj}_{session}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            t[list(A.TRIAL_COLUMNS)].to_csv(path, index=False)
+    (raw / "performances").mkdir()
+    (raw / "performances" / "net.csv").write_text(
+        "subj,dataset_name,metric_name,performance\nnet,edge,accuracy (top-1),0.6667\n"
+        "net,low-pass,accuracy (top-1),0.375\n"
+    )
+    (raw / "README.md").write_text("raw data\n")
+    return raw
+
+
+def test_trial_csv_names():
+    assert A.is_trial_csv("colour_subject-01_session_1.csv", "colour")
+    assert A.is_trial_csv("raw-data/edge/edge_bagnet33_session-1.csv", "edge")
+    assert A.is_trial_csv("cue-conflict_swag-vit-b16-in1k_session-12.csv")
+    assert not A.is_trial_csv("edge_bagnet33_session-1.csv", "low-pass")
+    assert not A.is_trial_csv("performances/bagnet33.csv")
+    assert not A.is_trial_csv("performances/swag_vit_b16_in1k.csv")
+
+
+def test_official_layout_skips_performances(tmp_path, caplog, capsys):
+    from lowfreq.cli import main
+
+    raw = _official_layout(tmp_path)
+    with caplog.at_level(logging.INFO, logger="lowfreq.analysis.alignment"):
+        table = A.read_raw_data(raw)
+    assert "performances/" in caplog.text and "README.md" in caplog.text
+    assert list(dict.fromkeys(table["dataset"])) == ["edge", "low-pass"]
+    assert set(table["subj"]) == {"net", "subject-01", "subject-02"}
+    assert len(table) == 3 * 3 + 3 * 8
+    pd.testing.assert_frame_equal(table, A.read_raw_data(raw, ["edge", "low-pass"]))
+
+    expected = to_jsonable(A.benchmark(table, "net"))
+    assert expected["ood_accuracy"] == pytest.approx(np.mean([2 / 3, 3 / 8]))
+    main(["alignment", "--raw-data", str(raw), "--model", "net"])
+    assert json.loads(capsys.readouterr().out) == expected
+    main(["alignment", "--raw-data", str(raw)])
+    humans = json.loads(capsys.readouterr().out)
+    assert humans["model"] == "humans" and list(humans["datasets"]) == ["edge", "low-pass"]
+
+
+def test_malformed_trial_csv_is_an_error(tmp_path, capsys):
+    from lowfreq.analysis.alignment_cli import alignment_main
+
+    raw = _official_layout(tmp_path)
+    (raw / "edge" / "edge_subject-03_session_1.csv").write_text("subj,session,trial\nsubject-03,1,1\n")
+    with pytest.raises(
+        ValueError, match=r"trial CSV .*edge_subject-03_session_1.csv lacks the raw-data columns"
+    ):
+        A.read_raw_data(raw)
+    with pytest.raises(SystemExit) as exit_info:
+        alignment_main(["--raw-data", str(raw), "--model", "net"])
+    assert exit_info.value.code != 0
+    assert "edge_subject-03_session_1.csv lacks the raw-data columns" in capsys.readouterr().err
+    # asking for the summary folder by name reads it as trial data, which it is not
+    with pytest.raises(ValueError, match=r"performances.*net.csv lacks the raw-data columns"):
+        A.read_raw_data(tmp_path / "raw-data", ["performances"])
+
+
+@pytest.mark.data
+def test_shared_raw_data_folder_reads_as_published(test_data, capsys):
+    from lowfreq.cli import main
+
+    raw = test_data / "model-vs-human" / "raw-data"
+    if not (raw / "performances").is_dir():
+        pytest.skip(f"{raw} has no performances/ folder (older copy of the shared test data)")
+    table = A.read_raw_data(raw)
+    assert set(table["dataset"]) == set(A.BENCHMARK_DATASETS)
+    # skipping performances/ changes no number: same result as naming the 17 datasets explicitly
+    humans = A.benchmark_from_raw_data(raw, None)
+    assert to_jsonable(humans) == to_jsonable(
+        {"model": "humans", **A.human_reference(A.read_raw_data(raw, A.BENCHMARK_DATASETS))}
+    )
+    assert humans["error_consistency"] == pytest.approx(0.43, abs=0.005)
+    assert humans["shape_bias"] == pytest.approx(0.96, abs=0.005)
+    assert humans["ood_accuracy"] == pytest.approx(0.72, abs=0.005)
+    main(["alignment", "--raw-data", str(raw), "--model", "bagnet33"])
+    printed = json.loads(capsys.readouterr().out)
+    assert list(printed["datasets"]) == ["edge", "silhouette", "cue-conflict"]
+    assert printed == to_jsonable(
+        A.benchmark_from_raw_data(raw, "bagnet33", ["edge", "silhouette", "cue-conflict"])
+    )

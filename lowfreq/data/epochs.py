@@ -1,0 +1,63 @@
+"""Randomness as a function of (seed, epoch, sample): exact epochs that resume bit-identically after a crash.
+
+A DataLoader normally draws its order from a generator created once per loader and its augmentation from the
+global RNG, so a run resumed at epoch e replays the randomness of epoch 0. Here every draw is derived from
+``(seed, epoch)`` (the order) or ``(seed, epoch, index)`` (one sample's augmentation): :class:`EpochSampler`
+yields *epoch-tagged keys* ``epoch * N + index`` and :class:`EpochSeededDataset` seeds each item from its key,
+so any transform pipeline (torchvision's random transforms, in workers or not) gives the same sample for the same
+(seed, epoch, index), whatever happened before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, DistributedSampler
+
+__all__ = ["EpochSampler", "EpochSeededDataset", "epoch_seed"]
+
+
+def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
+    """A 64-bit generator seed derived from (seed, epoch, stream) with numpy's ``SeedSequence`` (no collisions
+    between nearby tuples, unlike ``seed + epoch``)."""
+    return int(np.random.SeedSequence((seed, epoch, stream)).generate_state(1, np.uint64)[0])
+
+
+class EpochSampler(DistributedSampler):
+    """``DistributedSampler`` (order seeded by ``seed + epoch``, this rank's padded share) yielding epoch-tagged keys.
+
+    Key ``epoch * N + index`` tells :class:`EpochSeededDataset` which epoch a sample belongs to. Being a
+    ``DistributedSampler``, Lightning keeps it (no second sharding) and calls :meth:`set_epoch` every epoch, also
+    after resuming from a checkpoint. ``num_replicas`` and ``rank`` are given explicitly (1 and 0 without DDP).
+    """
+
+    def __iter__(self) -> Any:
+        offset = self.epoch * len(self.dataset)  # type: ignore[arg-type]
+        return (offset + index for index in super().__iter__())
+
+
+class EpochSeededDataset(Dataset):
+    """Wraps a dataset so that item ``epoch * N + index`` is ``dataset[index]`` drawn with the global torch RNG
+    seeded from ``(seed, epoch, index)`` (the caller's RNG state is restored afterwards).
+
+    Plain indices ``0 <= index < N`` are epoch 0. Random transforms that draw from torch's global generator
+    (torchvision's, :class:`~lowfreq.data.TensorImageDataset`'s augmentation) become deterministic per sample.
+
+    Args:
+        dataset: a map-style dataset of N items.
+        seed: >= 0.
+    """
+
+    def __init__(self, dataset: Dataset, seed: int) -> None:
+        self.dataset, self.seed = dataset, seed
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, key: int) -> Any:
+        epoch, index = divmod(int(key), len(self))
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(epoch_seed(self.seed, epoch, index))
+            return self.dataset[index]
