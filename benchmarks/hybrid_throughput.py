@@ -54,10 +54,10 @@ def hybrid_rate(
     """(hybrids/s, seconds) of one ``hybrid_curve`` call after a warm-up call."""
     with _autocast(x.device, dtype), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # random weights: usually no crossing, f_rev is NaN
-        hybrid_curve(model, x[:batch_size], y[:batch_size], n_permutations=1, batch_size=batch_size)  # warm-up
+        hybrid_curve(model, x[:batch_size], y[:batch_size], num_permutations=1, batch_size=batch_size)  # warm-up
         _sync(x.device)
         t0 = time.perf_counter()
-        hybrid_curve(model, x, y, n_permutations=permutations, batch_size=batch_size)
+        hybrid_curve(model, x, y, num_permutations=permutations, batch_size=batch_size)
         _sync(x.device)
     seconds = time.perf_counter() - t0
     return permutations * len(DEFAULT_F_MIX) * x.shape[0] / seconds, seconds

@@ -86,8 +86,9 @@ def main() -> None:
     resident = {"auto": "null", "true": "true", "false": "false"}[args.device_resident]
     cli_args = [
         "-c", args.recipe, f"--seed_everything={args.seed}",
-        f"--trainer.max_epochs={args.max_epochs}", "--trainer.max_steps=-1", f"--trainer.accelerator={args.accelerator}",
-        "--trainer.devices=1", "--trainer.callbacks=[]", "--trainer.logger=false", "--trainer.enable_checkpointing=false",
+        f"--trainer.max_epochs={args.max_epochs}", "--trainer.max_steps=-1",
+        f"--trainer.accelerator={args.accelerator}", "--trainer.devices=1", "--trainer.callbacks=[]",
+        "--trainer.logger=false", "--trainer.enable_checkpointing=false",
         "--trainer.num_sanity_val_steps=0", f"{m}lr_scheduler.init_args.T_max={args.max_epochs}",
         f"{d}val_fraction=0.0", f"{d}device_resident={resident}",
     ]

@@ -86,7 +86,8 @@ def _data(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor]:
         return images[: args.num_train], torch.from_numpy(y.astype(np.int64))[: args.num_train]
     g = torch.Generator().manual_seed(0)
     n = args.num_train or 50_000
-    return torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g), torch.randint(0, 10, (n,), generator=g)
+    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
+    return images, torch.randint(0, 10, (n,), generator=g)
 
 
 class LinearClassifier(Backbone):
@@ -155,8 +156,8 @@ def plain_loop(args: argparse.Namespace, images: torch.Tensor, labels: torch.Ten
             seen += y.shape[0]
     _sync(device)
     seconds = time.perf_counter() - t0
-    return {"images": seen, "seconds": seconds, "images_per_s": seen / seconds, "ms_per_step": 1e3 * seconds / args.steps,
-            "final_loss": float(loss.detach())}
+    return {"images": seen, "seconds": seconds, "images_per_s": seen / seconds,
+            "ms_per_step": 1e3 * seconds / args.steps, "final_loss": float(loss.detach())}
 
 
 # ---- lowfreq fit path --------------------------------------------------------------------------------------
@@ -213,7 +214,8 @@ def lowfreq_fit(
         npz_path=str(npz), val_fraction=0.0, batch_size=args.batch_size, seed=0, device_resident=resident
     )
     clock = Clock()
-    bar = [L.pytorch.callbacks.TQDMProgressBar(refresh_rate=args.progress_bar_refresh)] if args.progress_bar_refresh else []
+    refresh = args.progress_bar_refresh
+    bar = [L.pytorch.callbacks.TQDMProgressBar(refresh_rate=refresh)] if refresh else []
     trainer = L.Trainer(
         accelerator=device.type, devices=1, precision=args.precision, max_steps=args.warmup + args.steps,
         limit_val_batches=0, num_sanity_val_steps=0, enable_checkpointing=False, enable_model_summary=False,
@@ -258,7 +260,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=300, help="timed steps per measurement")
     parser.add_argument("--warmup", type=int, default=30, help="untimed steps first (autotuning, compile)")
-    parser.add_argument("--precision", default=None, help="Lightning precision; default bf16-mixed on GPU, 32-true on CPU")
+    parser.add_argument("--precision", default=None,
+                        help="Lightning precision; default bf16-mixed on GPU, 32-true on CPU")
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                         help="default: on for GPU, off for CPU")
     parser.add_argument("--compile", action="store_true", help="torch.compile the backbone in both paths")
@@ -302,7 +305,8 @@ def main() -> None:
           f"{args.cudnn_benchmark if device.type == 'cuda' else 'n/a'} | {images.shape[0]} train images | "
           f"{args.backbone} width {args.width} | sigma {args.sigma} | bar every {args.progress_bar_refresh} | "
           f"timed {args.steps} steps after {args.warmup}"
-          + (f" | threads {torch.get_num_threads()} | load average {load[0]:.2f}" if device.type == "cpu" and load else ""),
+          + (f" | threads {torch.get_num_threads()} | load average {load[0]:.2f}"
+             if device.type == "cpu" and load else ""),
           flush=True)
     print(f"FLOPs per image: forward {flops['forward_flops'] / 1e9:.3f} G, training step (fwd + bwd) "
           f"{flops['train_flops'] / 1e9:.3f} G", flush=True)
@@ -348,7 +352,8 @@ def main() -> None:
             "width": args.width, "sigma": args.sigma, "num_train": int(images.shape[0]), "steps": args.steps,
             "warmup": args.warmup, "plain": plain, "lowfreq": fit, "best_plain_images_per_s": best_plain,
             "best_lowfreq_images_per_s": best_fit, "ratio": ratio,
-            "best_plain_ms_per_step": step_plain, "best_lowfreq_ms_per_step": step_fit, **flops, "achieved_flops": achieved,
+            "best_plain_ms_per_step": step_plain, "best_lowfreq_ms_per_step": step_fit, **flops,
+            "achieved_flops": achieved,
             "peak_flops": peak, "fraction_of_peak": achieved / peak if peak else None,
             "load_average": load, "threads": torch.get_num_threads(), "sync_check": sync,
         }

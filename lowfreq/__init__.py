@@ -27,11 +27,12 @@ __all__ = [
     "frontends",
     "io",
     "models",
+    "mvh",
     "plotting",
     "spectral",
 ]
 
-_LAZY_MODULES = {"backbones", "models", "data", "analysis", "callbacks", "plotting", "io", "cli"}
+_LAZY_MODULES = {"backbones", "models", "data", "analysis", "callbacks", "plotting", "io", "cli", "mvh"}
 _LAZY_ATTRIBUTES = {"FrontEndClassifier": "lowfreq.models"}
 
 

@@ -1,3 +1,5 @@
+"""``python -m lowfreq ...``: the same command line as ``lowfreq ...``."""
+
 from lowfreq.cli import main
 
 main()

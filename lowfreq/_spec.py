@@ -10,11 +10,13 @@ import functools
 import inspect
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from torch import nn
 
 __all__ = ["RecordsInitArgs", "build_from_spec", "module_spec"]
+
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
 
 class RecordsInitArgs:
@@ -68,7 +70,7 @@ def module_spec(module: nn.Module) -> dict[str, Any] | str:
     return {"class_path": f"{cls.__module__}.{cls.__qualname__}", "init_args": plain}
 
 
-def build_from_spec(name: str, spec: Any, base: type[nn.Module]) -> nn.Module:
+def build_from_spec(name: str, spec: Any, base: type[ModuleT]) -> ModuleT:
     """Instantiate a ``module_spec`` dict. Only classes of already imported modules, subclasses of ``base``.
 
     Args:

@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonargparse import Namespace
 from lightning import Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import ArgsType, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
@@ -50,6 +50,7 @@ class LowFreqCLI(LightningCLI):
     """
 
     def before_instantiate_classes(self) -> None:
+        """``fit --ckpt_path last``: resume the latest run in its own directory."""
         if self.subcommand == "fit" and self.config["fit"].get("ckpt_path") == "last":
             self._resume_in_place(self.config["fit"])
 
@@ -81,11 +82,12 @@ class LowFreqCLI(LightningCLI):
         rank_zero_info(f"resuming {runs / f'version_{version}'} from {last}")
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        """The Trainer, with the recipe's callbacks."""
         init = self.config_init[self.subcommand] if self.subcommand else self.config_init
         trainer = init.get("trainer") or {}
         given = trainer.get("callbacks")
         callbacks = [] if given is None else list(given) if isinstance(given, list) else [given]
-        extra = []
+        extra: list[Callback] = []
         if trainer.get("enable_progress_bar") is not False and not any(isinstance(c, ProgressBar) for c in callbacks):
             extra.append(TQDMProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_STEPS))
         if trainer.get("enable_checkpointing") is not False:
@@ -111,7 +113,8 @@ def _is_user_error(err: BaseException) -> bool:
         return True
     frames = traceback.extract_tb(err.__traceback__)
     package = str(Path(__file__).parent)
-    return isinstance(err, (ValueError, TypeError, RuntimeError)) and bool(frames) and frames[-1].filename.startswith(package)
+    raised_here = bool(frames) and frames[-1].filename.startswith(package)
+    return isinstance(err, (ValueError, TypeError, RuntimeError)) and raised_here
 
 
 def main(args: ArgsType = None) -> None:
@@ -134,7 +137,7 @@ def main(args: ArgsType = None) -> None:
 def _main(args: ArgsType) -> None:
     argv = list(sys.argv[1:] if args is None else args) if not isinstance(args, dict) else None
     if argv and argv[0] == "alignment":
-        from lowfreq.analysis.alignment_cli import alignment_main
+        from lowfreq.mvh.cli import alignment_main
 
         alignment_main(argv[1:])
         return

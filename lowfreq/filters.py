@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -13,21 +13,40 @@ from torch import Tensor
 
 from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
 from lowfreq._precision import ieee_float32
-from lowfreq.spectral import kernel_transfer
+from lowfreq.spectral import index_radius_to_cycles, kernel_transfer, split_frequencies
 
 __all__ = [
+    "PCAMethod",
     "PCAResult",
     "Padding",
+    "check_padding",
+    "check_pca_method",
     "down_up_resize",
+    "frequency_components",
     "gaussian_blur",
     "gaussian_kernel1d",
     "pca_fit",
     "pca_project",
+    "rescale_by_max",
     "separable_filter",
+    "square_size",
 ]
 
 Padding = Literal["circular", "reflect", "zeros"]
+"""Border mode of :func:`separable_filter`."""
+PCAMethod = Literal["auto", "covariance", "randomized"]
+"""Solver of :func:`pca_fit`."""
 MAX_SIGMA = 64.0
+
+
+def check_padding(padding: str) -> None:
+    """Raise ValueError unless ``padding`` is one of the :data:`Padding` modes."""
+    check_choice("padding", padding, get_args(Padding))
+
+
+def check_pca_method(method: str) -> None:
+    """Raise ValueError unless ``method`` is one of the :data:`PCAMethod` solvers."""
+    check_choice("method", method, get_args(PCAMethod))
 
 
 def gaussian_kernel1d(sigma: float, truncate: float = 3.0, *, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -36,6 +55,7 @@ def gaussian_kernel1d(sigma: float, truncate: float = 3.0, *, dtype: torch.dtype
     Args:
         sigma: standard deviation in pixels, in (0, 64].
         truncate: half-width in units of sigma, > 0 (blur-net, P001, uses 2.5; torchvision-style 3).
+        dtype: floating dtype of the kernel.
 
     Returns:
         (2h + 1,) kernel.
@@ -71,7 +91,7 @@ def separable_filter(x: Tensor, kernel1d: Tensor, padding: Padding = "circular")
     """
     check_image(x, values=False)
     _check_kernel1d(kernel1d)
-    check_choice("padding", padding, ("circular", "reflect", "zeros"))
+    check_padding(padding)
     _, channels, height, width = x.shape
     half = kernel1d.numel() // 2
     with torch.autocast(device_type=x.device.type, enabled=False), ieee_float32(x.device):
@@ -145,8 +165,11 @@ def _down_up_resize(x: Tensor, size: int, *, antialias: bool = True) -> Tensor:
 
 @dataclass
 class PCAResult:
-    """Principal components of flattened images: ``mean`` (D,), ``components`` (K, D) orthonormal rows,
-    ``explained_variance`` (K,) sorted descending, and the number of images they came from."""
+    """Principal components of flattened images.
+
+    ``mean`` (D,), ``components`` (K, D) orthonormal rows, ``explained_variance`` (K,) sorted descending, and
+    ``num_samples``, the number of images they came from.
+    """
 
     mean: Tensor
     components: Tensor
@@ -176,7 +199,7 @@ def pca_fit(
     data: Tensor | Iterable,
     n_components: int,
     *,
-    method: Literal["auto", "covariance", "randomized"] = "auto",
+    method: PCAMethod = "auto",
     center: bool = True,
     oversample: int = 16,
     n_iter: int = 4,
@@ -194,14 +217,15 @@ def pca_fit(
             CIFAR's D = 3072); "randomized" is a streaming randomized range finder with power iterations
             (memory O(D K), for ImageNet-size D); "auto" picks covariance when D <= 8192.
         center: subtract the mean before computing components (methods.md §3 recommendation).
-        oversample, n_iter: randomized-method accuracy knobs.
+        oversample: extra columns of the randomized range finder (accuracy).
+        n_iter: power iterations of the randomized method (accuracy).
         generator: random source for the randomized method.
         progress: show a progress bar over batches.
     """
     from tqdm.auto import tqdm
 
     check_positive_int("n_components", n_components)
-    check_choice("method", method, ("auto", "covariance", "randomized"))
+    check_pca_method(method)
 
     def passes() -> Iterable[Tensor]:
         return (_flat(x) for x in tqdm(_batches(data), desc="PCA", disable=not progress, leave=False))
@@ -291,3 +315,49 @@ def _pca_project(x: Tensor, components: Tensor, mean: Tensor | None = None) -> T
         else:
             out = (flat @ u.T) @ u
     return out.reshape(x.shape).to(x.dtype)
+
+
+# ---- P003's frequency components ------------------------------------------------------------------------------
+
+
+def square_size(x: Tensor) -> int:
+    """N of (..., N, N) images; a clear error for non-square ones (an index radius needs N x N)."""
+    height, width = x.shape[-2:]
+    if height != width:
+        raise ValueError(
+            f"x must hold square images for an index radius (r = N |f| on an N x N spectrum), got {height}x{width}"
+        )
+    return int(height)
+
+
+def frequency_components(x: Tensor, radius: float, *, inclusive: bool = False) -> tuple[Tensor, Tensor]:
+    """P003's split of every channel into the low- and high-frequency components ``(x_l, x_h)``, ``x_l + x_h = x``.
+
+    Args:
+        x: (B, C, N, N) float images (any range; P003 applies it to 0–255 pixels, which only scales the result).
+        radius: r > 0 in index units on the N x N centred spectrum, i.e. a cutoff of ``r / N`` cycles/pixel.
+        inclusive: ``|f| <= r / N`` (the paper) instead of ``<`` (P003's code, default).
+
+    Returns:
+        ``(x_l, x_h)``: two (B, C, N, N) tensors with the dtype and device of ``x``; not clipped.
+    """
+    check_image(x, unit_range=False)
+    check_range("radius", radius, 0.0, math.inf, low_open=True)
+    size = square_size(x)
+    return split_frequencies(x, index_radius_to_cycles(radius, size), inclusive=inclusive)
+
+
+def rescale_by_max(x: Tensor) -> Tensor:
+    """Divide every image by its maximum over channels and pixels (P003's rescaling of LFC / HFC images).
+
+    Images whose maximum is <= 0 (e.g. an all-zero HFC) are returned unchanged.
+
+    Args:
+        x: (B, C, H, W) float images (any range).
+
+    Returns:
+        (B, C, H, W) tensor with per-image maximum 1; negative values stay negative (P003 does not shift the min).
+    """
+    check_image(x, unit_range=False, values=False)
+    peak = x.amax(dim=(1, 2, 3), keepdim=True)  # (B, 1, 1, 1)
+    return x / torch.where(peak > 0, peak, torch.ones_like(peak))

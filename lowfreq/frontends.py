@@ -1,14 +1,14 @@
-"""Frozen front-ends placed before a backbone: (B, C, H, W) images in [0, 1] -> same shape.
+"""Front-ends placed before a backbone: (B, C, H, W) images in [0, 1] -> same shape.
 
 Every front-end is differentiable (attacks reach the input), keeps its fixed tensors in buffers (derived ones
 non-persistent, fitted ones persistent so checkpoints carry them) and runs its numerics in float32 even under
-autocast. Only :class:`FourierMask` has a trainable parameter.
+autocast. :class:`FourierMask` has a trainable parameter; :class:`PCAProjection` is fitted before training.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 import torch
@@ -19,13 +19,16 @@ from lowfreq._spec import RecordsInitArgs
 from lowfreq.filters import (
     MAX_SIGMA,
     Padding,
+    PCAMethod,
     _down_up_resize,
     _pca_project,
+    check_padding,
+    check_pca_method,
     gaussian_kernel1d,
     pca_fit,
     separable_filter,
 )
-from lowfreq.spectral import lowpass_mask
+from lowfreq.spectral import _ideal_highpass, _ideal_lowpass
 
 __all__ = ["DownUpResize", "FourierMask", "FrontEnd", "GaussianBlur", "IdealFilter", "Identity", "PCAProjection"]
 
@@ -35,16 +38,55 @@ class FrontEnd(RecordsInitArgs, nn.Module):
 
     Subclasses record their ``__init__`` arguments (``init_args``), so checkpoints of models built in Python
     rebuild them from plain data.
+
+    How to add a front-end: subclass ``FrontEnd``, take plain-data ``__init__`` arguments (numbers, strings,
+    lists), implement :meth:`forward` (float32 numerics under autocast, no host reads of tensor values: it
+    runs in every training step), keep fixed tensors in buffers and learned ones in parameters. Override only
+    the hooks it needs; ``lowfreq.models.FrontEndClassifier`` calls them without knowing the class:
+
+    - :meth:`penalty`: a scalar added to the training loss, weighted by the model's ``lambda_l1``.
+    - :meth:`after_optimizer_step`: runs after every optimiser step (e.g. a projection onto constraints).
+    - :attr:`requires_fit` and :meth:`fit`: a front-end fitted on data before training. When ``requires_fit``
+      is True at the start of ``Trainer.fit``, ``lowfreq.callbacks.frontend_fit.FrontEndFitting`` fits it on
+      the datamodule's un-augmented training images on rank 0, broadcasts its state dict (persistent buffers
+      and parameters) and loads it on every rank with ``load_state_dict``. Store fitted tensors in persistent
+      buffers, so checkpoints carry them and ``requires_fit`` is False after ``load_state_dict``.
     """
 
     def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        """(B, C, H, W) images in [0, 1] -> filtered images of the same shape and dtype."""
         raise NotImplementedError
+
+    def penalty(self) -> Tensor | None:
+        """Scalar regularisation term of the parameters for the training loss, or None (default)."""
+        return None
+
+    def after_optimizer_step(self) -> None:
+        """Called after every optimiser step of training; does nothing by default."""
+
+    @property
+    def requires_fit(self) -> bool:
+        """Whether :meth:`fit` must run before training (False by default)."""
+        return False
+
+    def fit(self, batches: Iterable[Tensor]) -> FrontEnd:
+        """Fit the front-end on un-augmented images; nothing to fit by default.
+
+        Args:
+            batches: (B, C, H, W) float tensors in [0, 1] on the model's device. The iterable can be iterated
+                again and yields the same batches in the same order every time (multi-pass fits).
+
+        Returns:
+            The front-end itself.
+        """
+        return self
 
 
 class Identity(FrontEnd):
     """No filtering: the baseline."""
 
     def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) images -> filtered images of the same shape and dtype."""
         return x
 
 
@@ -59,18 +101,22 @@ class GaussianBlur(FrontEnd):
             ``lowfreq.spectral.kernel_transfer``), "reflect" (torchvision) or "zeros".
     """
 
+    kernel: Tensor
+
     def __init__(self, sigma: float = 1.5, truncate: float = 3.0, padding: Padding = "circular") -> None:
         super().__init__()
         check_range("sigma", sigma, 0.0, MAX_SIGMA, low_open=True)
-        check_choice("padding", padding, ("circular", "reflect", "zeros"))
+        check_padding(padding)
         self.sigma, self.truncate, self.padding = sigma, truncate, padding
         self.register_buffer("kernel", gaussian_kernel1d(sigma, truncate), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) images -> filtered images of the same shape and dtype."""
         check_image(x, values=False)
         return separable_filter(x, self.kernel, self.padding)
 
     def extra_repr(self) -> str:
+        """Constructor arguments shown by ``repr``."""
         return f"sigma={self.sigma}, truncate={self.truncate}, padding={self.padding!r}, size={self.kernel.numel()}"
 
 
@@ -88,33 +134,41 @@ class DownUpResize(FrontEnd):
         self.size, self.antialias = size, antialias
 
     def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) images -> filtered images of the same shape and dtype."""
         check_image(x, values=False)  # dtype and shape only: no device synchronisation in a training step
         return _down_up_resize(x, self.size, antialias=self.antialias)
 
     def extra_repr(self) -> str:
+        """Constructor arguments shown by ``repr``."""
         return f"size={self.size}, antialias={self.antialias}"
 
 
 class PCAProjection(FrontEnd):
     """Projection onto the top-K principal subspace of the training images (P001, K = 512 on CIFAR-10).
 
-    Call :meth:`fit` before use (``FrontEndClassifier`` does so at the start of ``fit`` on the un-augmented
-    training set). The fitted mean and components are persistent buffers, so checkpoints carry them.
+    Call :meth:`fit` before use; until then :attr:`requires_fit` is True, and ``FrontEndClassifier`` fits it
+    at the start of ``Trainer.fit`` on the un-augmented training set. The fitted mean and components are
+    persistent buffers, so checkpoints carry them.
 
     Args:
         n_components: K, 1 <= K <= C * H * W.
         image_shape: (C, H, W) of the images, fixing D = C * H * W.
         mode: "linear" x -> U U^T x (P001 Eq. 3, default) or "affine" x -> mu + U U^T (x - mu).
         method: PCA solver for :meth:`fit` (see ``lowfreq.filters.pca_fit``).
-        max_images: images used by the automatic fit in ``FrontEndClassifier`` (None = all).
+        max_images: :meth:`fit` uses only the first ``max_images`` images of its data (None = all).
     """
+
+    mean: Tensor
+    components: Tensor
+    explained_variance: Tensor
+    fitted: Tensor
 
     def __init__(
         self,
         n_components: int = 512,
         image_shape: tuple[int, int, int] = (3, 32, 32),
         mode: Literal["linear", "affine"] = "linear",
-        method: Literal["auto", "covariance", "randomized"] = "auto",
+        method: PCAMethod = "auto",
         max_images: int | None = None,
     ) -> None:
         super().__init__()
@@ -123,21 +177,45 @@ class PCAProjection(FrontEnd):
         if n_components > dim:
             raise ValueError(f"n_components must be in [1, C*H*W = {dim}], got {n_components}")
         check_choice("mode", mode, ("linear", "affine"))
-        check_choice("method", method, ("auto", "covariance", "randomized"))
+        check_pca_method(method)
+        if max_images is not None:
+            check_positive_int("max_images", max_images)
         self.n_components, self.image_shape, self.mode, self.method = n_components, tuple(image_shape), mode, method
         self.max_images = max_images
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("components", torch.zeros(n_components, dim))
         self.register_buffer("explained_variance", torch.zeros(n_components))
         self.register_buffer("fitted", torch.tensor(False))
+        self._fitted = False  # host copy of ``fitted``: forward reads it without a device synchronisation
+        self.register_load_state_dict_post_hook(_read_fitted_flag)
 
     @property
     def is_fitted(self) -> bool:
-        return bool(self.fitted)
+        """Whether the basis has been fitted by :meth:`fit` or restored by ``load_state_dict``."""
+        return self._fitted
+
+    @property
+    def requires_fit(self) -> bool:
+        """True until the basis is fitted (or restored from a checkpoint)."""
+        return not self.is_fitted
 
     @torch.no_grad()
     def fit(self, data: Tensor | Iterable, *, progress: bool = False) -> PCAProjection:
-        """Fit the basis on a (N, C, H, W) tensor in [0, 1] or an iterable of batches (no augmentation)."""
+        """Fit the basis on the first ``max_images`` images (all if None) of the data, without augmentation.
+
+        Args:
+            data: (N, C, H, W) tensor in [0, 1], or an iterable of such batches or of (x, y) pairs. An
+                iterable must yield the same batches on every pass for the "randomized" method (several
+                passes).
+            progress: show a progress bar over batches.
+
+        Returns:
+            The fitted front-end itself.
+        """
+        if isinstance(data, Tensor):
+            data = data[: self.max_images]
+        elif self.max_images is not None:
+            data = _FirstImages(data, self.max_images)
         result = pca_fit(data, self.n_components, method=self.method, center=True, progress=progress)
         if result.components.shape[1] != self.mean.numel():
             raise ValueError(
@@ -148,16 +226,44 @@ class PCAProjection(FrontEnd):
         self.components.copy_(result.components)
         self.explained_variance.copy_(result.explained_variance)
         self.fitted.fill_(True)
+        self._fitted = True
         return self
 
     def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) images -> filtered images of the same shape and dtype."""
         check_image(x, values=False)
         if not self.is_fitted:
             raise RuntimeError("PCAProjection is not fitted: call .fit(train_images) or load a fitted checkpoint")
         return _pca_project(x, self.components, self.mean if self.mode == "affine" else None)
 
     def extra_repr(self) -> str:
+        """Constructor arguments shown by ``repr``."""
         return f"n_components={self.n_components}, image_shape={self.image_shape}, mode={self.mode!r}"
+
+
+def _read_fitted_flag(module: nn.Module, incompatible_keys: object) -> None:
+    """``load_state_dict`` post-hook of :class:`PCAProjection`: the loaded ``fitted`` buffer, on the host."""
+    if isinstance(module, PCAProjection):
+        module._fitted = bool(module.fitted)
+
+
+class _FirstImages:
+    """Re-iterable view of the first ``limit`` images of an iterable of batches or (x, y) pairs."""
+
+    def __init__(self, batches: Iterable, limit: int) -> None:
+        self.batches, self.limit = batches, limit
+
+    def __iter__(self) -> Iterator[Tensor]:
+        remaining = self.limit
+        for batch in self.batches:
+            x = batch[0] if isinstance(batch, (list, tuple)) else batch
+            if not isinstance(x, Tensor):
+                yield batch  # pca_fit names what is wrong with it
+                return
+            yield x[:remaining]
+            remaining -= x.shape[0]
+            if remaining <= 0:
+                return
 
 
 class IdealFilter(FrontEnd):
@@ -176,16 +282,13 @@ class IdealFilter(FrontEnd):
         self.cutoff, self.mode, self.inclusive = cutoff, mode, inclusive
 
     def forward(self, x: Tensor) -> Tensor:
-        check_image(x, values=False)
-        mask = lowpass_mask(*x.shape[-2:], self.cutoff, inclusive=self.inclusive, rfft=True, device=x.device)
-        if self.mode == "high":
-            mask = ~mask
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            xf = x.double() if x.dtype == torch.float64 else x.float()
-            out = torch.fft.irfft2(torch.fft.rfft2(xf) * mask.to(xf.dtype), s=tuple(x.shape[-2:]))
-        return out.to(x.dtype)
+        """(B, C, H, W) images -> filtered images of the same shape and dtype."""
+        check_image(x, values=False)  # dtype and shape only: no device synchronisation in a training step
+        ideal = _ideal_lowpass if self.mode == "low" else _ideal_highpass
+        return ideal(x, self.cutoff, self.inclusive)
 
     def extra_repr(self) -> str:
+        """Constructor arguments shown by ``repr``."""
         return f"cutoff={self.cutoff}, mode={self.mode!r}, inclusive={self.inclusive}"
 
 
@@ -195,7 +298,7 @@ class FourierMask(FrontEnd):
     The mask lives on the ``rfft2`` half-plane (H, W // 2 + 1), so the output is real by construction and the
     effective full-plane mask is Hermitian-symmetric (P004's real-part extraction of a full mask is the same as
     using its symmetrised version, methods.md §1.3). Values are kept in [0, 1]: the forward pass clamps, and
-    :meth:`project_` clamps the parameter in place (call it after each optimiser step).
+    :meth:`after_optimizer_step` clamps the parameter in place. :meth:`penalty` is the mask's L1 term.
 
     Args:
         image_size: (H, W) of the inputs.
@@ -203,6 +306,8 @@ class FourierMask(FrontEnd):
         channels: number of channels when ``per_channel``.
         init: initial value of every entry, in [0, 1] (P004: 1, the identity filter).
     """
+
+    column_weight: Tensor
 
     def __init__(
         self, image_size: tuple[int, int] = (32, 32), per_channel: bool = False, channels: int = 3, init: float = 1.0
@@ -222,6 +327,7 @@ class FourierMask(FrontEnd):
         self.register_buffer("column_weight", weight / width, persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) images -> filtered images of the same shape and dtype."""
         check_image(x, values=False)
         if self.per_channel and x.shape[1] != self.mask.shape[0]:
             raise ValueError(
@@ -235,13 +341,19 @@ class FourierMask(FrontEnd):
             mask = self.mask.clamp(0.0, 1.0).to(xf.dtype)
             return torch.fft.irfft2(torch.fft.rfft2(xf) * mask, s=self.image_size).to(x.dtype)
 
-    def l1_penalty(self) -> Tensor:
-        """Mean |M| over the full (H, W) Hermitian mask: P004's lambda / ||M_0||_1 * ||M||_1 with ones init."""
+    def penalty(self) -> Tensor:
+        """L1 term: mean |M| over the full (H, W) Hermitian mask.
+
+        P004's lambda / ||M_0||_1 * ||M||_1 with the ones init.
+
+        Returns:
+            Scalar tensor, differentiable in the mask.
+        """
         return (self.mask.abs() * self.column_weight).sum(dim=-1).mean()
 
     @torch.no_grad()
-    def project_(self) -> None:
-        """Clamp the mask to [0, 1] in place (projected gradient step)."""
+    def after_optimizer_step(self) -> None:
+        """Clamp the mask to [0, 1] in place (the projection of a projected gradient step)."""
         self.mask.clamp_(0.0, 1.0)
 
     def full_mask(self) -> Tensor:
@@ -260,4 +372,5 @@ class FourierMask(FrontEnd):
         return torch.cat([half, mirrored], dim=-1)
 
     def extra_repr(self) -> str:
+        """Constructor arguments shown by ``repr``."""
         return f"image_size={self.image_size}, per_channel={self.per_channel}"

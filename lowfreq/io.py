@@ -98,7 +98,8 @@ def atomic_write(path: str | Path, mode: str = "w", *, newline: str | None = Non
     file_mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": newline})) as f:
+        f: IO[Any]
+        with os.fdopen(fd, mode, encoding=None if mode == "wb" else "utf-8", newline=newline) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -120,6 +121,7 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 
 def read_json(path: str | Path) -> Any:
+    """The JSON document at ``path`` (e.g. a ``result.json`` written by :func:`write_json`)."""
     return json.loads(Path(path).read_text())
 
 
@@ -133,7 +135,7 @@ def save_figure(
     """
     stem = Path(stem)
     paths = [stem.with_suffix(f".{fmt}") for fmt in formats]
-    for fmt, path in zip(formats, paths):
+    for fmt, path in zip(formats, paths, strict=True):
         with atomic_write(path, "wb") as f:
             fig.savefig(f, format=fmt, dpi=dpi, bbox_inches="tight")
     return paths

@@ -1,10 +1,11 @@
-"""FrontEndClassifier: a frozen front-end before a backbone, trained or fine-tuned with Lightning."""
+"""FrontEndClassifier: a front-end before a backbone, trained or fine-tuned with Lightning."""
 
 from __future__ import annotations
 
 import logging
 import pickle
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,15 +13,16 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.core.optimizer import LightningOptimizer
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
-from torchmetrics import Metric, MetricCollection
+from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
 from lowfreq._checks import check_range
 from lowfreq._spec import build_from_spec, module_spec
 from lowfreq.backbones import Backbone
-from lowfreq.frontends import FourierMask, FrontEnd, Identity, PCAProjection
+from lowfreq.frontends import FrontEnd, Identity
 
 __all__ = ["FrontEndClassifier"]
 
@@ -31,22 +33,13 @@ def _default_optimizer(params: Any) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)
 
 
-class _RunningMean(Metric):
-    """Batch-size-weighted mean of a per-batch scalar, accumulated on the device, summed across processes."""
+def _batch_mean() -> MeanMetric:
+    """Batch-size-weighted mean of a per-batch scalar: update with ``value.expand(batch_size)``.
 
-    full_state_update = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.add_state("total", default=torch.tensor(0.0), dist_reduce_fx="sum")
-        self.add_state("weight", default=torch.tensor(0.0), dist_reduce_fx="sum")
-
-    def update(self, value: Tensor, weight: int) -> None:
-        self.total += value.detach().float() * weight
-        self.weight += weight
-
-    def compute(self) -> Tensor:
-        return self.total / self.weight
+    ``nan_strategy="disable"`` skips the NaN test, a host read per update; it also drops explicit weights
+    (torchmetrics 1.9), hence the value repeated ``batch_size`` times instead of a weight.
+    """
+    return MeanMetric(nan_strategy="disable")
 
 
 def _read_checkpoint(name: str, path: Path) -> dict[str, Any]:
@@ -73,19 +66,23 @@ def _read_checkpoint(name: str, path: Path) -> dict[str, Any]:
 class FrontEndClassifier(L.LightningModule):
     """Image classifier ``backbone(frontend(x))`` for [0, 1] images.
 
-    The front-end is frozen (buffers only), except :class:`~lowfreq.frontends.FourierMask`, whose mask is
-    trained with ``lambda_l1 * frontend.l1_penalty()`` added to the loss and projected to [0, 1] after every
-    step. A :class:`~lowfreq.frontends.PCAProjection` that is not yet fitted is fitted at the start of ``fit``
-    on the datamodule's un-augmented training images (on rank 0, then broadcast).
+    The model knows front-ends only through the :class:`~lowfreq.frontends.FrontEnd` hooks: the training loss
+    adds ``lambda_l1 * frontend.penalty()`` (when the penalty is not None and ``lambda_l1 > 0``), every
+    optimiser step is followed by ``frontend.after_optimizer_step()``, and a front-end whose ``requires_fit``
+    is True is fitted at the start of ``fit`` by the callback
+    :class:`~lowfreq.callbacks.frontend_fit.FrontEndFitting` (returned by :meth:`configure_callbacks`: on
+    rank 0 on the datamodule's un-augmented training images, then broadcast). Front-ends without parameters
+    stay fixed.
 
     Args:
-        frontend: the frozen pixel-space operator (blur, PCA, ideal filter, mask, identity).
+        frontend: the pixel-space operator (blur, PCA, ideal filter, mask, identity).
         backbone: the network, normalisation included (``lowfreq.backbones``).
         optimizer: optimiser factory taking the trainable parameters (default: SGD lr 0.1, momentum 0.9,
             Nesterov, weight decay 5e-4).
         lr_scheduler: scheduler factory taking the optimiser, or None.
         lr_scheduler_interval: step the scheduler every "epoch" or every "step".
-        lambda_l1: weight of the front-end's L1 penalty (FourierMask only).
+        lambda_l1: weight, >= 0, of the front-end's penalty in the training loss (``FrontEnd.penalty``, e.g.
+            the L1 term of a ``FourierMask``); the name is kept for recipes.
         label_smoothing: cross-entropy label smoothing in [0, 1).
         freeze_backbone: keep the backbone fixed and in eval mode (P004: mask on a frozen network).
         init_checkpoint: a Lightning checkpoint or state-dict file whose ``backbone.*`` weights initialise the
@@ -99,7 +96,8 @@ class FrontEndClassifier(L.LightningModule):
             batch and an epoch's last batch); the front-end stays eager and exact float32.
 
     Logged: ``train_loss_step`` (on the steps the logger writes, every ``log_every_n_steps``); once per epoch
-    ``train_loss_epoch``, ``train_acc`` (and ``train_l1`` for a penalised mask), ``val_loss``, ``val_acc``,
+    ``train_loss_epoch``, ``train_acc`` (and ``train_l1``, the mean front-end penalty, when it enters the
+    loss), ``val_loss``, ``val_acc``,
     ``test_loss``, ``test_acc`` (batch-size-weighted means over the epoch and all processes). No step synchronises
     the GPU with the host, and only the logger's steps call ``self.log``: the epoch values accumulate in
     device-side metrics and are read once per epoch, which keeps Lightning's per-step host time small enough for
@@ -133,7 +131,8 @@ class FrontEndClassifier(L.LightningModule):
             warnings.filterwarnings("ignore", message="Attribute '(frontend|backbone)' is an instance of `nn.Module`")
             self.save_hyperparameters()
         self._make_hparams_plain()
-        self.frontend, self.backbone = frontend, backbone
+        self.frontend: FrontEnd = frontend
+        self.backbone: Backbone = backbone
         self.optimizer_factory, self.lr_scheduler_factory = optimizer, lr_scheduler
         self.lr_scheduler_interval = lr_scheduler_interval
         self.lambda_l1, self.label_smoothing, self.freeze_backbone = lambda_l1, label_smoothing, freeze_backbone
@@ -147,8 +146,8 @@ class FrontEndClassifier(L.LightningModule):
         self.train_metrics = metrics.clone(prefix="train_")
         self.val_metrics = metrics.clone(prefix="val_")
         self.test_metrics = metrics.clone(prefix="test_")
-        self.train_loss_mean, self.val_loss_mean, self.test_loss_mean = _RunningMean(), _RunningMean(), _RunningMean()
-        self.train_l1_mean = _RunningMean()
+        self.train_loss_mean, self.val_loss_mean = _batch_mean(), _batch_mean()
+        self.test_loss_mean, self.train_l1_mean = _batch_mean(), _batch_mean()
 
     def _make_hparams_plain(self) -> None:
         """Keep only plain data in the hyper-parameters, so every checkpoint loads with ``weights_only=True``.
@@ -201,8 +200,11 @@ class FrontEndClassifier(L.LightningModule):
         return self.backbone(x)
 
     def setup(self, stage: str) -> None:
-        """Use channels-last memory format only on CUDA (on CPUs, oneDNN's channels-last backward of strided 1x1
-        convolutions crashes or hangs in current torch releases)."""
+        """Use channels-last memory format only on CUDA.
+
+        On CPUs, oneDNN's channels-last backward of strided 1x1 convolutions crashes or hangs in current torch
+        releases.
+        """
         if not self.channels_last or self._channels_last_active:
             return
         device = self.trainer.strategy.root_device
@@ -213,29 +215,23 @@ class FrontEndClassifier(L.LightningModule):
             rank_zero_info(f"channels_last=True is ignored on {device.type}: it only speeds up CUDA convolutions, and "
                            "torch's CPU channels-last backward is unreliable (oneDNN crash/hang)")
 
+    def configure_callbacks(self) -> list[L.Callback]:
+        """``[FrontEndFitting()]`` when the front-end requires fitting (done at the start of ``fit``)."""
+        if not self.frontend.requires_fit:
+            return []
+        from lowfreq.callbacks.frontend_fit import FrontEndFitting  # the callbacks layer sits above models
+
+        return [FrontEndFitting()]
+
     def on_fit_start(self) -> None:
+        """Load ``init_checkpoint`` (unless resuming) and keep a frozen backbone in eval mode."""
         if self.init_checkpoint is not None and self.trainer.ckpt_path is None:  # resuming restores the weights
             self._load_init_checkpoint(self.init_checkpoint)
-        if isinstance(self.frontend, PCAProjection) and not self.frontend.is_fitted:
-            self._fit_pca(self.frontend)
         if self.freeze_backbone:
             self.backbone.eval()
 
-    def _fit_pca(self, pca: PCAProjection) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None)
-        if datamodule is None or not hasattr(datamodule, "analysis_dataset"):
-            raise RuntimeError("PCAProjection must be fitted before fit() when the datamodule has no analysis_dataset")
-        if self.trainer.is_global_zero:
-            dataset = datamodule.analysis_dataset("train")
-            if pca.max_images is not None and pca.max_images < len(dataset):
-                dataset = torch.utils.data.Subset(dataset, range(pca.max_images))
-            loader = torch.utils.data.DataLoader(dataset, batch_size=512, shuffle=False)
-            pca.fit(((x.to(self.device), y) for x, y in loader), progress=self.trainer.progress_bar_callback is not None)
-        for name in ("mean", "components", "explained_variance", "fitted"):
-            buffer = getattr(pca, name)
-            buffer.copy_(self.trainer.strategy.broadcast(buffer, src=0))
-
     def on_train_epoch_start(self) -> None:
+        """Keep a frozen backbone in eval mode (its BatchNorm statistics fixed)."""
         if self.freeze_backbone:
             self.backbone.eval()
 
@@ -247,57 +243,83 @@ class FrontEndClassifier(L.LightningModule):
         return loss
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        """Cross-entropy plus ``lambda_l1`` times the front-end's penalty; accumulates the epoch values."""
         loss = self._step(batch, self.train_metrics)
         batch_size = batch[1].shape[0]
-        if self.lambda_l1 > 0 and isinstance(self.frontend, FourierMask):
-            penalty = self.frontend.l1_penalty()
-            self.train_l1_mean.update(penalty, batch_size)
+        penalty = self.frontend.penalty() if self.lambda_l1 > 0 else None
+        if penalty is not None:
+            self.train_l1_mean.update(penalty.detach().expand(batch_size))
             loss = loss + self.lambda_l1 * penalty
-        self.train_loss_mean.update(loss, batch_size)
+        self.train_loss_mean.update(loss.detach().expand(batch_size))
         if self._logger_writes_this_step():
             self.log("train_loss_step", loss.detach(), on_step=True, on_epoch=False, sync_dist=True)
         return loss
 
     def _logger_writes_this_step(self) -> bool:
-        """True on the steps after which Lightning writes step values to its loggers (``log_every_n_steps``)."""
-        trainer = self._trainer
-        if trainer is None or not trainer.loggers:
-            return False
-        return bool(trainer.fast_dev_run) or trainer._logger_connector.should_update_logs  # no public equivalent
+        """True on the steps after which Lightning writes step values to its loggers (``log_every_n_steps``).
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if isinstance(self.frontend, FourierMask):
-            self.frontend.project_()
+        ``global_step`` counts the optimiser steps before this one, as Lightning's logging step does with one
+        optimiser; the last step of a run (``should_stop``) and ``fast_dev_run`` write too.
+        """
+        trainer = self.trainer
+        if not trainer.loggers:
+            return False
+        if getattr(trainer, "fast_dev_run", False):  # public Trainer attributes set at init, unseen by mypy
+            return True
+        every = getattr(trainer, "log_every_n_steps", 0)
+        return every > 0 and ((trainer.global_step + 1) % every == 0 or trainer.should_stop)
+
+    def optimizer_step(
+        self,
+        epoch: int,
+        batch_idx: int,
+        optimizer: torch.optim.Optimizer | LightningOptimizer,
+        optimizer_closure: Callable[[], Any] | None = None,
+    ) -> None:
+        """Lightning's optimiser step, then the front-end's ``after_optimizer_step`` hook."""
+        super().optimizer_step(epoch, batch_idx, optimizer, optimizer_closure)
+        self.frontend.after_optimizer_step()
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self.val_loss_mean.update(self._step(batch, self.val_metrics), batch[1].shape[0])
+        """Accumulate the validation loss and accuracy."""
+        self.val_loss_mean.update(self._step(batch, self.val_metrics).expand(batch[1].shape[0]))
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self.test_loss_mean.update(self._step(batch, self.test_metrics), batch[1].shape[0])
+        """Accumulate the test loss and accuracy."""
+        self.test_loss_mean.update(self._step(batch, self.test_metrics).expand(batch[1].shape[0]))
 
     def on_train_epoch_end(self) -> None:
+        """Log the epoch's training values."""
         self._log_epoch(self.train_metrics, "train_loss_epoch", self.train_loss_mean, loss_in_bar=False)
         if self.train_l1_mean.update_called:
             self.log("train_l1", self.train_l1_mean)
 
     def on_validation_epoch_end(self) -> None:
+        """Log the epoch's validation values."""
         self._log_epoch(self.val_metrics, "val_loss", self.val_loss_mean, loss_in_bar=True)
 
     def on_test_epoch_end(self) -> None:
+        """Log the test values."""
         self._log_epoch(self.test_metrics, "test_loss", self.test_loss_mean, loss_in_bar=False)
 
-    def _log_epoch(self, metrics: MetricCollection, loss_name: str, loss_mean: _RunningMean, loss_in_bar: bool) -> None:
-        """Log an epoch's values as metric objects: Lightning computes them (summed across processes), then resets
-        them for the next epoch."""
+    def _log_epoch(
+        self, metrics: MetricCollection, loss_name: str, loss_mean: MeanMetric, loss_in_bar: bool
+    ) -> None:
+        """Log an epoch's values as metric objects.
+
+        Lightning computes them (summed across processes), then resets them for the next epoch.
+        """
         if loss_mean.update_called:
             self.log_dict(metrics, prog_bar=True)
             self.log(loss_name, loss_mean, prog_bar=loss_in_bar)
 
     def predict_step(self, batch: Any, batch_idx: int) -> Tensor:
+        """Class probabilities (B, K) of a batch of images or of (images, labels)."""
         x = batch[0] if isinstance(batch, (list, tuple)) else batch
         return self(x).softmax(dim=-1)
 
     def configure_optimizers(self) -> Any:
+        """The optimiser over all trainable parameters, with the scheduler when one is given."""
         params = [p for p in self.parameters() if p.requires_grad]
         if not params:
             raise ValueError("nothing to train: the backbone is frozen and the front-end has no parameters")
@@ -305,4 +327,5 @@ class FrontEndClassifier(L.LightningModule):
         if self.lr_scheduler_factory is None:
             return optimizer
         scheduler = self.lr_scheduler_factory(optimizer)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": self.lr_scheduler_interval}}
+        schedule = {"scheduler": scheduler, "interval": self.lr_scheduler_interval}
+        return {"optimizer": optimizer, "lr_scheduler": schedule}

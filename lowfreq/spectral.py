@@ -55,7 +55,8 @@ def frequency_grid(
     check_positive_int("width", width)
     fy = torch.fft.fftfreq(height, device=device, dtype=torch.float64)
     fx = (torch.fft.rfftfreq if rfft else torch.fft.fftfreq)(width, device=device, dtype=torch.float64)
-    return torch.meshgrid(fy, fx, indexing="ij")
+    grid_y, grid_x = torch.meshgrid(fy, fx, indexing="ij")
+    return grid_y, grid_x
 
 
 def radial_frequency(
@@ -174,9 +175,12 @@ def lowpass_mask(
     """Boolean (H, W) mask (unshifted layout) of the frequencies with |f| <= cutoff (``<`` if not inclusive).
 
     Args:
+        height: H in pixels.
+        width: W in pixels.
         cutoff: radius in cycles/pixel, >= 0. Values >= sqrt(2)/2 keep everything.
         inclusive: P001 hybrids use ``<=`` (DC is always low); P003's code uses ``<``.
         rfft: return the (H, W // 2 + 1) half-plane used with ``torch.fft.rfft2``.
+        device: device of the mask.
     """
     check_range("cutoff", cutoff, 0.0, math.inf)
     radius = radial_frequency(height, width, rfft=rfft, device=device)
@@ -185,6 +189,7 @@ def lowpass_mask(
 
 
 def _apply_rfft_mask(x: Tensor, mask: Tensor) -> Tensor:
+    """irfft2(mask * rfft2(x)) in float32 (float64 for float64 ``x``) even under autocast; dtype of ``x``."""
     height, width = x.shape[-2:]
     with torch.autocast(device_type=x.device.type, enabled=False):
         spec = torch.fft.rfft2(_float(x))
@@ -192,20 +197,33 @@ def _apply_rfft_mask(x: Tensor, mask: Tensor) -> Tensor:
     return out.to(x.dtype)
 
 
+def _ideal_lowpass(x: Tensor, cutoff: float, inclusive: bool) -> Tensor:
+    """:func:`ideal_lowpass` without the value checks of ``x`` (no device synchronisation)."""
+    height, width = x.shape[-2:]
+    mask = lowpass_mask(height, width, cutoff, inclusive=inclusive, rfft=True, device=x.device)
+    return _apply_rfft_mask(x, mask)
+
+
+def _ideal_highpass(x: Tensor, cutoff: float, inclusive: bool) -> Tensor:
+    """:func:`ideal_highpass` without the value checks of ``x`` (no device synchronisation)."""
+    return x - _ideal_lowpass(x, cutoff, inclusive)
+
+
 def ideal_lowpass(x: Tensor, cutoff: float, *, inclusive: bool = True) -> Tensor:
     """Keep frequencies with |f| <= cutoff (cycles/pixel) in every channel of (B, C, H, W) ``x``.
 
     The mask depends on |f| only, so it is Hermitian-symmetric and the result is real by construction
-    (``rfft2``/``irfft2``). No clipping: the output may leave [0, 1].
+    (``rfft2``/``irfft2``). Runs in float32 (float64 for float64 input) even under autocast and returns the
+    dtype of ``x``. No clipping: the output may leave [0, 1].
     """
     check_image(x, unit_range=False)
-    mask = lowpass_mask(*x.shape[-2:], cutoff, inclusive=inclusive, rfft=True, device=x.device)
-    return _apply_rfft_mask(x, mask)
+    return _ideal_lowpass(x, cutoff, inclusive)
 
 
 def ideal_highpass(x: Tensor, cutoff: float, *, inclusive: bool = True) -> Tensor:
     """The complement of :func:`ideal_lowpass`: ``x - ideal_lowpass(x, cutoff)``. Not clipped."""
-    return x - ideal_lowpass(x, cutoff, inclusive=inclusive)
+    check_image(x, unit_range=False)
+    return _ideal_highpass(x, cutoff, inclusive)
 
 
 def split_frequencies(x: Tensor, cutoff: float, *, inclusive: bool = True) -> tuple[Tensor, Tensor]:
@@ -218,7 +236,8 @@ def make_hybrids(x_low: Tensor, x_high: Tensor, f_mix: Sequence[float]) -> Itera
     """Yield ``make_hybrid(x_low, x_high, f)`` for every ``f`` in ``f_mix``, transforming the seeds only once.
 
     Args:
-        x_low, x_high: (B, C, H, W) images in [0, 1] of the same shape.
+        x_low: (B, C, H, W) images in [0, 1] giving the low frequencies.
+        x_high: images of the same shape giving the high frequencies.
         f_mix: mixing radii in cycles/pixel, each >= 0.
     """
     check_image(x_low, "x_low")
@@ -228,13 +247,13 @@ def make_hybrids(x_low: Tensor, x_high: Tensor, f_mix: Sequence[float]) -> Itera
     f_mix = list(f_mix)
     for f in f_mix:
         check_range("f_mix", f, 0.0, math.inf)
-    size = tuple(x_low.shape[-2:])
+    height, width = x_low.shape[-2:]
     with torch.autocast(device_type=x_low.device.type, enabled=False):
         spec_low = torch.fft.rfft2(_float(x_low))
         spec_high = torch.fft.rfft2(_float(x_high))
         for f in f_mix:
-            mask = lowpass_mask(*size, f, rfft=True, device=x_low.device)
-            hybrid = torch.fft.irfft2(torch.where(mask, spec_low, spec_high), s=size)
+            mask = lowpass_mask(height, width, f, rfft=True, device=x_low.device)
+            hybrid = torch.fft.irfft2(torch.where(mask, spec_low, spec_high), s=(height, width))
             yield hybrid.clamp_(0.0, 1.0).to(x_low.dtype)
 
 

@@ -20,10 +20,8 @@ from torch import nn
 
 from lowfreq import filters
 from lowfreq._checks import ImageTypeError
-from lowfreq.analysis import alignment as A
 from lowfreq.analysis.components import component_accuracy, frequency_components
 from lowfreq.analysis.cue_conflict import cue_conflict_decisions
-from lowfreq.analysis.decisions import imagenet_to_16
 from lowfreq.analysis.hybrid import check_f_mix, hybrid_counts, hybrid_curve
 from lowfreq.backbones.base import Normalize
 from lowfreq.backbones.simple import SimpleCNN
@@ -33,9 +31,12 @@ from lowfreq.callbacks import (
     HybridCurveAnalysis,
     ModelVsHumanAnalysis,
 )
-from lowfreq.data.base import TensorImageDataset, random_crop_flip
+from lowfreq.data import TensorImageDataset, random_crop_flip
 from lowfreq.data.cifar import CIFAR10DataModule
 from lowfreq.frontends import DownUpResize, FourierMask, GaussianBlur, IdealFilter, PCAProjection
+from lowfreq.mvh.benchmark import error_consistency, shape_bias
+from lowfreq.mvh.labels import imagenet_to_16
+from lowfreq.mvh.raw_data import decision_table
 
 K = 4  # outputs of the tiny model
 
@@ -80,8 +81,8 @@ def _cifar(**arrays: np.ndarray) -> None:
 
 def _cue(responses: list[str]) -> object:
     names = ["cat1-dog2.png", "dog1-cat2.png", "car3-oven1.png", "bird2-bird3.png"]
-    return A.shape_bias(
-        A.decision_table("m", "cue-conflict", names, ["cat", "dog", "car", "bird"], responses)
+    return shape_bias(
+        decision_table("m", "cue-conflict", names, ["cat", "dog", "car", "bird"], responses)
     )
 
 
@@ -326,31 +327,31 @@ ROWS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ),
     (
         "error_consistency-probabilities",
-        lambda: A.error_consistency(np.array([0.9, 0.2]), np.array([0.8, 0.1])),
+        lambda: error_consistency(np.array([0.9, 0.2]), np.array([0.8, 0.1])),
         TypeError,
         r"correct_a must hold booleans .*got dtype float64",
     ),
     (
         "error_consistency-class-indices",
-        lambda: A.error_consistency([3, 0, 7], [3, 1, 7]),
+        lambda: error_consistency([3, 0, 7], [3, 1, 7]),
         ValueError,
         r"correct_a must hold booleans .*got integer values \[0, 3, 7\]",
     ),
     (
         "error_consistency-nan",
-        lambda: A.error_consistency([True, False], [float("nan"), 1.0]),
+        lambda: error_consistency([True, False], [float("nan"), 1.0]),
         TypeError,
         r"correct_b must hold booleans .*got dtype float64",
     ),
     (
         "error_consistency-strings",
-        lambda: A.error_consistency(["False", "True"], ["False", "True"]),
+        lambda: error_consistency(["False", "True"], ["False", "True"]),
         TypeError,
         r"correct_a must hold booleans .*got dtype <U5",
     ),
     (
         "error_consistency-float-tensor",
-        lambda: A.error_consistency(torch.rand(3), torch.rand(3)),
+        lambda: error_consistency(torch.rand(3), torch.rand(3)),
         TypeError,
         r"correct_a must hold booleans .*got dtype float32",
     ),
@@ -566,4 +567,4 @@ def test_documented_degenerate_cases_stay_nan():
     # a human "na" answer is a valid response (counted as neither shape nor texture)
     assert _cue(["cat", "na", "car", "bird"]) == 1.0
     # integer 0/1 correctness is accepted as well as bools
-    assert A.error_consistency([1, 1, 1, 0], [1, 1, 0, 0]) == pytest.approx(0.5)
+    assert error_consistency([1, 1, 1, 0], [1, 1, 0, 0]) == pytest.approx(0.5)

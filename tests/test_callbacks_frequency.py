@@ -20,6 +20,7 @@ from lowfreq.data import SyntheticShapesDataModule, texture_frequencies
 from lowfreq.frontends import Identity
 from lowfreq.io import read_json
 from lowfreq.models import FrontEndClassifier
+from lowfreq.seeding import seeded_subset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,23 +55,25 @@ def _result(root: Path, name: str) -> dict:
 
 def _test_set(dm: SyntheticShapesDataModule) -> tuple[torch.Tensor, torch.Tensor]:
     ds = dm.analysis_dataset("test")
-    x, y = zip(*(ds[i] for i in range(len(ds))))
+    x, y = zip(*(ds[i] for i in range(len(ds))), strict=True)
     return torch.stack(x), torch.stack(y)
 
 
 def test_hybrid_analysis_after_fit_matches_the_function(tmp_path):
     dm, model = _datamodule(), _model()
-    callback = HybridCurveAnalysis(f_mix=[0.0, 0.2, 0.5, 1.0, 1.4], n_permutations=2, num_images=None, batch_size=16)
+    callback = HybridCurveAnalysis(
+        f_mix=[0.0, 0.2, 0.5, 1.0, 1.4], num_permutations=2, num_images=None, batch_size=16
+    )
     trainer = _trainer(tmp_path, [callback])
     trainer.fit(model, datamodule=dm)
     result = _result(tmp_path, "hybrid")
     out = next(tmp_path.rglob("analysis/hybrid"))
     for stem in ("figure", "probabilities"):
         assert (out / f"{stem}.png").is_file() and (out / f"{stem}.pdf").is_file()
-    assert result["global_step"] == 2 and result["init_args"]["n_permutations"] == 2
+    assert result["global_step"] == 2 and result["init_args"]["num_permutations"] == 2
     assert result["hybrid"]["frequency_unit"] == "nyquist" and "versions" in result
     x, y = _test_set(dm)
-    expected = hybrid_curve(model, x, y, f_mix=[0.0, 0.2, 0.5, 1.0, 1.4], n_permutations=2, seed=0)
+    expected = hybrid_curve(model, x, y, f_mix=[0.0, 0.2, 0.5, 1.0, 1.4], num_permutations=2, seed=0)
     assert result["hybrid"]["p_low_per_permutation"] == expected.p_low_per_permutation.tolist()
     assert result["hybrid"]["p_high_per_permutation"] == expected.p_high_per_permutation.tolist()
     assert result["hybrid"]["p_other"] == pytest.approx(expected.p_other.tolist())
@@ -80,7 +83,7 @@ def test_hybrid_analysis_after_fit_matches_the_function(tmp_path):
 
 def test_hybrid_analysis_in_validate_only_when_validating(tmp_path):
     dm, model = _datamodule(), _model()
-    callback = HybridCurveAnalysis(n_permutations=1, num_images=20, batch_size=32)
+    callback = HybridCurveAnalysis(num_permutations=1, num_images=20, batch_size=32)
     trainer = _trainer(tmp_path, [callback], max_steps=-1, max_epochs=1, limit_train_batches=0)
     trainer.validate(model, datamodule=dm)
     result = _result(tmp_path, "hybrid")
@@ -103,10 +106,8 @@ def test_component_analysis_along_training(tmp_path):
     out = next(tmp_path.rglob("analysis/frequency_components"))
     assert (out / "figure.png").is_file() and (out / "radius.pdf").is_file()
     # the last entry equals the function on the same subset
-    from lowfreq.callbacks.base import analysis_subset
-
     x, y = _test_set(dm)
-    subset = analysis_subset(len(y), 24, 0)
+    subset = seeded_subset(len(y), 24, 0)
     expected = component_accuracy(model, x[subset], y[subset], radii=[2, 4.5])
     assert history[-1]["acc_low"] == pytest.approx(expected.acc_low.tolist())
     assert history[-1]["acc_high"] == pytest.approx(expected.acc_high.tolist())
@@ -120,8 +121,8 @@ def test_component_analysis_along_training(tmp_path):
 def test_callbacks_validate_arguments():
     with pytest.raises(ValueError, match="f_mix must be in"):
         HybridCurveAnalysis(f_mix=[0.0, 2.0])
-    with pytest.raises(ValueError, match="n_permutations must be an int >= 1"):
-        HybridCurveAnalysis(n_permutations=0)
+    with pytest.raises(ValueError, match="num_permutations must be an int >= 1"):
+        HybridCurveAnalysis(num_permutations=0)
     with pytest.raises(ValueError, match="split must be one of"):
         HybridCurveAnalysis(split="train")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="radii must be in"):
@@ -134,7 +135,7 @@ CALLBACKS_YAML = """\
 trainer:
   callbacks:
     - class_path: lowfreq.callbacks.HybridCurveAnalysis
-      init_args: {n_permutations: 2, num_images: 20, batch_size: 32}
+      init_args: {num_permutations: 2, num_images: 20, batch_size: 32}
     - class_path: lowfreq.callbacks.FrequencyComponentAnalysis
       init_args: {radii: [2, 4, 6, 8], every_n_epochs: 1, num_images: 20, batch_size: 32}
     - class_path: lightning.pytorch.callbacks.ModelCheckpoint
@@ -196,7 +197,7 @@ class FrozenNet(L.LightningModule):
 
 def _ddp_run(root: Path, model: L.LightningModule, devices: int) -> tuple[dict, dict]:
     callbacks = [
-        HybridCurveAnalysis(f_mix=[0.0, 0.1, 0.3, 0.6, 1.0], n_permutations=2, num_images=30, batch_size=8),
+        HybridCurveAnalysis(f_mix=[0.0, 0.1, 0.3, 0.6, 1.0], num_permutations=2, num_images=30, batch_size=8),
         FrequencyComponentAnalysis(radii=[2, 4, 8], every_n_epochs=1, num_images=30, batch_size=8),
     ]
     strategy = "ddp_spawn" if devices > 1 else "auto"

@@ -130,8 +130,8 @@ def test_local_weights_file_and_head_replacement(tmp_path):
 def test_timm_classifier_offline(tmp_path):
     import timm
 
-    from lowfreq.analysis.decisions import logits_to_16
     from lowfreq.backbones import TimmClassifier
+    from lowfreq.mvh.labels import logits_to_16
 
     model = TimmClassifier("resnet18").eval()
     assert model.num_classes == 1000 and "timm" not in type(model).__module__.split(".")[0]

@@ -3,23 +3,13 @@
 import pytest
 import torch
 from lightning import Trainer, seed_everything
-from torch import nn
 from torch.utils.data import Subset
 
-from lowfreq.backbones import Backbone, Normalize
 from lowfreq.data import SyntheticShapesDataModule
 from lowfreq.frontends import GaussianBlur
 from lowfreq.models import FrontEndClassifier
 
-
-class LinearBackbone(Backbone):
-    """BatchNorm-free model, so a 2 x 8 DDP batch equals one batch of 16 exactly."""
-
-    def __init__(self, num_classes: int = 10, size: int = 16) -> None:
-        super().__init__()
-        self.num_classes = num_classes
-        self.normalize = Normalize()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(3 * size * size, num_classes))
+from tiny_backbone import TinyBackbone
 
 
 class InOrderShapes(SyntheticShapesDataModule):
@@ -41,7 +31,7 @@ def _fit(tmp_path, devices: int, per_rank_batch: int):
     data = InOrderShapes(num_train=64, num_val=32, num_test=32, num_conflict=16, image_size=16,
                          batch_size=per_rank_batch, augment=False)
     seed_everything(0)  # identical initial weights in both runs
-    model = FrontEndClassifier(GaussianBlur(1.0), LinearBackbone(),
+    model = FrontEndClassifier(GaussianBlur(1.0), TinyBackbone(),
                                optimizer=sgd)
     strategy = "ddp_spawn" if devices > 1 else "auto"
     trainer = Trainer(accelerator="cpu", devices=devices, strategy=strategy, max_epochs=2,

@@ -68,7 +68,8 @@ def test_kernel_transfer_approaches_analytic_gaussian(sigma):
 def test_blur_of_white_noise_has_gaussian_power_ratio():
     sigma = 1.5
     x = torch.randn(64, 1, 64, 64, dtype=torch.float64, generator=_gen())
-    ratio = spectral.power_spectrum(filters.separable_filter(x, filters.gaussian_kernel1d(sigma, 5.0, dtype=torch.float64)))
+    kernel = filters.gaussian_kernel1d(sigma, 5.0, dtype=torch.float64)
+    ratio = spectral.power_spectrum(filters.separable_filter(x, kernel))
     ratio = ratio.mean(0)[0] / spectral.power_spectrum(x).mean(0)[0]
     expected = spectral.gaussian_transfer(64, 64, sigma).square()
     assert torch.allclose(ratio, expected, atol=1e-6)

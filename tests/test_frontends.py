@@ -45,7 +45,7 @@ def test_fourier_mask_identity_at_init_and_gradcheck():
     x = _rand(2, 3, 12, 10, dtype=torch.float64)
     mask = frontends.FourierMask((12, 10)).double()
     assert torch.allclose(mask(x), x, atol=1e-12)
-    assert mask.l1_penalty().item() == pytest.approx(1.0)
+    assert mask.penalty().item() == pytest.approx(1.0)
     xg = x[:1].clone().requires_grad_()
     assert torch.autograd.gradcheck(lambda t: mask(t), (xg,))
     assert torch.autograd.gradcheck(lambda m: torch.fft.irfft2(torch.fft.rfft2(x) * m, s=(12, 10)),
@@ -60,7 +60,7 @@ def test_fourier_mask_l1_is_mean_over_full_plane_and_full_mask_is_hermitian():
     assert full.shape == (8, 8)
     rows, cols = torch.meshgrid(torch.arange(8), torch.arange(8), indexing="ij")
     assert torch.equal(full, full[(-rows) % 8, (-cols) % 8])
-    assert frontends.FourierMask((8, 8), init=0.3).l1_penalty().item() == pytest.approx(0.3)
+    assert frontends.FourierMask((8, 8), init=0.3).penalty().item() == pytest.approx(0.3)
     x = _rand(1, 1, 8, 8, dtype=torch.float64)
     direct = torch.fft.ifft2(torch.fft.fft2(x) * full.double()).real
     assert torch.allclose(mask.double()(x), direct, atol=1e-10)
@@ -70,7 +70,7 @@ def test_fourier_mask_is_kept_in_unit_interval():
     mask = frontends.FourierMask((8, 8))
     with torch.no_grad():
         mask.mask.add_(torch.linspace(-2, 2, mask.mask.numel()).view_as(mask.mask))
-    mask.project_()
+    mask.after_optimizer_step()
     assert mask.mask.min() >= 0 and mask.mask.max() <= 1
     with pytest.raises(ValueError, match=r"x must have spatial size image_size=\(8, 8\)"):
         mask(torch.rand(1, 3, 9, 9))

@@ -143,8 +143,8 @@ def test_atomic_write_rejects_read_modes(tmp_path):
 
 
 def test_write_decisions_csv_failing_half_way_keeps_the_previous_file(tmp_path, monkeypatch):
-    from lowfreq.analysis.alignment import decision_table
-    from lowfreq.data import modelvshuman as M
+    import lowfreq.mvh.raw_data as M
+    from lowfreq.mvh.raw_data import decision_table
 
     table = decision_table(
         "net", "edge", ["a1.png", "b2.png", "c3.png"], ["bear", "bird", "cat"], ["bear", "cat", "cat"]

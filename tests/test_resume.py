@@ -100,7 +100,7 @@ def test_resumed_epoch_sees_the_data_of_that_epoch(tmp_path, device_resident):
     t1.save_checkpoint(tmp_path / "epoch1.ckpt")
     resumed = _model()
     trainer(2, tmp_path / "c").fit(resumed, data(), ckpt_path=tmp_path / "epoch1.ckpt")
-    for (key, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+    for (key, a), b in zip(straight.state_dict().items(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b), key
 
 
@@ -111,7 +111,7 @@ def test_epoch_seeded_items_depend_only_on_seed_epoch_and_index():
     forward = [dataset[k][0] for k in range(12)]  # epochs 0 and 1
     torch.manual_seed(456)
     backward = [dataset[k][0] for k in reversed(range(12))][::-1]
-    assert all(torch.equal(a, b) for a, b in zip(forward, backward))
+    assert all(torch.equal(a, b) for a, b in zip(forward, backward, strict=True))
     assert not all(torch.equal(forward[i], forward[i + 6]) for i in range(6))  # a new augmentation each epoch
     state = torch.get_rng_state()
     dataset[0]

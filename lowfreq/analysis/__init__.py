@@ -1,47 +1,40 @@
 """Analyses as pure functions over models and tensors; each also runs in a notebook without a Trainer.
 
 Submodules: ``hybrid`` (P001 hybrid images, reversal frequency), ``components`` (P003 low/high-frequency
-component accuracy), ``cue_conflict`` (shape vs texture decisions), ``alignment`` and ``decisions`` (P000
-model-vs-human metrics). None of them imports Lightning.
+component accuracy), ``cue_conflict`` (shape vs texture decisions). The model-vs-human benchmark (P000) is its
+own package, :mod:`lowfreq.mvh`. Each analysis is a pure function plus a torchmetrics ``Metric`` with sum states
+(``HybridCurveMetric``, ``ComponentAccuracyMetric``, ``CueConflictMetric``) whose ``compute()`` returns the same
+result dataclass, for validation steps and callbacks. None of them imports Lightning.
 """
 
-from lowfreq.analysis.alignment import (
-    benchmark,
-    benchmark_from_raw_data,
-    error_consistency,
-    human_reference,
-    read_raw_data,
-    shape_bias,
-)
 from lowfreq.analysis.components import (
     ComponentAccuracy,
-    ComponentTransform,
+    ComponentAccuracyMetric,
     component_accuracy,
     frequency_components,
 )
-from lowfreq.analysis.cue_conflict import CueConflictResult, cue_conflict_decisions
-from lowfreq.analysis.decisions import alignment_sweep, imagenet_to_16, model_decisions
-from lowfreq.analysis.hybrid import DEFAULT_F_MIX, HybridCurve, hybrid_curve, hybrid_pairs, reversal_frequency
+from lowfreq.analysis.cue_conflict import CueConflictMetric, CueConflictResult, cue_conflict_decisions
+from lowfreq.analysis.hybrid import (
+    DEFAULT_F_MIX,
+    HybridCurve,
+    HybridCurveMetric,
+    hybrid_curve,
+    hybrid_pairs,
+    reversal_frequency,
+)
 
 __all__ = [
     "DEFAULT_F_MIX",
     "ComponentAccuracy",
-    "ComponentTransform",
+    "ComponentAccuracyMetric",
+    "CueConflictMetric",
     "CueConflictResult",
     "HybridCurve",
-    "alignment_sweep",
-    "benchmark",
-    "benchmark_from_raw_data",
+    "HybridCurveMetric",
     "component_accuracy",
     "cue_conflict_decisions",
-    "error_consistency",
     "frequency_components",
-    "human_reference",
     "hybrid_curve",
     "hybrid_pairs",
-    "imagenet_to_16",
-    "model_decisions",
-    "read_raw_data",
     "reversal_frequency",
-    "shape_bias",
 ]

@@ -13,8 +13,9 @@ the Nyquist frequency 0.5). Conventions:
 * optional per-image rescaling by the maximum over pixels and channels (P003's "standard pixel scale", used when
   training or evaluating on components, methods.md §7.1): ``x / max(x)``, so every image has maximum 1.
 
-:class:`ComponentTransform` (with :class:`ComponentDataset`) turns a training set into its LFC or HFC for P003's
-Table 1 (train on ``x_l`` or ``x_h``, test on the original images). Only torch and ``lowfreq.spectral`` are used.
+:func:`component_accuracy` evaluates a model on a set of images; :class:`ComponentAccuracyMetric` accumulates the
+same counts batch by batch (from a validation step or a callback) and syncs them across processes. Both are built
+on :func:`component_counts`, so they cannot diverge. No Lightning is used.
 """
 
 from __future__ import annotations
@@ -22,23 +23,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.utils.data import Dataset
+from torchmetrics import Metric
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_choice, check_image, check_labels, check_positive_int, check_range
-from lowfreq.analysis.hybrid import _accumulator_dtype, _check_labels_fit_logits, _model_device_dtype
+from lowfreq._checks import check_image, check_labels, check_positive_int, check_range
+from lowfreq._device import accumulator_dtype, eval_mode, model_device_dtype
+from lowfreq.analysis.hybrid import _check_labels_fit_logits
+from lowfreq.filters import frequency_components, rescale_by_max, square_size
 from lowfreq.spectral import index_radius_to_cycles, split_frequencies
 
 __all__ = [
     "DEFAULT_RADII",
-    "Component",
     "ComponentAccuracy",
-    "ComponentDataset",
-    "ComponentTransform",
+    "ComponentAccuracyMetric",
+    "check_radii",
     "component_accuracy",
     "component_accuracy_from_counts",
     "component_counts",
@@ -46,124 +48,12 @@ __all__ = [
     "rescale_by_max",
 ]
 
-Component = Literal["low", "high", "original"]
-
 DEFAULT_RADII: tuple[float, ...] = (4.0, 8.0, 12.0, 16.0)
 """P003's radii for 32 x 32 CIFAR-10 (index units): 0.125, 0.25, 0.375 and 0.5 cycles/pixel."""
 
 
 def _check_radius(radius: float, name: str = "radius") -> None:
     check_range(name, radius, 0.0, math.inf, low_open=True)
-
-
-def _square_size(x: Tensor) -> int:
-    height, width = x.shape[-2:]
-    if height != width:
-        raise ValueError(
-            f"x must hold square images for an index radius (r = N |f| on an N x N spectrum), got {height}x{width}"
-        )
-    return int(height)
-
-
-def frequency_components(x: Tensor, radius: float, *, inclusive: bool = False) -> tuple[Tensor, Tensor]:
-    """P003's split of every channel into the low- and high-frequency components ``(x_l, x_h)``, ``x_l + x_h = x``.
-
-    Args:
-        x: (B, C, N, N) float images (any range; P003 applies it to 0–255 pixels, which only scales the result).
-        radius: r > 0 in index units on the N x N centred spectrum, i.e. a cutoff of ``r / N`` cycles/pixel.
-        inclusive: ``|f| <= r / N`` (the paper) instead of ``<`` (P003's code, default).
-
-    Returns:
-        ``(x_l, x_h)``: two (B, C, N, N) tensors with the dtype and device of ``x``; not clipped.
-    """
-    check_image(x, unit_range=False)
-    _check_radius(radius)
-    size = _square_size(x)
-    return split_frequencies(x, index_radius_to_cycles(radius, size), inclusive=inclusive)
-
-
-def rescale_by_max(x: Tensor) -> Tensor:
-    """Divide every image by its maximum over channels and pixels (P003's rescaling of LFC / HFC images).
-
-    Images whose maximum is <= 0 (e.g. an all-zero HFC) are returned unchanged.
-
-    Args:
-        x: (B, C, H, W) float images (any range).
-
-    Returns:
-        (B, C, H, W) tensor with per-image maximum 1; negative values stay negative (P003 does not shift the min).
-    """
-    check_image(x, unit_range=False, values=False)
-    peak = x.amax(dim=(1, 2, 3), keepdim=True)  # (B, 1, 1, 1)
-    return x / torch.where(peak > 0, peak, torch.ones_like(peak))
-
-
-class ComponentTransform(nn.Module):
-    """Replace images by their LFC or HFC (P003 Table 1: train on ``x_l`` or ``x_h``), optionally rescaled by max.
-
-    Works on a single (C, N, N) image (dataset transform) or a (B, C, N, N) batch. The output is not clipped: an
-    HFC lies around 0 with negative values, which is what P003 trains on.
-
-    Args:
-        radius: r > 0 in index units on the N x N centred spectrum (cutoff r / N cycles/pixel).
-        component: "low" (x_l), "high" (x_h) or "original" (x itself; with ``rescale`` P003's rescaled originals).
-        inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
-        rescale: divide every image by its maximum (P003's "standard pixel scale", methods.md §7.1).
-    """
-
-    def __init__(
-        self, radius: float = 8.0, component: Component = "low", inclusive: bool = False, rescale: bool = False
-    ) -> None:
-        super().__init__()
-        _check_radius(radius)
-        check_choice("component", component, ("low", "high", "original"))
-        self.radius, self.component, self.inclusive, self.rescale = radius, component, inclusive, rescale
-
-    def forward(self, x: Tensor) -> Tensor:
-        single = isinstance(x, Tensor) and x.ndim == 3
-        batch = x[None] if single else x
-        if self.component == "original":
-            check_image(batch, unit_range=False)
-            out = batch
-        else:
-            low, high = frequency_components(batch, self.radius, inclusive=self.inclusive)
-            out = low if self.component == "low" else high
-        if self.rescale:
-            out = rescale_by_max(out)
-        return out[0] if single else out
-
-    def extra_repr(self) -> str:
-        return (
-            f"radius={self.radius}, component={self.component!r}, inclusive={self.inclusive}, rescale={self.rescale}"
-        )
-
-
-class ComponentDataset(Dataset):
-    """A dataset whose images (the first field of every item) go through a transform, e.g. :class:`ComponentTransform`.
-
-    Batched fetching (``__getitems__``, used by DataLoaders) transforms the whole batch at once when the wrapped
-    dataset supports it.
-
-    Args:
-        dataset: items ``(x, y, ...)`` with x a (C, H, W) float image.
-        transform: callable on (C, H, W) images and on (B, C, H, W) batches.
-    """
-
-    def __init__(self, dataset: Dataset, transform: nn.Module) -> None:
-        self.dataset, self.transform = dataset, transform
-
-    def __len__(self) -> int:
-        return len(self.dataset)  # type: ignore[arg-type]
-
-    def __getitem__(self, index: int) -> tuple[Any, ...]:
-        item = self.dataset[index]
-        return (self.transform(item[0]), *item[1:])
-
-    def __getitems__(self, indices: Sequence[int]) -> list[tuple[Any, ...]]:
-        getitems = getattr(self.dataset, "__getitems__", None)
-        items = getitems(list(indices)) if getitems is not None else [self.dataset[i] for i in indices]
-        x = self.transform(torch.stack([item[0] for item in items]))
-        return [(xi, *item[1:]) for xi, item in zip(x.unbind(0), items)]
 
 
 @dataclass
@@ -179,6 +69,7 @@ class ComponentAccuracy:
         num_images: number of images evaluated.
         inclusive: whether the disc test was ``<=`` (False: P003's code, ``<``).
         rescale: whether images were rescaled per image by their maximum.
+        image_size: N of the N x N images.
     """
 
     radii: Tensor
@@ -189,9 +80,17 @@ class ComponentAccuracy:
     num_images: int
     inclusive: bool
     rescale: bool
+    image_size: int
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # keep the documented (R,) shapes: torchmetrics squeezes 1-element tensors returned by Metric.compute()
+        if isinstance(value, Tensor) and name in ("radii", "radii_cycles", "acc_low", "acc_high"):
+            value = value.reshape(-1)
+        super().__setattr__(name, value)
 
 
-def _check_radii(radii: Sequence[float]) -> Tensor:
+def check_radii(radii: Sequence[float] | Tensor) -> Tensor:
+    """Validate radii r > 0 (index units) and return them as a (R,) float64 tensor (at least one radius)."""
     values = radii.detach().cpu().flatten().tolist() if isinstance(radii, Tensor) else list(radii)
     if not values:
         raise ValueError("radii must hold at least one radius (index units), got []")
@@ -205,7 +104,7 @@ def component_counts(
     model: nn.Module,
     images: Tensor,
     labels: Tensor,
-    radii: Sequence[float] = DEFAULT_RADII,
+    radii: Sequence[float] | Tensor = DEFAULT_RADII,
     *,
     inclusive: bool = False,
     rescale: bool = False,
@@ -215,13 +114,21 @@ def component_counts(
     """Correct-prediction counts on the original images and their LFC / HFC (sum them across shards).
 
     Args:
-        model, images, labels, radii, inclusive, rescale, batch_size, progress: see :func:`component_accuracy`.
+        model: classifier mapping (B, C, N, N) images to (B, K) logits; run in eval mode under no_grad on the
+            device and float dtype of its parameters (training flag restored afterwards).
+        images: (M, C, N, N) float images in [0, 1], square.
+        labels: (M,) integer labels.
+        radii: radii r > 0 in index units on the N x N centred spectrum.
+        inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
+        rescale: rescale every image (original, LFC, HFC) by its maximum.
+        batch_size: images per forward pass.
+        progress: show a tqdm bar over batches.
 
     Returns:
         (2 R + 2,) float64 tensor on the CPU: ``[correct on x_l for each radius, correct on x_h for each radius,
         correct on x, number of images]``.
     """
-    grid = _check_radii(radii)
+    grid = check_radii(radii)
     check_image(images, "images")
     n = images.shape[0]
     if not isinstance(labels, Tensor) or labels.shape != (n,):
@@ -229,15 +136,14 @@ def component_counts(
         raise ValueError(f"labels must be a tensor of shape ({n},) matching images, got {got}")
     check_labels(labels, "labels", length=n)
     check_positive_int("batch_size", batch_size)
-    size = _square_size(images)
+    size = square_size(images)
     num_radii = grid.numel()
-    device, dtype = _model_device_dtype(model, images)
-    counts = torch.zeros(2 * num_radii + 2, dtype=_accumulator_dtype(device), device=device)
+    device, dtype = model_device_dtype(model, images)
+    counts = torch.zeros(2 * num_radii + 2, dtype=accumulator_dtype(device), device=device)
     counts[-1] = n
     scale = rescale_by_max if rescale else (lambda t: t)
-    was_training = model.training
-    model.eval()
-    try:
+    cutoffs = [index_radius_to_cycles(r, size) for r in grid.tolist()]
+    with eval_mode(model):
         for start in tqdm(range(0, n, batch_size), desc="frequency components", disable=not progress, leave=False):
             x = images[start : start + batch_size].to(device=device, dtype=dtype)
             y = labels[start : start + batch_size].to(device)
@@ -245,20 +151,23 @@ def component_counts(
             if start == 0:  # labels the model cannot output would silently count as wrong
                 _check_labels_fit_logits(logits, (labels,), ("labels",))
             counts[-2] += (logits.argmax(dim=-1) == y).sum()
-            for i, r in enumerate(grid.tolist()):
-                low, high = split_frequencies(x, index_radius_to_cycles(r, size), inclusive=inclusive)
+            for i, cutoff in enumerate(cutoffs):
+                low, high = split_frequencies(x, cutoff, inclusive=inclusive)
                 counts[i] += (model(scale(low)).argmax(dim=-1) == y).sum()
                 counts[num_radii + i] += (model(scale(high)).argmax(dim=-1) == y).sum()
-    finally:
-        model.train(was_training)
     return counts.cpu().double()
 
 
 def component_accuracy_from_counts(
-    counts: Tensor, radii: Sequence[float], image_size: int, *, inclusive: bool = False, rescale: bool = False
+    counts: Tensor,
+    radii: Sequence[float] | Tensor,
+    image_size: int,
+    *,
+    inclusive: bool = False,
+    rescale: bool = False,
 ) -> ComponentAccuracy:
     """Turn summed :func:`component_counts` into a :class:`ComponentAccuracy` (``image_size`` = N)."""
-    grid = _check_radii(radii)
+    grid = check_radii(radii)
     check_positive_int("image_size", image_size)
     num_radii = grid.numel()
     if counts.shape != (2 * num_radii + 2,):
@@ -276,6 +185,7 @@ def component_accuracy_from_counts(
         num_images=int(n),
         inclusive=inclusive,
         rescale=rescale,
+        image_size=image_size,
     )
 
 
@@ -283,7 +193,7 @@ def component_accuracy(
     model: nn.Module,
     images: Tensor,
     labels: Tensor,
-    radii: Sequence[float] = DEFAULT_RADII,
+    radii: Sequence[float] | Tensor = DEFAULT_RADII,
     *,
     inclusive: bool = False,
     rescale: bool = False,
@@ -310,4 +220,80 @@ def component_accuracy(
     counts = component_counts(
         model, images, labels, radii, inclusive=inclusive, rescale=rescale, batch_size=batch_size, progress=progress
     )
-    return component_accuracy_from_counts(counts, radii, _square_size(images), inclusive=inclusive, rescale=rescale)
+    return component_accuracy_from_counts(counts, radii, square_size(images), inclusive=inclusive, rescale=rescale)
+
+
+class ComponentAccuracyMetric(Metric):
+    """:func:`component_accuracy` as a torchmetrics ``Metric``, summed over batches and processes.
+
+    Each :meth:`update` evaluates the model on a batch of images and on their LFC / HFC; :meth:`compute` sums the
+    (2 R + 2,) counts of every process (a fixed-size sum state) and returns the :class:`ComponentAccuracy`. Fed
+    the images in the same batches, it gives exactly the numbers of :func:`component_accuracy`.
+
+    Args:
+        radii: radii r > 0 in index units on the N x N centred spectrum (P003: 4, 8, 12, 16 on 32 x 32).
+        inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
+        rescale: rescale every image (original, LFC, HFC) by its maximum.
+        batch_size: images per forward pass inside an update.
+        kwargs: ``torchmetrics.Metric`` options (e.g. ``process_group``).
+
+    Example:
+        LFC / HFC accuracy of the validation set, synced across processes::
+
+            def validation_step(self, batch, batch_idx):
+                x, y = batch
+                self.components.update(self, x, y)  # self.components = ComponentAccuracyMetric(radii=(4, 8))
+
+            def on_validation_epoch_end(self):
+                result = self.components.compute()
+                self.log("val_lfc_acc_r4", float(result.acc_low[0]))
+                self.components.reset()
+    """
+
+    is_differentiable = False
+    higher_is_better = None
+    full_state_update = False
+    counts: Tensor
+    image_size: Tensor
+
+    def __init__(
+        self,
+        radii: Sequence[float] | Tensor = DEFAULT_RADII,
+        *,
+        inclusive: bool = False,
+        rescale: bool = False,
+        batch_size: int = 256,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.radii = check_radii(radii)
+        check_positive_int("batch_size", batch_size)
+        self.inclusive, self.rescale, self.batch_size = inclusive, rescale, batch_size
+        self.add_state("counts", torch.zeros(2 * self.radii.numel() + 2, dtype=torch.float64), dist_reduce_fx="sum")
+        # N of the N x N images (for radii_cycles); the same on every process, 0 where nothing was seen
+        self.add_state("image_size", torch.zeros((), dtype=torch.long), dist_reduce_fx="max")
+
+    def update(self, model: nn.Module, images: Tensor, labels: Tensor) -> None:
+        """Count correct predictions on a batch and its components (see :func:`component_counts`).
+
+        Args:
+            model: classifier mapping (B, C, N, N) images to (B, K) logits (run in eval mode).
+            images: (M, C, N, N) float images in [0, 1], square, of the same N in every update.
+            labels: (M,) integer labels.
+        """
+        check_image(images, "images")
+        size = square_size(images)
+        if int(self.image_size) not in (0, size):
+            raise ValueError(f"images must be {int(self.image_size)} pixels wide as before, got {size}")
+        counts = component_counts(
+            model, images, labels, self.radii, inclusive=self.inclusive, rescale=self.rescale,
+            batch_size=self.batch_size,
+        )
+        self.counts += counts.to(self.counts)
+        self.image_size.fill_(size)
+
+    def compute(self) -> ComponentAccuracy:
+        """The :class:`ComponentAccuracy` of every image seen by every process."""
+        return component_accuracy_from_counts(
+            self.counts, self.radii, int(self.image_size), inclusive=self.inclusive, rescale=self.rescale
+        )

@@ -1,10 +1,10 @@
 """Hybrid images and the reversal frequency f_rev (P001 Fig 3, Fig 5, Fig 6b; P002's third class).
 
 A hybrid takes the frequencies |f| <= f_mix of a *low* seed image and the rest of a *high* seed image of another
-class (:func:`lowfreq.spectral.make_hybrid`; computed here with each seed batch transformed once for all f_mix). Over a grid of f_mix, ``p_low`` / ``p_high`` are the fractions of
-hybrids classified as the low / high seed's class, ``p_other = 1 - p_low - p_high`` the "third class" rate, and
-``f_rev`` the mixing frequency where ``p_low - p_high`` changes sign: a lower f_rev means a stronger preference
-for low frequencies.
+class (:func:`lowfreq.spectral.make_hybrid`; computed here with each seed batch transformed once for all f_mix).
+Over a grid of f_mix, ``p_low`` / ``p_high`` are the fractions of hybrids classified as the low / high seed's
+class, ``p_other = 1 - p_low - p_high`` the "third class" rate, and ``f_rev`` the mixing frequency where
+``p_low - p_high`` changes sign: a lower f_rev means a stronger preference for low frequencies.
 
 Units and conventions:
 
@@ -18,9 +18,11 @@ Units and conventions:
 * **Pairing** (P001's "randomly permuted datasets", methods.md §4.2): every image is the low seed exactly once
   and the high seed exactly once per permutation, and the two seeds always have different classes. Permutation
   p draws from its own ``torch.Generator`` seeded from ``(seed, p)``, never from the global RNG, so pairs are
-  reproducible and the same whatever ``n_permutations`` or the number of processes.
+  reproducible and the same whatever ``num_permutations`` or the number of processes.
 
-Only torch and ``lowfreq.spectral`` are used (no Lightning): everything runs in a notebook.
+:func:`hybrid_curve` runs the whole experiment; :class:`HybridCurveMetric` accumulates the same counts batch by
+batch (from a validation step or a callback) and syncs them across processes. Both are built on
+:func:`hybrid_counts`, so they cannot diverge. No Lightning is used: everything runs in a notebook.
 """
 
 from __future__ import annotations
@@ -31,18 +33,23 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torchmetrics import Metric
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_image, check_labels, check_positive_int, check_range
+from lowfreq._device import accumulator_dtype, eval_mode, model_device_dtype
+from lowfreq.seeding import seeded_generator
 from lowfreq.spectral import MAX_RADIAL_FREQUENCY, make_hybrids, nyquist_to_cycles
 
 __all__ = [
     "DEFAULT_F_MIX",
     "MAX_F_MIX",
     "HybridCurve",
+    "HybridCurveMetric",
     "check_f_mix",
     "hybrid_counts",
     "hybrid_curve",
@@ -62,6 +69,10 @@ MAX_F_MIX = 2 * MAX_RADIAL_FREQUENCY
 """Largest meaningful f_mix in Nyquist units: sqrt(2), the corners of the spectrum (the hybrid is the low seed)."""
 
 _COUNT_FIELDS = 3  # hybrid_counts columns: low-class hits, high-class hits, summed max-softmax confidence
+
+
+_HYBRID_VECTORS = ("f_mix", "p_low", "p_high", "p_other", "confidence", "f_rev_per_permutation")
+_HYBRID_PER_PERMUTATION = ("p_low_per_permutation", "p_high_per_permutation")
 
 
 @dataclass
@@ -100,6 +111,14 @@ class HybridCurve:
     seed: int
     frequency_unit: str = "nyquist"
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # keep the documented shapes: torchmetrics squeezes 1-element tensors returned by Metric.compute()
+        if isinstance(value, Tensor) and name in _HYBRID_VECTORS:
+            value = value.reshape(-1)
+        elif isinstance(value, Tensor) and name in _HYBRID_PER_PERMUTATION:
+            value = value.reshape(-1, self.f_mix.numel())
+        super().__setattr__(name, value)
+
     @property
     def difference(self) -> Tensor:
         """(F,) ``p_low - p_high`` (P001 plots it in %)."""
@@ -111,7 +130,8 @@ class HybridCurve:
         return self.p_low_per_permutation - self.p_high_per_permutation
 
     @property
-    def n_permutations(self) -> int:
+    def num_permutations(self) -> int:
+        """Number of permutations P."""
         return int(self.p_low_per_permutation.shape[0])
 
     @property
@@ -142,14 +162,6 @@ def check_f_mix(f_mix: Sequence[float] | Tensor | None) -> Tensor:
     if any(b <= a for a, b in itertools.pairwise(values)):
         raise ValueError(f"f_mix must be strictly increasing, got {values}")
     return torch.tensor(values, dtype=torch.float64)
-
-
-def _permutation_seed(seed: int, permutation: int) -> int:
-    """SplitMix64 of (seed, permutation): one independent, platform-stable seed per permutation."""
-    z = (seed * 0x100000000 + permutation + 0x9E3779B97F4A7C15) % 2**64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
-    return (z ^ (z >> 31)) % 2**63
 
 
 def _check_labels(labels: Tensor) -> Tensor:
@@ -226,29 +238,29 @@ def _derangement_labels(labels: Tensor, generator: torch.Generator) -> Tensor:
     return torch.tensor(out, dtype=torch.long)
 
 
-def hybrid_pairs(labels: Tensor, *, n_permutations: int = 4, seed: int = 0) -> Tensor:
+def hybrid_pairs(labels: Tensor, *, num_permutations: int = 4, seed: int = 0) -> Tensor:
     """Indices of the high-frequency seed of every hybrid, one row per permutation (methods.md §4.2).
 
     Position i of a permutation pairs low seed ``i`` with high seed ``out[p, i]``. Every image is the low seed once
     and the high seed once, and ``labels[out[p]] != labels`` everywhere: the high-seed labels are a class-level
     derangement of ``labels`` that keeps the class counts, and each class's images are shuffled onto the positions
     that need that class. Permutation p uses its own generator seeded from ``(seed, p)``, so row p does not depend
-    on ``n_permutations``.
+    on ``num_permutations``.
 
     Args:
         labels: (N,) integer class labels with >= 2 classes and no class holding more than N / 2 images.
-        n_permutations: number of independent pairings P, >= 1.
+        num_permutations: number of independent pairings P, >= 1.
         seed: seed, >= 0.
 
     Returns:
         (P, N) int64 tensor of indices into ``labels``.
     """
-    check_positive_int("n_permutations", n_permutations)
+    check_positive_int("num_permutations", num_permutations)
     check_positive_int("seed", seed, minimum=0)
     labels = _check_labels(labels)
-    out = torch.empty(n_permutations, labels.numel(), dtype=torch.long)
-    for p in range(n_permutations):
-        generator = torch.Generator().manual_seed(_permutation_seed(seed, p))
+    out = torch.empty(num_permutations, labels.numel(), dtype=torch.long)
+    for p in range(num_permutations):
+        generator = seeded_generator(seed, p)
         high_labels = _derangement_labels(labels, generator)
         # positions grouped by the class they need, images grouped by class in random order: same class counts
         slots = torch.argsort(high_labels, stable=True)
@@ -256,18 +268,6 @@ def hybrid_pairs(labels: Tensor, *, n_permutations: int = 4, seed: int = 0) -> T
         images = shuffled[torch.argsort(labels[shuffled], stable=True)]
         out[p, slots] = images
     return out
-
-
-def _accumulator_dtype(device: torch.device) -> torch.dtype:
-    """float64 sums, except on MPS, which has no float64."""
-    return torch.float32 if device.type == "mps" else torch.float64
-
-
-def _model_device_dtype(model: nn.Module, fallback: Tensor) -> tuple[torch.device, torch.dtype]:
-    for tensor in (*model.parameters(), *model.buffers()):
-        if tensor.is_floating_point():
-            return tensor.device, tensor.dtype
-    return fallback.device, fallback.dtype
 
 
 @torch.no_grad()
@@ -289,8 +289,10 @@ def hybrid_counts(
 
     Args:
         model: classifier mapping (B, C, H, W) images in [0, 1] to (B, K) logits.
-        x_low, x_high: (N, C, H, W) seed images in [0, 1] (any device; moved batch by batch).
-        y_low, y_high: (N,) labels of the seeds.
+        x_low: (N, C, H, W) low seed images in [0, 1] (any device; moved batch by batch).
+        x_high: (N, C, H, W) high seed images in [0, 1].
+        y_low: (N,) labels of the low seeds.
+        y_high: (N,) labels of the high seeds.
         f_mix: (F,) mixing frequencies in Nyquist units (see :func:`check_f_mix`); None = :data:`DEFAULT_F_MIX`.
         batch_size: hybrids per forward pass.
         progress: show a tqdm bar over batches.
@@ -329,18 +331,16 @@ def _hybrid_counts(
 ) -> Tensor:
     """:func:`hybrid_counts` after its checks; the labels are checked against the first logits' K here."""
     n = x_low.shape[0]
-    device, dtype = _model_device_dtype(model, x_low)
-    counts = torch.zeros(grid.numel(), _COUNT_FIELDS, dtype=_accumulator_dtype(device), device=device)
-    was_training = model.training
-    model.eval()
-    try:
-        starts = range(0, n, batch_size)
-        for start in tqdm(starts, desc="hybrid images", disable=not progress, leave=False):
+    device, dtype = model_device_dtype(model, x_low)
+    counts = torch.zeros(grid.numel(), _COUNT_FIELDS, dtype=accumulator_dtype(device), device=device)
+    cutoffs = [nyquist_to_cycles(f) for f in grid.tolist()]
+    with eval_mode(model):
+        for start in tqdm(range(0, n, batch_size), desc="hybrid images", disable=not progress, leave=False):
             stop = min(start + batch_size, n)
             lo = x_low[start:stop].to(device=device, dtype=dtype)
             hi = x_high[start:stop].to(device=device, dtype=dtype)
             yl, yh = y_low[start:stop].to(device), y_high[start:stop].to(device)
-            for j, hybrid in enumerate(make_hybrids(lo, hi, [nyquist_to_cycles(f) for f in grid.tolist()])):
+            for j, hybrid in enumerate(make_hybrids(lo, hi, cutoffs)):
                 logits = model(hybrid)
                 if start == 0 and j == 0:  # labels the model cannot output would count as neither seed
                     _check_labels_fit_logits(logits, (y_low, y_high), label_names)
@@ -348,8 +348,6 @@ def _hybrid_counts(
                 counts[j, 0] += (pred == yl).sum()
                 counts[j, 1] += (pred == yh).sum()
                 counts[j, 2] += prob.to(counts.dtype).sum()
-    finally:
-        model.train(was_training)
     return counts.cpu().double()
 
 
@@ -358,7 +356,7 @@ def _check_labels_fit_logits(logits: Tensor, labels: Sequence[Tensor], names: Se
     if logits.ndim != 2:
         raise ValueError(f"model must return (B, K) logits, got shape {tuple(logits.shape)}")
     num_classes = int(logits.shape[-1])
-    for name, y in zip(names, labels):
+    for name, y in zip(names, labels, strict=True):
         check_labels(y, name, num_classes=num_classes, classes_from=f"the model outputs {num_classes} logits")
 
 
@@ -415,7 +413,7 @@ def hybrid_curve_from_counts(f_mix: Tensor, counts: Tensor, num_pairs: int, *, s
     p_low_pp, p_high_pp = rates[..., 0], rates[..., 1]
     p_low, p_high = p_low_pp.mean(dim=0), p_high_pp.mean(dim=0)
     f_rev_pp = torch.tensor(
-        [reversal_frequency(grid, lo - hi) for lo, hi in zip(p_low_pp, p_high_pp)], dtype=torch.float64
+        [reversal_frequency(grid, lo - hi) for lo, hi in zip(p_low_pp, p_high_pp, strict=True)], dtype=torch.float64
     )
     return HybridCurve(
         f_mix=grid,
@@ -440,14 +438,14 @@ def hybrid_curve(
     labels: Tensor,
     *,
     f_mix: Sequence[float] | Tensor | None = None,
-    n_permutations: int = 4,
+    num_permutations: int = 4,
     seed: int = 0,
     batch_size: int = 256,
     progress: bool = False,
 ) -> HybridCurve:
     """P001's hybrid-image experiment: p_low, p_high, the third-class rate and f_rev of a classifier.
 
-    Every image is the low seed of one hybrid and the high seed of another in each of ``n_permutations`` pairings
+    Every image is the low seed of one hybrid and the high seed of another in each of ``num_permutations`` pairings
     (:func:`hybrid_pairs`), so N images give N hybrids per f_mix and permutation.
 
     Args:
@@ -458,7 +456,7 @@ def hybrid_curve(
         f_mix: increasing mixing frequencies in **Nyquist units** (1 = 0.5 cycles/pixel), in [0, sqrt(2)];
             None = :data:`DEFAULT_F_MIX` (P001's alpha grid / 100). The mask is inclusive, so DC always comes
             from the low seed.
-        n_permutations: independent pairings (P001: 4), >= 1.
+        num_permutations: independent pairings (P001: 4), >= 1.
         seed: seed of the pairing, >= 0.
         batch_size: hybrids per forward pass.
         progress: show a tqdm bar over permutations.
@@ -468,7 +466,7 @@ def hybrid_curve(
         mean curve), all in Nyquist units.
 
     Example:
-        >>> curve = hybrid_curve(model, x_test, y_test, n_permutations=4)  # doctest: +SKIP
+        >>> curve = hybrid_curve(model, x_test, y_test, num_permutations=4)  # doctest: +SKIP
         >>> curve.f_rev, curve.f_rev_std                                   # doctest: +SKIP
     """
     check_image(images, "images")
@@ -478,9 +476,9 @@ def hybrid_curve(
         raise ValueError(f"labels must be a tensor of shape ({n},) matching images, got {got}")
     grid = check_f_mix(f_mix)
     check_positive_int("batch_size", batch_size)
-    pairs = hybrid_pairs(labels, n_permutations=n_permutations, seed=seed)  # (P, N), validates labels
-    counts = torch.zeros(n_permutations, grid.numel(), _COUNT_FIELDS, dtype=torch.float64)
-    for p in tqdm(range(n_permutations), desc="hybrid permutations", disable=not progress, leave=False):
+    pairs = hybrid_pairs(labels, num_permutations=num_permutations, seed=seed)  # (P, N), validates labels
+    counts = torch.zeros(num_permutations, grid.numel(), _COUNT_FIELDS, dtype=torch.float64)
+    for p in tqdm(range(num_permutations), desc="hybrid permutations", disable=not progress, leave=False):
         high = pairs[p].to(images.device)
         counts[p] = _hybrid_counts(
             model,
@@ -494,3 +492,93 @@ def hybrid_curve(
             ("labels", "labels"),
         )
     return hybrid_curve_from_counts(grid, counts, n, seed=seed)
+
+
+class HybridCurveMetric(Metric):
+    """:func:`hybrid_curve` as a torchmetrics ``Metric``: sums :func:`hybrid_counts` over batches and processes.
+
+    Each :meth:`update` classifies the hybrids of a batch of seed pairs of one permutation; :meth:`compute` sums
+    the (P, F, 3) counts and the pair counts of every process (fixed-size sum states) and returns the
+    :class:`HybridCurve`. Pairs of one permutation may come in any number of updates, on any process; every
+    permutation must end with the same number of pairs. Fed the pairs of :func:`hybrid_pairs` in the same
+    batches, it gives exactly the numbers of :func:`hybrid_curve`.
+
+    Args:
+        f_mix: mixing frequencies in Nyquist units (see :func:`check_f_mix`); None = :data:`DEFAULT_F_MIX`.
+        num_permutations: number of pairings P, >= 1.
+        seed: pairing seed, recorded in the result.
+        batch_size: hybrids per forward pass inside an update.
+        kwargs: ``torchmetrics.Metric`` options (e.g. ``process_group``).
+
+    Example:
+        A hybrid curve of pairs drawn inside each validation batch (every batch needs >= 2 classes, none holding
+        more than half of its images), synced across processes::
+
+            def validation_step(self, batch, batch_idx):
+                x, y = batch
+                for p, high in enumerate(hybrid_pairs(y, num_permutations=2, seed=batch_idx)):
+                    self.hybrid.update(self, x, x[high], y, y[high], permutation=p)
+
+            def on_validation_epoch_end(self):
+                curve = self.hybrid.compute()  # self.hybrid = HybridCurveMetric(num_permutations=2)
+                self.log("val_f_rev", curve.f_rev)
+                self.hybrid.reset()
+    """
+
+    is_differentiable = False
+    higher_is_better = None
+    full_state_update = False
+    counts: Tensor
+    num_pairs: Tensor
+
+    def __init__(
+        self,
+        f_mix: Sequence[float] | Tensor | None = None,
+        *,
+        num_permutations: int = 4,
+        seed: int = 0,
+        batch_size: int = 256,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        check_positive_int("num_permutations", num_permutations)
+        check_positive_int("seed", seed, minimum=0)
+        check_positive_int("batch_size", batch_size)
+        self.f_mix = check_f_mix(f_mix)
+        self.num_permutations, self.seed, self.batch_size = num_permutations, seed, batch_size
+        shape = (num_permutations, self.f_mix.numel(), _COUNT_FIELDS)
+        self.add_state("counts", torch.zeros(shape, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("num_pairs", torch.zeros(num_permutations, dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(
+        self,
+        model: nn.Module,
+        x_low: Tensor,
+        x_high: Tensor,
+        y_low: Tensor,
+        y_high: Tensor,
+        permutation: int = 0,
+    ) -> None:
+        """Classify the hybrids of a batch of seed pairs of one permutation (see :func:`hybrid_counts`).
+
+        Args:
+            model: classifier mapping (B, C, H, W) images in [0, 1] to (B, K) logits (run in eval mode).
+            x_low: (N, C, H, W) low seed images in [0, 1].
+            x_high: (N, C, H, W) high seed images in [0, 1].
+            y_low: (N,) labels of the low seeds.
+            y_high: (N,) labels of the high seeds.
+            permutation: index of the pairing in [0, P).
+        """
+        num = self.num_permutations
+        if isinstance(permutation, bool) or not isinstance(permutation, int) or not 0 <= permutation < num:
+            raise ValueError(f"permutation must be an int in [0, {num}), got {permutation!r}")
+        counts = hybrid_counts(model, x_low, x_high, y_low, y_high, self.f_mix, batch_size=self.batch_size)
+        self.counts[permutation] += counts.to(self.counts)
+        self.num_pairs[permutation] += x_low.shape[0]
+
+    def compute(self) -> HybridCurve:
+        """The :class:`HybridCurve` of every pair seen by every process."""
+        num_pairs = [int(n) for n in self.num_pairs.tolist()]
+        if len(set(num_pairs)) != 1:
+            raise ValueError(f"every permutation must have the same number of pairs, got {num_pairs}")
+        return hybrid_curve_from_counts(self.f_mix, self.counts, num_pairs[0], seed=self.seed)

@@ -17,10 +17,23 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class Normalize(nn.Module):
-    """(x - mean) / std per channel, with (1, C, 1, 1) buffers. The only place images are normalised."""
+    """(x - mean) / std per channel, with (1, C, 1, 1) buffers. The only place images are normalised.
 
-    def __init__(self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> None:
+    Args:
+        mean: per-channel mean.
+        std: per-channel standard deviation, > 0.
+        in_channels: if given, the number of channels ``mean`` and ``std`` must have (a backbone's input channels).
+    """
+
+    mean: Tensor
+    std: Tensor
+
+    def __init__(
+        self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD, in_channels: int | None = None
+    ) -> None:
         super().__init__()
+        if in_channels is not None and len(mean) != in_channels:
+            raise ValueError(f"mean must have in_channels={in_channels} entries, got {len(mean)}")
         if len(mean) != len(std):
             raise ValueError(f"mean and std must have the same length, got {len(mean)} and {len(std)}")
         if any(s <= 0 for s in std):
@@ -29,6 +42,7 @@ class Normalize(nn.Module):
         self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32).view(1, -1, 1, 1))
 
     def forward(self, x: Tensor) -> Tensor:
+        """``(x - mean) / std`` per channel, in the dtype of ``x``."""
         check_image(x, values=False)  # dtype and shape only: no device synchronisation in a training step
         if x.shape[1] != self.mean.shape[1]:
             channels = self.mean.shape[1]
@@ -38,6 +52,7 @@ class Normalize(nn.Module):
         return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
 
     def extra_repr(self) -> str:
+        """Mean and std in the module's repr."""
         return f"mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()}"
 
 

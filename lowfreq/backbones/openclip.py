@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lowfreq.backbones.base import Backbone, Normalize
+from lowfreq.mvh.labels import CLASSES_16, imagenet_to_16
 
 __all__ = ["OpenCLIPZeroShot"]
 
@@ -22,7 +23,7 @@ Templates = Literal["openai", "simple"]
 
 
 def _none_if_null(value: str | None) -> str | None:
-    """jsonargparse (4.53) turns a nested command-line override ``...init_args.pretrained=null`` into "None"."""
+    """Jsonargparse (4.53) turns a nested command-line override ``...init_args.pretrained=null`` into "None"."""
     return None if value is None or value.strip() in ("", "None", "none", "null") else value
 
 
@@ -68,6 +69,8 @@ class OpenCLIPZeroShot(Backbone):
         cache_dir: download cache for ``pretrained``; None uses open_clip's default.
     """
 
+    classifier: Tensor  # (D, K) zero-shot head, a non-persistent buffer
+
     def __init__(
         self,
         model_name: str = "ViT-B-32",
@@ -79,8 +82,6 @@ class OpenCLIPZeroShot(Backbone):
         cache_dir: str | None = None,
     ) -> None:
         super().__init__()
-        from lowfreq.analysis.alignment import CLASSES_16
-
         open_clip = _import_open_clip()
         pretrained, checkpoint_path = _none_if_null(pretrained), _none_if_null(checkpoint_path)
         if head not in ("16way", "1000to16"):
@@ -124,7 +125,7 @@ class OpenCLIPZeroShot(Backbone):
         clip.eval()
         cfg = open_clip.get_model_preprocess_cfg(clip)
         size = cfg.get("size", 224)
-        self.image_size: tuple[int, int] = (size, size) if isinstance(size, int) else tuple(size)  # type: ignore[assignment]
+        self.image_size: tuple[int, int] = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
         self.normalize = Normalize(cfg["mean"], cfg["std"])
         self.net = clip.visual
         clip.visual = nn.Identity()  # the hidden text model must not share (and later move) the image tower
@@ -135,14 +136,6 @@ class OpenCLIPZeroShot(Backbone):
             prompt_names,
         )
         self.register_buffer("classifier", torch.empty(0), persistent=False)  # (D, K) once built
-        if head == "1000to16":
-            from lowfreq.analysis.decisions import IMAGENET_16_INDICES
-
-            avg = torch.zeros(1000, len(CLASSES_16))
-            for k, name in enumerate(CLASSES_16):
-                idx = torch.tensor(IMAGENET_16_INDICES[name])
-                avg[idx, k] = 1.0 / len(idx)
-            self.register_buffer("imagenet_to_16", avg, persistent=False)  # (1000, 16)
 
     @torch.no_grad()
     def build_classifier(self, device: torch.device | str | None = None) -> Tensor:
@@ -180,6 +173,5 @@ class OpenCLIPZeroShot(Backbone):
         feats = F.normalize(feats.float(), dim=-1)
         logits = 100.0 * feats @ self.classifier  # (B, K)
         if self.head_type == "1000to16":
-            probs = logits.softmax(-1) @ self.imagenet_to_16  # (B, 16) mean member probability
-            logits = probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
+            logits = imagenet_to_16(logits)  # (B, 16) log mean member probability
         return logits

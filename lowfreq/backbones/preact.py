@@ -62,10 +62,8 @@ class PreActResNet32(Backbone):
         check_positive_int("num_classes", num_classes)
         check_positive_int("blocks_per_stage", blocks_per_stage)
         check_positive_int("width", width)
-        if len(mean) != in_channels:
-            raise ValueError(f"mean must have in_channels={in_channels} entries, got {len(mean)}")
         self.num_classes = num_classes
-        self.normalize = Normalize(mean, std)
+        self.normalize = Normalize(mean, std, in_channels=in_channels)
         layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 3, 1, 1, bias=not batch_norm)]
         in_ch = width
         for stage in range(3):

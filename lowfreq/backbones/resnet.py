@@ -21,7 +21,7 @@ class _BasicBlock(nn.Module):
         self.conv2 = nn.Conv2d(out_ch, out_ch, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_ch)
         self.relu = nn.ReLU(inplace=True)
-        self.shortcut = nn.Identity()
+        self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or in_ch != out_ch:
             self.shortcut = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch))
 
@@ -56,10 +56,8 @@ class CIFARResNet18(Backbone):
         check_positive_int("num_classes", num_classes)
         check_positive_int("width", width)
         check_choice("stem_kernel", stem_kernel, (3, 7))
-        if len(mean) != in_channels:
-            raise ValueError(f"mean must have in_channels={in_channels} entries, got {len(mean)}")
         self.num_classes = num_classes
-        self.normalize = Normalize(mean, std)
+        self.normalize = Normalize(mean, std, in_channels=in_channels)
         widths = [width, 2 * width, 4 * width, 8 * width]
         layers: list[nn.Module] = [
             nn.Conv2d(in_channels, width, stem_kernel, 1, stem_kernel // 2, bias=False),

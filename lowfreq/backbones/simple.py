@@ -36,12 +36,10 @@ class SimpleCNN(Backbone):
         super().__init__()
         check_positive_int("num_classes", num_classes)
         check_positive_int("in_channels", in_channels)
-        if len(mean) != in_channels:
-            raise ValueError(f"mean must have in_channels={in_channels} entries, got {len(mean)}")
         if not widths:
             raise ValueError("widths must name at least one stage, got []")
         self.num_classes = num_classes
-        self.normalize = Normalize(mean, std)
+        self.normalize = Normalize(mean, std, in_channels=in_channels)
         layers: list[nn.Module] = []
         c_in = in_channels
         for i, width in enumerate(widths):

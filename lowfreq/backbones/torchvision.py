@@ -54,7 +54,8 @@ class TorchvisionClassifier(Backbone):
 
         available = torchvision.models.list_models(module=torchvision.models)
         if name not in available:
-            raise ValueError(f"name must be a torchvision classification model such as {available[:8]}..., got {name!r}")
+            examples = available[:8]
+            raise ValueError(f"name must be a torchvision classification model such as {examples}..., got {name!r}")
         transforms_mean, transforms_std = IMAGENET_MEAN, IMAGENET_STD
         resolved = None
         if weights is not None:

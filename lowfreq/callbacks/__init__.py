@@ -1,15 +1,21 @@
-"""Thin Lightning callbacks over the pure analysis functions; each writes result.json and figures."""
+"""Thin Lightning callbacks: the analyses after fit, and the fitting of front-ends before it.
 
-from lowfreq.callbacks.alignment import ModelVsHumanAnalysis
+The ``*Analysis`` callbacks shard the data, update their analysis Metric, call ``compute()`` (synced across
+processes) and write files and scalars; :class:`FrontEndFitting` fits front-ends such as PCA before training.
+"""
+
 from lowfreq.callbacks.base import AnalysisCallback
 from lowfreq.callbacks.components import FrequencyComponentAnalysis
 from lowfreq.callbacks.cue_conflict import CueConflictAnalysis
+from lowfreq.callbacks.frontend_fit import FrontEndFitting
 from lowfreq.callbacks.hybrid import HybridCurveAnalysis
+from lowfreq.callbacks.mvh import ModelVsHumanAnalysis
 
 __all__ = [
     "AnalysisCallback",
     "CueConflictAnalysis",
     "FrequencyComponentAnalysis",
+    "FrontEndFitting",
     "HybridCurveAnalysis",
     "ModelVsHumanAnalysis",
 ]

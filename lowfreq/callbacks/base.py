@@ -1,35 +1,29 @@
-"""Shared machinery of the ``*Analysis`` callbacks: subset, sharding, collectives, output directory."""
+"""Shared machinery of the ``*Analysis`` callbacks: seeded subset, sharding, eval mode, output directory, writing."""
 
 from __future__ import annotations
 
 import inspect
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import lightning as L
 import torch
 from lightning.pytorch.trainer.states import TrainerFn
 from torch import Tensor
 from torch.utils.data import Dataset
+from torchmetrics import Metric
 
 from lowfreq._checks import check_positive_int
+from lowfreq._device import accumulator_dtype, eval_mode
 from lowfreq.io import save_figure, versions, write_json
+from lowfreq.seeding import seeded_subset
 
-__all__ = ["AnalysisCallback", "analysis_subset", "shard_indices"]
+__all__ = ["AnalysisCallback", "shard_indices", "stack_images_labels", "stack_items"]
 
 log = logging.getLogger(__name__)
 
-
-def analysis_subset(num_items: int, num_images: int | None, seed: int) -> Tensor:
-    """Sorted indices of a seeded random subset of ``range(num_items)`` (all items when ``num_images`` is None).
-
-    The same on every rank, so results do not depend on the world size.
-    """
-    if num_images is None or num_images >= num_items:
-        return torch.arange(num_items)
-    perm = torch.randperm(num_items, generator=torch.Generator().manual_seed(seed))
-    return perm[:num_images].sort().values
+MetricT = TypeVar("MetricT", bound=Metric)
 
 
 def shard_indices(indices: Tensor, rank: int, world_size: int) -> Tensor:
@@ -42,7 +36,13 @@ def stack_items(dataset: Dataset, indices: Tensor) -> tuple[Tensor, ...]:
     items = [dataset[int(i)] for i in indices]
     if not items:
         raise ValueError("no items to stack")
-    return tuple(torch.stack([torch.as_tensor(field) for field in fields]) for fields in zip(*items))
+    return tuple(torch.stack([torch.as_tensor(field) for field in fields]) for fields in zip(*items, strict=True))
+
+
+def stack_images_labels(dataset: Dataset, indices: Tensor) -> tuple[Tensor, Tensor]:
+    """(x, y) batch of the given items: the first two fields of each item, labels as int64."""
+    fields = stack_items(dataset, indices)
+    return fields[0], fields[1].long()
 
 
 class AnalysisCallback(L.Callback):
@@ -60,7 +60,9 @@ class AnalysisCallback(L.Callback):
 
     name = "analysis"
 
-    def __init__(self, num_images: int | None = 1000, batch_size: int = 256, seed: int = 0, split: str = "test") -> None:
+    def __init__(
+        self, num_images: int | None = 1000, batch_size: int = 256, seed: int = 0, split: str = "test"
+    ) -> None:
         if num_images is not None:
             check_positive_int("num_images", num_images)
         check_positive_int("batch_size", batch_size)
@@ -68,44 +70,46 @@ class AnalysisCallback(L.Callback):
         self.num_images, self.batch_size, self.seed, self.split = num_images, batch_size, seed, split
 
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:  # pragma: no cover - abstract
+        """The analysis; called on every rank with ``pl_module`` in eval mode."""
         raise NotImplementedError
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Run the analysis on the trained model."""
         self._run_in_eval(trainer, pl_module)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Run the analysis at the end of ``validate`` (not after the validation epochs of a fit)."""
         if trainer.state.fn == TrainerFn.VALIDATING:
             self._run_in_eval(trainer, pl_module)
 
     def _run_in_eval(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        was_training = pl_module.training
-        pl_module.eval()
-        try:
+        with eval_mode(pl_module):
             self.run(trainer, pl_module)
-        finally:
-            pl_module.train(was_training)
 
     # ---- helpers for subclasses ------------------------------------------------------------------------------
     def dataset(self, trainer: L.Trainer) -> Dataset:
-        datamodule = trainer.datamodule
+        """The datamodule's ``analysis_dataset(split)``."""
+        datamodule = getattr(trainer, "datamodule", None)
         if datamodule is None or not hasattr(datamodule, "analysis_dataset"):
             raise RuntimeError(f"{type(self).__name__} needs a datamodule with analysis_dataset()")
         return datamodule.analysis_dataset(self.split)
 
     def local_indices(self, trainer: L.Trainer, num_items: int) -> Tensor:
         """This rank's shard of the seeded subset."""
-        subset = analysis_subset(num_items, self.num_images, self.seed)
+        subset = seeded_subset(num_items, self.num_images, self.seed)
         return shard_indices(subset, trainer.global_rank, trainer.world_size)
 
     @staticmethod
-    def sum_across_ranks(trainer: L.Trainer, tensor: Tensor) -> Tensor:
-        """All-reduce sum (collective: call on every rank)."""
-        if trainer.world_size == 1:
-            return tensor
-        return trainer.strategy.reduce(tensor.clone(), reduce_op="sum")
+    def on_device(metric: MetricT, pl_module: L.LightningModule) -> MetricT:
+        """``metric`` on the module's device, where its collectives run (float32 states on MPS: no float64)."""
+        dtype = accumulator_dtype(pl_module.device)
+        if dtype != torch.float64:
+            metric.set_dtype(dtype)  # in place
+        return metric.to(pl_module.device)
 
     @staticmethod
     def show_progress(trainer: L.Trainer) -> bool:
+        """Progress bars only on rank 0 and only when the trainer shows one."""
         return trainer.is_global_zero and trainer.progress_bar_callback is not None
 
     def output_dir(self, trainer: L.Trainer) -> Path:

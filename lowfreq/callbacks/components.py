@@ -7,20 +7,13 @@ import math
 from typing import Any, Literal
 
 import lightning as L
-import torch
 from lightning.pytorch.trainer.states import TrainerFn
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_bool, check_choice, check_positive_int
-from lowfreq.analysis.components import (
-    DEFAULT_RADII,
-    ComponentAccuracy,
-    _check_radii,
-    component_accuracy_from_counts,
-    component_counts,
-)
-from lowfreq.callbacks.base import AnalysisCallback, analysis_subset
-from lowfreq.callbacks.hybrid import _load
+from lowfreq._device import eval_mode
+from lowfreq.analysis.components import DEFAULT_RADII, ComponentAccuracy, ComponentAccuracyMetric, check_radii
+from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
 from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
 
 __all__ = ["FrequencyComponentAnalysis"]
@@ -37,9 +30,10 @@ class FrequencyComponentAnalysis(AnalysisCallback):
 
     Every ``every_n_epochs`` training epochs (``on_train_epoch_end``), after ``fit`` (unless the last epoch was just
     evaluated) and at the end of ``lightning validate``, each rank evaluates its shard (by index) of the seeded
-    subset, correct counts are summed across ranks (a collective on every rank), and the results are appended to the
-    curve along training. Scalars ``analysis_lfc_acc_r<r>``, ``analysis_hfc_acc_r<r>`` and ``analysis_component_acc``
-    are logged (``pl_module.log`` at epoch ends, so ModelCheckpoint can monitor them; the logger otherwise). Rank 0
+    subset into a :class:`~lowfreq.analysis.ComponentAccuracyMetric`, whose ``compute()`` sums the correct counts
+    across ranks (a collective on every rank), and the results are appended to the curve along training. Scalars
+    ``analysis_lfc_acc_r<r>``, ``analysis_hfc_acc_r<r>`` and ``analysis_component_acc`` are logged
+    (``pl_module.log`` at epoch ends, so ModelCheckpoint can monitor them; the logger otherwise). Rank 0
     writes ``<log_dir>/analysis/frequency_components/result.json`` (the whole curve) and ``figure.{png,pdf}``
     (LFC / HFC accuracy vs epoch) plus ``radius.{png,pdf}`` (the last evaluation vs radius) after every evaluation.
     The curve is saved in checkpoints, so a resumed run continues it.
@@ -75,22 +69,19 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         check_positive_int("every_n_epochs", every_n_epochs, minimum=0)
         check_bool("inclusive", inclusive)
         check_bool("rescale", rescale)
-        self.radii = _check_radii(DEFAULT_RADII if radii is None else radii).tolist()
+        self.radii = check_radii(DEFAULT_RADII if radii is None else radii).tolist()
         self.every_n_epochs, self.inclusive, self.rescale = every_n_epochs, inclusive, rescale
         self._history: list[dict[str, Any]] = []
 
     # ---- hooks ---------------------------------------------------------------------------------------------------
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Evaluate after every ``every_n_epochs``-th training epoch."""
         if trainer.sanity_checking or self.every_n_epochs == 0:
             return
         epoch = trainer.current_epoch + 1  # completed epochs
         if epoch % self.every_n_epochs == 0:
-            was_training = pl_module.training
-            pl_module.eval()
-            try:
+            with eval_mode(pl_module):
                 self._evaluate_and_write(trainer, pl_module, epoch, in_epoch_hook=True)
-            finally:
-                pl_module.train(was_training)
 
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """After fit (skipped when the last epoch end already evaluated this step) and in validate."""
@@ -100,35 +91,32 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         self._evaluate_and_write(trainer, pl_module, trainer.current_epoch, in_epoch_hook=False)
 
     def state_dict(self) -> dict[str, Any]:
+        """The curve along training, saved in checkpoints."""
         return {"history": list(self._history)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the curve of a resumed run."""
         self._history = list(state_dict.get("history", []))
 
     # ---- work ----------------------------------------------------------------------------------------------------
-    def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[ComponentAccuracy, int]:
+    def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> ComponentAccuracy:
         dataset = self.dataset(trainer)
-        n = len(dataset)  # type: ignore[arg-type]
-        local = self.local_indices(trainer, n)
-        image_size = int(dataset[int(analysis_subset(n, self.num_images, self.seed)[0])][0].shape[-1])
-        counts = torch.zeros(2 * len(self.radii) + 2, dtype=torch.float64)
+        local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
+        metric = self.on_device(
+            ComponentAccuracyMetric(
+                self.radii, inclusive=self.inclusive, rescale=self.rescale, batch_size=self.batch_size
+            ),
+            pl_module,
+        )
         starts = range(0, local.numel(), self.batch_size)
         for start in tqdm(starts, desc="frequency components", disable=not self.show_progress(trainer), leave=False):
-            x, y = _load(dataset, local[start : start + self.batch_size])
-            counts += component_counts(
-                pl_module, x, y, self.radii, inclusive=self.inclusive, rescale=self.rescale, batch_size=self.batch_size
-            )
-        counts = self.sum_across_ranks(trainer, counts.to(pl_module.device) if trainer.world_size > 1 else counts)
-        counts = counts.cpu()  # the sum above is a collective: every rank
-        result = component_accuracy_from_counts(
-            counts, self.radii, image_size, inclusive=self.inclusive, rescale=self.rescale
-        )
-        return result, image_size
+            metric.update(pl_module, *stack_images_labels(dataset, local[start : start + self.batch_size]))
+        return metric.compute()  # collective: every rank
 
     def _evaluate_and_write(
         self, trainer: L.Trainer, pl_module: L.LightningModule, epoch: int, *, in_epoch_hook: bool
     ) -> None:
-        result, image_size = self._evaluate(trainer, pl_module)
+        result = self._evaluate(trainer, pl_module)
         self._history.append(
             {
                 "epoch": int(epoch),
@@ -139,7 +127,7 @@ class FrequencyComponentAnalysis(AnalysisCallback):
             }
         )
         scalars = {"analysis_component_acc": result.acc}
-        for r, lo, hi in zip(self.radii, result.acc_low.tolist(), result.acc_high.tolist()):
+        for r, lo, hi in zip(self.radii, result.acc_low.tolist(), result.acc_high.tolist(), strict=True):
             scalars[f"analysis_lfc_acc_{_radius_key(r)}"] = lo
             scalars[f"analysis_hfc_acc_{_radius_key(r)}"] = hi
         scalars = {k: v for k, v in scalars.items() if math.isfinite(v)}
@@ -149,21 +137,14 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         out = self.output_dir(trainer)  # broadcasts: every rank
         figures = {}
         if trainer.is_global_zero:
-            epochs = [h["epoch"] for h in self._history]
             figures = {
-                "figure": plot_component_curves(
-                    epochs,
-                    self.radii,
-                    [h["acc_low"] for h in self._history],
-                    [h["acc_high"] for h in self._history],
-                    [h["acc"] for h in self._history],
-                )[0],
-                "radius": plot_component_accuracy(result.radii, result.acc_low, result.acc_high, result.acc)[0],
+                "figure": plot_component_curves({"radii": self.radii, "history": self._history})[0],
+                "radius": plot_component_accuracy(result)[0],
             }
         payload = {
             "radii": self.radii,
             "radii_cycles": result.radii_cycles,
-            "image_size": image_size,
+            "image_size": result.image_size,
             "split": self.split,
             "history": self._history,
             "last": result,

@@ -6,7 +6,7 @@ import lightning as L
 import torch
 from tqdm.auto import tqdm
 
-from lowfreq.analysis.cue_conflict import cue_conflict_counts, cue_conflict_result
+from lowfreq.analysis.cue_conflict import CueConflictMetric
 from lowfreq.callbacks.base import AnalysisCallback, stack_items
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
 
@@ -17,8 +17,9 @@ class CueConflictAnalysis(AnalysisCallback):
     """Fraction of decisions that follow the shape (low-frequency) vs the texture (high-frequency) cue.
 
     Writes ``<log_dir>/analysis/cue_conflict/{result.json, figure.png, figure.pdf}`` and logs
-    ``analysis_shape_bias``. Work is sharded by index across ranks and the counts are summed, so the numbers
-    do not depend on the number of processes.
+    ``analysis_shape_bias`` and ``analysis_texture_fraction``. Work is sharded by index across ranks and a
+    :class:`~lowfreq.analysis.CueConflictMetric` sums the counts, so the numbers do not depend on the number of
+    processes.
 
     Args:
         num_images: cue-conflict images to use (None = all).
@@ -32,21 +33,23 @@ class CueConflictAnalysis(AnalysisCallback):
         super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split="cue_conflict")
 
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        datamodule = trainer.datamodule
-        if not hasattr(datamodule, "cue_conflict_dataset"):
-            raise RuntimeError("CueConflictAnalysis needs a datamodule with cue_conflict_dataset(), "
-                               "e.g. lowfreq.data.SyntheticShapesDataModule")
+        """Classify this rank's shard, sync the counts, write (every rank)."""
+        datamodule = getattr(trainer, "datamodule", None)
+        if datamodule is None or not hasattr(datamodule, "cue_conflict_dataset"):
+            raise RuntimeError(
+                "CueConflictAnalysis needs a datamodule with cue_conflict_dataset(), "
+                "e.g. lowfreq.data.SyntheticShapesDataModule"
+            )
         dataset = datamodule.cue_conflict_dataset()
         indices = self.local_indices(trainer, len(dataset))
-        counts = torch.zeros(3, dtype=torch.long, device=pl_module.device)
-        batches = indices.split(self.batch_size)
+        metric = self.on_device(CueConflictMetric(), pl_module)
+        batches = [indices[i : i + self.batch_size] for i in range(0, indices.numel(), self.batch_size)]
         with torch.no_grad():
             for batch in tqdm(batches, desc="cue conflict", disable=not self.show_progress(trainer), leave=False):
                 x, y_shape, y_texture = stack_items(dataset, batch)
-                logits = pl_module(x.to(pl_module.device))
-                counts += cue_conflict_counts(logits, y_shape.to(logits.device), y_texture.to(logits.device))
-        result = cue_conflict_result(self.sum_across_ranks(trainer, counts).cpu())
-        out = self.output_dir(trainer)
-        fig, _ = plot_cue_conflict(result.shape_fraction, result.texture_fraction, result.other_fraction)
-        self.write(trainer, out, {"result": result}, {"figure": fig},
-                   {"analysis_shape_bias": result.shape_bias, "analysis_texture_fraction": result.texture_fraction})
+                metric.update(pl_module(x.to(pl_module.device)), y_shape, y_texture)
+        result = metric.compute()  # collective: every rank
+        out = self.output_dir(trainer)  # broadcasts: every rank
+        figures = {"figure": plot_cue_conflict(result)[0]} if trainer.is_global_zero else {}
+        scalars = {"analysis_shape_bias": result.shape_bias, "analysis_texture_fraction": result.texture_fraction}
+        self.write(trainer, out, {"result": result}, figures, scalars)

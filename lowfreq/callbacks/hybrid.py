@@ -13,9 +13,10 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_choice, check_positive_int
-from lowfreq.analysis.hybrid import check_f_mix, hybrid_counts, hybrid_curve_from_counts, hybrid_pairs
-from lowfreq.callbacks.base import AnalysisCallback, analysis_subset, shard_indices, stack_items
+from lowfreq.analysis.hybrid import HybridCurveMetric, check_f_mix, hybrid_pairs
+from lowfreq.callbacks.base import AnalysisCallback, shard_indices, stack_images_labels, stack_items
 from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_probabilities
+from lowfreq.seeding import seeded_subset
 
 __all__ = ["HybridCurveAnalysis"]
 
@@ -30,19 +31,14 @@ def _dataset_labels(dataset: Dataset, indices: Tensor) -> Tensor:
     return stack_items(dataset, indices)[1].long()
 
 
-def _load(dataset: Dataset, indices: Tensor) -> tuple[Tensor, Tensor]:
-    """(x, y) batch of the given items (only the first two fields of each item)."""
-    fields = stack_items(dataset, indices)
-    return fields[0], fields[1].long()
-
-
 class HybridCurveAnalysis(AnalysisCallback):
     """Hybrid-image curves and the reversal frequency f_rev after ``fit`` or in ``lightning validate`` (P001 Fig 3).
 
     Runs after ``fit`` and at the end of ``lightning validate -c ... --ckpt_path ...`` (not after the validation
     epochs of a fit). Hybrid pairs are drawn on the whole seeded subset (the same on every rank, see
-    :func:`lowfreq.analysis.hybrid_pairs`); the pair positions are then sharded by index across ranks and the
-    counts summed (a collective on every rank), so any number of processes gives the same numbers. Rank 0 writes
+    :func:`lowfreq.analysis.hybrid_pairs`); the pair positions are then sharded by index across ranks and a
+    :class:`~lowfreq.analysis.HybridCurveMetric` sums the counts (``compute()`` is a collective on every rank), so
+    any number of processes gives the same numbers. Rank 0 writes
     ``<log_dir>/analysis/hybrid/result.json``, ``figure.{png,pdf}`` (p_low - p_high vs f_mix with f_rev) and
     ``probabilities.{png,pdf}`` (p_low, p_high, third class), and logs ``analysis_hybrid_f_rev``,
     ``analysis_hybrid_f_rev_std`` and ``analysis_hybrid_f_rev_of_mean``.
@@ -50,7 +46,7 @@ class HybridCurveAnalysis(AnalysisCallback):
     Args:
         f_mix: increasing mixing frequencies in **Nyquist units** (1 = 0.5 cycles/pixel) in [0, sqrt(2)];
             None = P001's alpha grid / 100 (``lowfreq.analysis.DEFAULT_F_MIX``). DC always comes from the low seed.
-        n_permutations: independent pairings (P001: 4).
+        num_permutations: independent pairings (P001: 4).
         num_images: seed images, >= 2 (seeded random subset of the split; None = the whole split, as P001).
         batch_size: hybrids per forward pass.
         seed: seed of the subset and of the pairings.
@@ -62,7 +58,7 @@ class HybridCurveAnalysis(AnalysisCallback):
     def __init__(
         self,
         f_mix: list[float] | None = None,
-        n_permutations: int = 4,
+        num_permutations: int = 4,
         num_images: int | None = 1000,
         batch_size: int = 256,
         seed: int = 0,
@@ -72,37 +68,35 @@ class HybridCurveAnalysis(AnalysisCallback):
         if num_images is not None:  # hybrids pair images of two classes: check now, not after fit
             check_positive_int("num_images", num_images, minimum=2)
         check_choice("split", split, ("val", "test"))
-        check_positive_int("n_permutations", n_permutations)
+        check_positive_int("num_permutations", num_permutations)
         self._grid = check_f_mix(f_mix)
         self.f_mix = self._grid.tolist()
-        self.n_permutations = n_permutations
+        self.num_permutations = num_permutations
 
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Pair on the whole subset, classify this rank's share of the pairs, sync, write (every rank)."""
         dataset = self.dataset(trainer)
-        subset = analysis_subset(len(dataset), self.num_images, self.seed)  # type: ignore[arg-type]
+        subset = seeded_subset(len(dataset), self.num_images, self.seed)  # type: ignore[arg-type]
         labels = _dataset_labels(dataset, subset)
-        pairs = hybrid_pairs(labels, n_permutations=self.n_permutations, seed=self.seed)  # (P, N) same on all ranks
+        pairs = hybrid_pairs(labels, num_permutations=self.num_permutations, seed=self.seed)  # (P, N), all ranks
         local = shard_indices(torch.arange(subset.numel()), trainer.global_rank, trainer.world_size)
-        counts = torch.zeros(self.n_permutations, self._grid.numel(), 3, dtype=torch.float64)
-        batches = [local[i : i + self.batch_size] for i in range(0, local.numel(), self.batch_size)]
-        bar = tqdm(
-            total=self.n_permutations * len(batches),
-            desc="hybrid images",
-            disable=not self.show_progress(trainer),
-            leave=False,
+        metric = self.on_device(
+            HybridCurveMetric(
+                self._grid, num_permutations=self.num_permutations, seed=self.seed, batch_size=self.batch_size
+            ),
+            pl_module,
         )
-        with bar:
-            for p in range(self.n_permutations):
+        batches = [local[i : i + self.batch_size] for i in range(0, local.numel(), self.batch_size)]
+        show = self.show_progress(trainer)
+        total = self.num_permutations * len(batches)
+        with tqdm(total=total, desc="hybrid images", disable=not show, leave=False) as bar:
+            for p in range(self.num_permutations):
                 for pos in batches:
-                    x_low, y_low = _load(dataset, subset[pos])
-                    x_high, y_high = _load(dataset, subset[pairs[p, pos]])
-                    counts[p] += hybrid_counts(
-                        pl_module, x_low, x_high, y_low, y_high, self._grid, batch_size=self.batch_size
-                    )
+                    x_low, y_low = stack_images_labels(dataset, subset[pos])
+                    x_high, y_high = stack_images_labels(dataset, subset[pairs[p, pos]])
+                    metric.update(pl_module, x_low, x_high, y_low, y_high, permutation=p)
                     bar.update()
-        counts = self.sum_across_ranks(trainer, counts.to(pl_module.device) if trainer.world_size > 1 else counts)
-        counts = counts.cpu()  # the sum above is a collective: every rank
-        curve = hybrid_curve_from_counts(self._grid, counts, subset.numel(), seed=self.seed)
+        curve = metric.compute()  # collective: every rank
         out = self.output_dir(trainer)  # broadcasts: every rank
         figures, scalars = {}, {}
         if trainer.is_global_zero:

@@ -1,32 +1,37 @@
-"""DataModules yielding float (C, H, W) images in [0, 1] with int64 labels, plus ``analysis_dataset()``."""
+"""DataModules yielding float (C, H, W) images in [0, 1] with int64 labels, plus ``analysis_dataset()``.
 
-from lowfreq.data.base import ImageDataModule, TensorImageDataset, color_jitter, random_crop_flip
+Submodules: ``transforms`` (batched augmentation ops, :class:`ComponentTransform`), ``datasets`` (in-memory
+tensor datasets, the seeded train/val split), ``epochs`` and ``device`` (exactly resumable epochs: DataLoader and
+device-resident paths), ``base`` (:class:`ImageDataModule`), and the data sets ``cifar``, ``imagenet``,
+``synthetic``.
+"""
+
+from lowfreq.data.base import ImageDataModule
 from lowfreq.data.cifar import CIFAR10_CLASSES, CIFAR10DataModule
+from lowfreq.data.datasets import CueConflictDataset, TensorImageDataset
 from lowfreq.data.device import DeviceLoader, ShardedEpochSampler
 from lowfreq.data.imagenet import ImageNetDataModule
-from lowfreq.data.modelvshuman import ModelVsHumanDataModule, ModelVsHumanDataset
 from lowfreq.data.synthetic import (
     SHAPE_NAMES,
     TEXTURE_NAMES,
-    CueConflictDataset,
     ShapesBatch,
     SyntheticShapesDataModule,
     render_texture,
     synthetic_shapes,
     texture_frequencies,
 )
+from lowfreq.data.transforms import ComponentTransform, color_jitter, random_crop_flip
 
 __all__ = [
     "CIFAR10_CLASSES",
     "SHAPE_NAMES",
     "TEXTURE_NAMES",
     "CIFAR10DataModule",
+    "ComponentTransform",
     "CueConflictDataset",
     "DeviceLoader",
     "ImageDataModule",
     "ImageNetDataModule",
-    "ModelVsHumanDataModule",
-    "ModelVsHumanDataset",
     "ShapesBatch",
     "ShardedEpochSampler",
     "SyntheticShapesDataModule",

@@ -15,7 +15,8 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from lowfreq._checks import check_range
-from lowfreq.data.base import ImageDataModule, TensorImageDataset, _split_indices
+from lowfreq.data.base import ImageDataModule
+from lowfreq.data.datasets import TensorImageDataset, train_val_indices
 
 __all__ = ["CIFAR10_CLASSES", "CIFAR10DataModule"]
 
@@ -111,7 +112,7 @@ class CIFAR10DataModule(ImageDataModule):
             there (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also
             on CPU), False never, None (default) on the CPU and on CUDA when the data fit in a quarter of its memory.
         train_transform: batched module applied to training batches on the device after augmentation (e.g.
-            ``lowfreq.analysis.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
+            ``lowfreq.data.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
     """
 
     def __init__(
@@ -128,14 +129,8 @@ class CIFAR10DataModule(ImageDataModule):
         device_resident: bool | None = None,
         train_transform: nn.Module | None = None,
     ) -> None:
-        super().__init__(
-            batch_size=batch_size,
-            num_workers=num_workers,
-            seed=seed,
-            augment=augment,
-            device_resident=device_resident,
-            train_transform=train_transform,
-        )
+        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment,
+                         device_resident=device_resident, train_transform=train_transform)
         if not isinstance(data_dir, (str, Path)):
             raise TypeError(f"data_dir must be a path string, got {type(data_dir).__name__}")
         if npz_path is not None and not isinstance(npz_path, (str, Path)):
@@ -244,21 +239,17 @@ class CIFAR10DataModule(ImageDataModule):
             )
         folder = self._root() / _BATCHES_DIR
         parts = [_load_batch(folder / name) for name in _TRAIN_FILES]
-        x_test, y_test = _load_batch(folder / _TEST_FILE)
-        x_train = np.concatenate([p[0] for p in parts])
-        y_train = np.concatenate([p[1] for p in parts])
-        return (
-            torch.from_numpy(x_train),
-            torch.from_numpy(y_train),
-            torch.from_numpy(x_test),
-            torch.from_numpy(y_test),
-        )
+        test_images, test_labels = _load_batch(folder / _TEST_FILE)
+        train_images, train_labels = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        loaded = (train_images, train_labels, test_images, test_labels)
+        train_x, train_y, test_x, test_y = (torch.from_numpy(a) for a in loaded)
+        return train_x, train_y, test_x, test_y
 
     def _build(self) -> dict[str, Dataset]:
         x_train, y_train, x_test, y_test = self._load()
         k = self.num_classes
         test = TensorImageDataset(x_test, y_test, num_classes=k)
-        train_idx, val_idx = _split_indices(len(y_train), self.val_fraction, self.seed)
+        train_idx, val_idx = train_val_indices(len(y_train), self.val_fraction, self.seed)
         train = TensorImageDataset(
             x_train[train_idx],
             y_train[train_idx],

@@ -25,31 +25,37 @@ from torch import Tensor
 from torch.utils.data import Sampler
 
 from lowfreq._checks import check_positive_int, check_range
-from lowfreq.data.base import apply_color_jitter, crop_flip
-from lowfreq.data.epochs import epoch_seed
+from lowfreq.data.transforms import (
+    apply_color_jitter,
+    check_crop_padding,
+    color_jitter_factors,
+    crop_flip,
+    crop_flip_params,
+)
+from lowfreq.seeding import seeded_generator
 
-__all__ = ["DeviceLoader", "ShardedEpochSampler", "epoch_seed"]
+__all__ = ["DeviceLoader", "ShardedEpochSampler"]
 
 
 class ShardedEpochSampler(Sampler[int]):
-    """This rank's share of ``range(n)`` for one epoch, cut into steps of equal count on every rank.
+    """This rank's share of ``range(num_items)`` for one epoch, cut into steps of equal count on every rank.
 
     See the module docstring for the rule. Like ``DistributedSampler``, call :meth:`set_epoch` before each epoch
     (Lightning does this for any loader whose ``sampler`` has ``set_epoch``).
 
     Args:
-        n: dataset size N, >= world_size.
+        num_items: dataset size N, >= world_size (>= world_size * batch_size with ``drop_last``).
         batch_size: positions per rank per step B, >= 1.
         shuffle: draw a new permutation each epoch, from a CPU generator seeded by (seed, epoch).
         seed: >= 0.
         rank: this process's rank, in [0, world_size).
         world_size: number of processes W, >= 1.
-        drop_last: drop the ``n mod (W B)`` trailing positions instead of spreading them.
+        drop_last: drop the ``N mod (W B)`` trailing positions instead of spreading them.
     """
 
     def __init__(
         self,
-        n: int,
+        num_items: int,
         batch_size: int,
         *,
         shuffle: bool = True,
@@ -65,18 +71,18 @@ class ShardedEpochSampler(Sampler[int]):
             raise ValueError(f"rank must be in [0, {world_size - 1}], got {rank}")
         global_batch = batch_size * world_size
         minimum = global_batch if drop_last else world_size
-        if n < minimum:
+        if num_items < minimum:
             raise ValueError(
-                f"n must be >= {minimum} (world_size{' * batch_size' if drop_last else ''}) so that every rank gets "
-                f"a batch, got {n}"
+                f"num_items must be >= {minimum} (world_size{' * batch_size' if drop_last else ''}) so that every "
+                f"rank gets a batch, got {num_items}"
             )
-        self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
+        self.num_items, self.batch_size, self.shuffle, self.seed = num_items, batch_size, shuffle, seed
         self.rank, self.world_size, self.drop_last = rank, world_size, drop_last
         self.epoch = 0
         if drop_last:
-            bounds = list(range(0, (n // global_batch) * global_batch + 1, global_batch))
+            bounds = list(range(0, (num_items // global_batch) * global_batch + 1, global_batch))
         else:
-            bounds = list(range(0, n, global_batch)) + [n]
+            bounds = list(range(0, num_items, global_batch)) + [num_items]
             if len(bounds) > 2 and bounds[-1] - bounds[-2] < world_size:
                 del bounds[-2]  # too few left for one per rank: merge into the previous step
         self.bounds: list[int] = bounds
@@ -96,12 +102,12 @@ class ShardedEpochSampler(Sampler[int]):
         """(N,) int64 CPU tensor: the global visiting order of ``epoch`` (default: the current one)."""
         epoch = self.epoch if epoch is None else epoch
         if not self.shuffle:
-            return torch.arange(self.n)
-        return torch.randperm(self.n, generator=torch.Generator().manual_seed(epoch_seed(self.seed, epoch)))
+            return torch.arange(self.num_items)
+        return torch.randperm(self.num_items, generator=seeded_generator(self.seed, epoch, 0))
 
     def batches(self, order: Tensor) -> Iterator[Tensor]:
         """This rank's index batches: strided views of ``order`` (on whatever device ``order`` lives)."""
-        for start, stop in zip(self.bounds[:-1], self.bounds[1:]):
+        for start, stop in zip(self.bounds[:-1], self.bounds[1:], strict=True):
             yield order[start + self.rank : stop : self.world_size]
 
     def __iter__(self) -> Iterator[int]:
@@ -110,7 +116,8 @@ class ShardedEpochSampler(Sampler[int]):
 
     def __len__(self) -> int:
         """Number of indices this rank visits per epoch."""
-        return sum(len(range(a + self.rank, b, self.world_size)) for a, b in zip(self.bounds[:-1], self.bounds[1:]))
+        steps = zip(self.bounds[:-1], self.bounds[1:], strict=True)
+        return sum(len(range(start + self.rank, stop, self.world_size)) for start, stop in steps)
 
 
 class DeviceLoader:
@@ -165,9 +172,8 @@ class DeviceLoader:
         if labels.shape != (images.shape[0],):
             raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
         check_range("color_jitter", color_jitter, 0.0, float("inf"))
-        h, w = images.shape[-2:]
-        if augment and not 0 <= padding < min(h, w):
-            raise ValueError(f"padding must be in [0, {min(h, w) - 1}] for {h}x{w} images, got {padding}")
+        if augment:
+            check_crop_padding(padding, *images.shape[-2:])
         if color_jitter > 0 and images.shape[1] != 3:
             raise ValueError(f"color_jitter needs 3-channel images, got {images.shape[1]} channels")
         self.device = images.device if device is None else torch.device(device)
@@ -193,28 +199,29 @@ class DeviceLoader:
         return x.to(self.device)
 
     def epoch_params(self, epoch: int) -> tuple[Tensor, Tensor, Tensor | None]:
-        """CPU draws of ``epoch``: the order (N,), crop/flip parameters (3, N) = (oy, ox, flip) indexed by sample,
-        and jitter factors (3, N) or None. Deterministic for (seed, epoch)."""
+        """The CPU draws of ``epoch``, deterministic for (seed, epoch).
+
+        Returns:
+            ``(order, crop, jitter)``: the order (N,), the crop/flip parameters (3, N) = (oy, ox, flip) indexed by
+            sample (empty without ``augment``), and the jitter factors (3, N) or None.
+        """
         order = self.sampler.order(epoch)
-        n = order.numel()
-        g = torch.Generator().manual_seed(epoch_seed(self.sampler.seed, epoch, stream=1))
         if not self.augment:
             return order, torch.zeros(3, 0, dtype=torch.long), None
-        if self.padding > 0:
-            oy = torch.randint(0, 2 * self.padding + 1, (n,), generator=g)
-            ox = torch.randint(0, 2 * self.padding + 1, (n,), generator=g)
-        else:
-            oy = ox = torch.zeros(n, dtype=torch.long)
-        flip = (torch.rand(n, generator=g) < 0.5).long()
-        jitter = None
-        if self.color_jitter > 0:
-            lo, hi = max(0.0, 1.0 - self.color_jitter), 1.0 + self.color_jitter
-            jitter = lo + (hi - lo) * torch.rand(3, n, generator=g)
-        return order, torch.stack([oy, ox, flip]), jitter
+        num_items, g = order.numel(), seeded_generator(self.sampler.seed, epoch, 1)
+        oy, ox, flip = crop_flip_params(num_items, self.padding, generator=g)
+        jitter = color_jitter_factors(num_items, self.color_jitter, generator=g) if self.color_jitter > 0 else None
+        return order, torch.stack([oy, ox, flip.long()]), jitter
 
     def batch(self, index: Tensor, crop: Tensor, jitter: Tensor | None) -> tuple[Tensor, Tensor]:
-        """The batch of the samples ``index`` (B,) given per-sample parameters ``crop`` (3, N) and ``jitter``
-        (3, N) or None, all on ``self.device``."""
+        """The ``(x, y)`` batch of the samples ``index`` (B,).
+
+        Args:
+            index: (B,) sample indices.
+            crop: (3, N) per-sample crop/flip parameters from :meth:`epoch_params`.
+            jitter: (3, N) per-sample jitter factors, or None.
+        All three live on ``self.device``.
+        """
         if self.augment:
             p = crop[:, index]  # (3, B)
             x = crop_flip(self.images, p[0], p[1], p[2].bool(), self.padding, index=index)
@@ -237,7 +244,7 @@ class DeviceLoader:
     def __repr__(self) -> str:
         s = self.sampler
         return (
-            f"{type(self).__name__}(n={s.n}, batch_size={self.batch_size}, steps={len(self)}, shuffle={s.shuffle}, "
-            f"augment={self.augment}, color_jitter={self.color_jitter}, rank={s.rank}, world_size={s.world_size}, "
-            f"device={self.device})"
+            f"{type(self).__name__}(num_items={s.num_items}, batch_size={self.batch_size}, steps={len(self)}, "
+            f"shuffle={s.shuffle}, augment={self.augment}, color_jitter={self.color_jitter}, rank={s.rank}, "
+            f"world_size={s.world_size}, device={self.device})"
         )

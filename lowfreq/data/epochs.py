@@ -12,17 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import Dataset, DistributedSampler
 
-__all__ = ["EpochSampler", "EpochSeededDataset", "epoch_seed"]
+from lowfreq.seeding import derive_seed
 
-
-def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
-    """A 64-bit generator seed derived from (seed, epoch, stream) with numpy's ``SeedSequence`` (no collisions
-    between nearby tuples, unlike ``seed + epoch``)."""
-    return int(np.random.SeedSequence((seed, epoch, stream)).generate_state(1, np.uint64)[0])
+__all__ = ["EpochSampler", "EpochSeededDataset"]
 
 
 class EpochSampler(DistributedSampler):
@@ -39,9 +34,9 @@ class EpochSampler(DistributedSampler):
 
 
 class EpochSeededDataset(Dataset):
-    """Wraps a dataset so that item ``epoch * N + index`` is ``dataset[index]`` drawn with the global torch RNG
-    seeded from ``(seed, epoch, index)`` (the caller's RNG state is restored afterwards).
+    """A dataset whose item ``epoch * N + index`` is ``dataset[index]`` under a global RNG seeded per sample.
 
+    The global torch RNG is seeded from ``derive_seed(seed, epoch, index)`` for the item and restored afterwards.
     Plain indices ``0 <= index < N`` are epoch 0. Random transforms that draw from torch's global generator
     (torchvision's, :class:`~lowfreq.data.TensorImageDataset`'s augmentation) become deterministic per sample.
 
@@ -59,5 +54,5 @@ class EpochSeededDataset(Dataset):
     def __getitem__(self, key: int) -> Any:
         epoch, index = divmod(int(key), len(self))
         with torch.random.fork_rng(devices=[]):
-            torch.default_generator.manual_seed(epoch_seed(self.seed, epoch, index))
+            torch.default_generator.manual_seed(derive_seed(self.seed, epoch, index))
             return self.dataset[index]

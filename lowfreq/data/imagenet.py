@@ -10,7 +10,8 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset, Subset
 
 from lowfreq._checks import check_positive_int, check_range
-from lowfreq.data.base import ImageDataModule, _split_indices
+from lowfreq.data.base import ImageDataModule
+from lowfreq.data.datasets import train_val_indices
 
 __all__ = ["ImageNetDataModule"]
 
@@ -40,7 +41,7 @@ class ImageNetDataModule(ImageDataModule):
         num_workers: DataLoader worker processes (JPEG decoding), >= 0.
         seed: seed of the train/val split and of the shuffling, >= 0.
         train_transform: batched module applied to training batches on the device after augmentation (e.g.
-            ``lowfreq.analysis.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
+            ``lowfreq.data.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
     """
 
     def __init__(
@@ -55,13 +56,8 @@ class ImageNetDataModule(ImageDataModule):
         seed: int = 0,
         train_transform: nn.Module | None = None,
     ) -> None:
-        super().__init__(
-            batch_size=batch_size,
-            num_workers=num_workers,
-            seed=seed,
-            augment=augment,
-            train_transform=train_transform,
-        )
+        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment,
+                         train_transform=train_transform)
         if not isinstance(data_dir, (str, Path)):
             raise TypeError(f"data_dir must be a path string, got {type(data_dir).__name__}")
         check_positive_int("image_size", image_size, minimum=8)
@@ -135,7 +131,7 @@ class ImageNetDataModule(ImageDataModule):
         full_eval = copy.copy(full_train)  # shares the scanned sample list; only the transform differs
         full_eval.transform = eval_tf
         full_eval.transforms = type(full_train.transforms)(eval_tf, _as_long)
-        train_idx, val_idx = _split_indices(len(full_train), self.val_fraction, self.seed)
+        train_idx, val_idx = train_val_indices(len(full_train), self.val_fraction, self.seed)
         train = Subset(full_train, train_idx.tolist())
         val = Subset(full_eval, val_idx.tolist()) if len(val_idx) else test
         train_eval = Subset(full_eval, train_idx.tolist())

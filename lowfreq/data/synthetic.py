@@ -16,12 +16,13 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from lowfreq._checks import check_positive_int, check_range
-from lowfreq.data.base import ImageDataModule, TensorImageDataset
+from lowfreq.data.base import ImageDataModule
+from lowfreq.data.datasets import CueConflictDataset, TensorImageDataset
+from lowfreq.seeding import seeded_generator
 
 __all__ = [
     "SHAPE_NAMES",
     "TEXTURE_NAMES",
-    "CueConflictDataset",
     "ShapesBatch",
     "SyntheticShapesDataModule",
     "render_texture",
@@ -60,7 +61,7 @@ TEXTURE_NAMES: list[str] = [
 """Texture class names, index = texture class (same index as the shape class it is correlated with)."""
 
 _NUM_CLASSES = len(SHAPE_NAMES)
-_SPLIT_OFFSETS = {"train": 0, "val": 1, "test": 2, "conflict": 3}
+_SPLIT_KEYS = {"train": 0, "val": 1, "test": 2, "conflict": 3}  # split -> key of its seed stream
 
 
 class ShapesBatch(NamedTuple):
@@ -174,8 +175,18 @@ def _lowfreq_field(n: int, channels: int, size: int, grid: int, generator: torch
     return F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False).clamp(-1, 1)
 
 
+def _check_shapes_options(
+    image_size: int, texture_correlation: float, texture_amplitude: float, shape_contrast: float, num_distractors: int
+) -> None:
+    check_positive_int("image_size", image_size, minimum=16)
+    check_range("texture_correlation", texture_correlation, 0.0, 1.0)
+    check_range("texture_amplitude", texture_amplitude, 0.0, 0.5)
+    check_range("shape_contrast", shape_contrast, 0.0, 0.5, low_open=True)
+    check_positive_int("num_distractors", num_distractors, minimum=0)
+
+
 def synthetic_shapes(
-    num: int,
+    num_images: int,
     *,
     image_size: int = 32,
     texture_correlation: float = 1.0,
@@ -206,7 +217,7 @@ def synthetic_shapes(
     The result is clamped to [0, 1].
 
     Args:
-        num: number of images, >= 0. Shape classes are balanced (``num // 10`` or one more per class).
+        num_images: number of images N, >= 0. Shape classes are balanced (``N // 10`` or one more per class).
         image_size: side length H = W in pixels, >= 16.
         texture_correlation: probability that the texture class equals the shape class; otherwise the texture
             class is drawn uniformly from the 9 other classes. 0.1 makes texture independent of the shape.
@@ -218,15 +229,11 @@ def synthetic_shapes(
         generator: random source; fix its seed for reproducible data.
 
     Returns:
-        ``ShapesBatch(x, y_shape, y_texture)``: x (num, 3, H, W) float32 in [0, 1], labels (num,) int64.
+        ``ShapesBatch(x, y_shape, y_texture)``: x (N, 3, H, W) float32 in [0, 1], labels (N,) int64.
     """
-    check_positive_int("num", num, minimum=0)
-    check_positive_int("image_size", image_size, minimum=16)
-    check_range("texture_correlation", texture_correlation, 0.0, 1.0)
-    check_range("texture_amplitude", texture_amplitude, 0.0, 0.5)
-    check_range("shape_contrast", shape_contrast, 0.0, 0.5, low_open=True)
-    check_positive_int("num_distractors", num_distractors, minimum=0)
-    n, s, k = num, image_size, _NUM_CLASSES
+    check_positive_int("num_images", num_images, minimum=0)
+    _check_shapes_options(image_size, texture_correlation, texture_amplitude, shape_contrast, num_distractors)
+    n, s, k = num_images, image_size, _NUM_CLASSES
     g = generator
 
     # labels ------------------------------------------------------------------------------------------------
@@ -274,25 +281,6 @@ def synthetic_shapes(
     return ShapesBatch(x.clamp_(0, 1), y_shape, y_texture)
 
 
-class CueConflictDataset(Dataset):
-    """Cue-conflict images: items ``(x, y_shape, y_texture)`` with ``y_texture != y_shape`` always.
-
-    Args:
-        images: (N, 3, H, W) uint8 images.
-        y_shape: (N,) shape classes.
-        y_texture: (N,) texture classes.
-    """
-
-    def __init__(self, images: Tensor, y_shape: Tensor, y_texture: Tensor) -> None:
-        self.images, self.y_shape, self.y_texture = images, y_shape.long(), y_texture.long()
-
-    def __len__(self) -> int:
-        return self.images.shape[0]
-
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor, Tensor]:
-        return self.images[index].float() / 255.0, self.y_shape[index], self.y_texture[index]
-
-
 def _to_uint8(x: Tensor) -> Tensor:
     return x.mul(255.0).round_().to(torch.uint8)
 
@@ -328,7 +316,7 @@ class SyntheticShapesDataModule(ImageDataModule):
             (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also on
             CPU), False never, None (default) on the CPU and on CUDA when the data fit in a quarter of its memory.
         train_transform: batched module applied to training batches on the device after augmentation (e.g.
-            ``lowfreq.analysis.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
+            ``lowfreq.data.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
     """
 
     def __init__(
@@ -349,32 +337,12 @@ class SyntheticShapesDataModule(ImageDataModule):
         device_resident: bool | None = None,
         train_transform: nn.Module | None = None,
     ) -> None:
-        super().__init__(
-            batch_size=batch_size,
-            num_workers=num_workers,
-            seed=seed,
-            augment=augment,
-            device_resident=device_resident,
-            train_transform=train_transform,
-        )
-        for name, value in (
-            ("num_train", num_train),
-            ("num_val", num_val),
-            ("num_test", num_test),
-            ("num_conflict", num_conflict),
-        ):
-            check_positive_int(name, value, minimum=10)
-        check_positive_int("image_size", image_size, minimum=16)
-        check_range("texture_correlation", texture_correlation, 0.0, 1.0)
-        check_range("texture_amplitude", texture_amplitude, 0.0, 0.5)
-        check_range("shape_contrast", shape_contrast, 0.0, 0.5, low_open=True)
-        check_positive_int("num_distractors", num_distractors, minimum=0)
-        self.num_train, self.num_val, self.num_test, self.num_conflict = (
-            num_train,
-            num_val,
-            num_test,
-            num_conflict,
-        )
+        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed, augment=augment,
+                         device_resident=device_resident, train_transform=train_transform)
+        for split, value in zip(_SPLIT_KEYS, (num_train, num_val, num_test, num_conflict), strict=True):
+            check_positive_int(f"num_{split}", value, minimum=10)
+        _check_shapes_options(image_size, texture_correlation, texture_amplitude, shape_contrast, num_distractors)
+        self.num_train, self.num_val, self.num_test, self.num_conflict = num_train, num_val, num_test, num_conflict
         self.image_size = image_size
         self.texture_correlation, self.texture_amplitude = texture_correlation, texture_amplitude
         self.shape_contrast, self.num_distractors = shape_contrast, num_distractors
@@ -399,34 +367,27 @@ class SyntheticShapesDataModule(ImageDataModule):
         Returns:
             ``ShapesBatch(x, y_shape, y_texture)`` with x (N, 3, H, W) float32 in [0, 1].
         """
-        if split not in _SPLIT_OFFSETS:
-            raise ValueError(f"split must be one of {list(_SPLIT_OFFSETS)}, got {split!r}")
-        num = {
-            "train": self.num_train,
-            "val": self.num_val,
-            "test": self.num_test,
-            "conflict": self.num_conflict,
-        }
-        generator = torch.Generator().manual_seed(self.seed * len(_SPLIT_OFFSETS) + _SPLIT_OFFSETS[split])
+        if split not in _SPLIT_KEYS:
+            raise ValueError(f"split must be one of {list(_SPLIT_KEYS)}, got {split!r}")
         return synthetic_shapes(
-            num[split],
+            getattr(self, f"num_{split}"),
             image_size=self.image_size,
             texture_correlation=self.texture_correlation,
             texture_amplitude=self.texture_amplitude,
             shape_contrast=self.shape_contrast,
             num_distractors=self.num_distractors,
             conflict=split == "conflict",
-            generator=generator,
+            generator=seeded_generator(self.seed, _SPLIT_KEYS[split]),
         )
 
     def _build(self) -> dict[str, Dataset]:
         out: dict[str, Dataset] = {}
         for split in ("train", "val", "test"):
             batch = self.generate(split)
-            out[split] = TensorImageDataset(
-                _to_uint8(batch.x), batch.y_shape, augment=self.augment and split == "train"
-            )
-        out["train_eval"] = TensorImageDataset(out["train"].images, out["train"].labels)
+            images = _to_uint8(batch.x)
+            out[split] = TensorImageDataset(images, batch.y_shape, augment=self.augment and split == "train")
+            if split == "train":  # the same images without augmentation
+                out["train_eval"] = TensorImageDataset(images, batch.y_shape)
         return out
 
     def cue_conflict_dataset(self) -> CueConflictDataset:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+__all__ = ["as_array", "figure_axes", "is_finite"]
 
 
 def figure_axes(ax: Axes | None, figsize: tuple[float, float] = (4.2, 3.2)) -> tuple[Figure, Axes]:
@@ -25,6 +27,6 @@ def as_array(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
-def is_finite(value: Any) -> bool:
+def is_finite(value: Any) -> TypeGuard[float]:
     """A real number that is neither None, NaN nor infinite."""
     return isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and math.isfinite(float(value))

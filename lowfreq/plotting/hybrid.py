@@ -1,8 +1,8 @@
 """Figures of the hybrid-image experiment (P001 Fig 3b, Fig 5a; P002's third class).
 
 Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state), takes an optional ``ax`` and
-returns ``(fig, ax)``. The input is a hybrid-curve result: any object with the attributes of
-``lowfreq.analysis.HybridCurve`` (``f_mix`` in Nyquist units, ``p_low``, ``p_high``, ``p_other``,
+returns ``(fig, ax)``. The input is the analysis result: a ``lowfreq.analysis.HybridCurve`` or any object with its
+attributes (``f_mix`` in Nyquist units, ``p_low``, ``p_high``, ``p_other``,
 ``p_low_per_permutation``, ``p_high_per_permutation``, ``f_rev``, ``f_rev_std``); tensors, arrays or lists.
 Call a function again with the same ``ax`` to overlay several models.
 """
@@ -32,7 +32,7 @@ def _finish_f_mix_axes(ax: Axes, f_mix: Any, ylabel: str, ylim: tuple[float, flo
 
 
 def plot_hybrid_curve(
-    result: Any,
+    curve: Any,
     *,
     label: str | None = None,
     color: Any = None,
@@ -46,15 +46,15 @@ def plot_hybrid_curve(
     ± std over permutations.
 
     Args:
-        result: a ``HybridCurve`` (see the module docstring for the attributes used).
+        curve: a ``HybridCurve`` (see the module docstring for the attributes used).
         label: legend label of the curve (default "model").
         color: matplotlib colour of the curve (default: next in the cycle).
         show_permutations: draw every permutation's curve as a thin line.
         ax: axes to draw into; None creates a new figure.
     """
     fig, ax = figure_axes(ax, _FIGSIZE)
-    f_mix = as_array(result.f_mix)
-    per_perm = 100 * (as_array(result.p_low_per_permutation) - as_array(result.p_high_per_permutation))  # (P, F)
+    f_mix = as_array(curve.f_mix)
+    per_perm = 100 * (as_array(curve.p_low_per_permutation) - as_array(curve.p_high_per_permutation))  # (P, F)
     mean, std = per_perm.mean(axis=0), per_perm.std(axis=0)
     (line,) = ax.plot(f_mix, mean, marker="o", markersize=3, color=color, label=label or "model", zorder=3)
     c = line.get_color()
@@ -63,7 +63,7 @@ def plot_hybrid_curve(
         if show_permutations:
             for row in per_perm:
                 ax.plot(f_mix, row, color=c, alpha=0.35, linewidth=0.6)
-    f_rev, f_rev_std = getattr(result, "f_rev", None), getattr(result, "f_rev_std", None)
+    f_rev, f_rev_std = getattr(curve, "f_rev", None), getattr(curve, "f_rev_std", None)
     if is_finite(f_rev):
         text = f"$f_{{rev}}$ = {float(f_rev):.3f}" + (f" ± {float(f_rev_std):.3f}" if is_finite(f_rev_std) else "")
         ax.axvline(float(f_rev), color=c, linestyle="--", linewidth=1, label=text)
@@ -72,24 +72,24 @@ def plot_hybrid_curve(
     return fig, ax
 
 
-def plot_hybrid_probabilities(result: Any, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+def plot_hybrid_probabilities(curve: Any, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
     """``p_low``, ``p_high`` and the third-class rate ``p_other`` (%) against f_mix (Nyquist units) (P002).
 
     Args:
-        result: a ``HybridCurve``; ``confidence`` (mean max-softmax) is drawn too when present.
+        curve: a ``HybridCurve``; ``confidence`` (mean max-softmax) is drawn too when present.
         ax: axes to draw into; None creates a new figure.
     """
     fig, ax = figure_axes(ax, _FIGSIZE)
-    f_mix = as_array(result.f_mix)
+    f_mix = as_array(curve.f_mix)
     for name, text, style in (
         ("p_low", "$p_{low}$", "-"),
         ("p_high", "$p_{high}$", "-"),
         ("p_other", "third class", ":"),
         ("confidence", "mean confidence", "--"),
     ):
-        if getattr(result, name, None) is not None:
-            ax.plot(f_mix, 100 * as_array(getattr(result, name)), style, marker="o", markersize=3, label=text)
-    f_rev = getattr(result, "f_rev", None)
+        if getattr(curve, name, None) is not None:
+            ax.plot(f_mix, 100 * as_array(getattr(curve, name)), style, marker="o", markersize=3, label=text)
+    f_rev = getattr(curve, "f_rev", None)
     if is_finite(f_rev):
         ax.axvline(float(f_rev), color="0.4", linestyle="--", linewidth=1)
     _finish_f_mix_axes(ax, f_mix, "% of hybrids (confidence: mean max-softmax, %)", (-2, 102))

@@ -1,4 +1,4 @@
-"""P003's LFC / HFC: radius convention, rescaling, the training transform and component accuracy."""
+"""P003's LFC / HFC: radius convention, rescaling, component accuracy (function and Metric), plots."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from torch import nn
 from lowfreq.analysis.components import (
     DEFAULT_RADII,
     ComponentAccuracy,
-    ComponentDataset,
-    ComponentTransform,
+    ComponentAccuracyMetric,
     component_accuracy,
     component_accuracy_from_counts,
     component_counts,
@@ -77,31 +76,6 @@ def test_rescale_by_max():
     torch.testing.assert_close(scaled.amax(dim=(1, 2, 3)), torch.ones(3, dtype=torch.float64))
     zero = torch.zeros(1, 3, 8, 8)
     assert torch.equal(rescale_by_max(zero), zero)
-
-
-def test_transform_single_image_batch_and_dataset():
-    x = _images(5, 3, 16).float()
-    for component in ("low", "high", "original"):
-        tf = ComponentTransform(radius=4, component=component, rescale=True)
-        batch = tf(x)
-        single = torch.stack([tf(xi) for xi in x])
-        torch.testing.assert_close(batch, single)
-    low = ComponentTransform(4, "low")(x)
-    torch.testing.assert_close(low, ideal_lowpass(x, 4 / 16, inclusive=False))
-    assert "component='low'" in repr(ComponentTransform(4, "low"))
-
-    from lowfreq.data import TensorImageDataset
-
-    base = TensorImageDataset((x * 255).round().to(torch.uint8), torch.arange(5) % 2)
-    wrapped = ComponentDataset(base, ComponentTransform(4, "high"))
-    assert len(wrapped) == 5
-    one = wrapped[2]
-    many = wrapped.__getitems__([1, 2, 3])
-    torch.testing.assert_close(one[0], many[1][0])
-    assert int(one[1]) == int(many[1][1]) == 0
-    loader = torch.utils.data.DataLoader(wrapped, batch_size=5)
-    xb, _yb = next(iter(loader))
-    assert xb.shape == (5, 3, 16, 16) and float(xb.mean().abs()) < 1e-5  # an HFC has zero mean
 
 
 class LowpassTemplate(nn.Module):
@@ -170,13 +144,34 @@ def test_bad_input_raises():
         component_accuracy(model, x * 2, y)
     with pytest.raises(ValueError, match="labels must be a tensor of shape"):
         component_accuracy(model, x, y[:3])
-    with pytest.raises(ValueError, match="component must be one of"):
-        ComponentTransform(4, "middle")  # type: ignore[arg-type]
+
+
+def test_metric_matches_the_function():
+    """Updates with the function's batches give exactly component_accuracy's numbers."""
+    x, y, means = _template_task(size=16)
+    model = LowpassTemplate(means, 0.2)
+    expected = component_accuracy(model, x, y, (2, 4, 6), rescale=True, batch_size=16)
+    metric = ComponentAccuracyMetric((2, 4, 6), rescale=True, batch_size=16)
+    for start in range(0, len(y), 16):
+        metric.update(model, x[start : start + 16], y[start : start + 16])
+    result = metric.compute()
+    for name in ("radii", "radii_cycles", "acc_low", "acc_high"):
+        assert torch.equal(getattr(result, name), getattr(expected, name)), name
+    for name in ("acc", "num_images", "inclusive", "rescale", "image_size"):
+        assert getattr(result, name) == getattr(expected, name), name
+    assert result.image_size == 16 and result.num_images == len(y)
+    with pytest.raises(ValueError, match="images must be 16 pixels wide as before, got 8"):
+        metric.update(model, x[:2, :, :8, :8], y[:2])
 
 
 def test_component_plots():
-    fig, ax = plot_component_curves([1, 2, 3], [4, 8], [[0.1, 0.2]] * 3, [[0.3, 0.4]] * 3, [0.5, 0.6, 0.7])
+    history = [{"epoch": e, "acc_low": [0.1, 0.2], "acc_high": [0.3, 0.4], "acc": a} for e, a in ((1, 0.5), (2, 0.6))]
+    fig, ax = plot_component_curves({"radii": [4, 8], "history": history})
     assert isinstance(fig, Figure) and len(ax.get_lines()) == 5
-    fig2, ax2 = plot_component_accuracy([4, 8], [0.2, 0.5], [0.1, 0.05], 0.6, label="m")
+    assert ax.get_lines()[0].get_ydata().tolist() == pytest.approx([10.0, 10.0])  # LFC r=4 in %
+    x, y, means = _template_task(size=16)
+    result = component_accuracy(LowpassTemplate(means, 0.2), x, y, (2, 4))
+    fig2, ax2 = plot_component_accuracy(result, label="m")
     assert isinstance(fig2, Figure)
-    assert plot_component_accuracy([4, 8], [0.3, 0.6], [0.2, 0.1], ax=ax2)[1] is ax2
+    assert ax2.get_lines()[0].get_ydata().tolist() == pytest.approx((100 * result.acc_low).tolist())
+    assert plot_component_accuracy(result, ax=ax2)[1] is ax2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -15,6 +16,7 @@ from lowfreq.analysis.hybrid import (
     DEFAULT_F_MIX,
     MAX_F_MIX,
     HybridCurve,
+    HybridCurveMetric,
     check_f_mix,
     hybrid_counts,
     hybrid_curve,
@@ -96,7 +98,7 @@ FINE_GRID = torch.linspace(0.0, 1.4, 36, dtype=torch.float64)  # Nyquist units, 
     ],
 )
 def test_pairs_are_permutations_across_classes(labels):
-    pairs = hybrid_pairs(labels, n_permutations=3, seed=5)
+    pairs = hybrid_pairs(labels, num_permutations=3, seed=5)
     assert pairs.shape == (3, labels.numel()) and pairs.dtype == torch.long
     for row in pairs:
         assert torch.equal(row.sort().values, torch.arange(labels.numel()))  # every image is a high seed once
@@ -105,20 +107,20 @@ def test_pairs_are_permutations_across_classes(labels):
 
 def test_pairs_reproducible_and_independent_of_permutation_count():
     labels = torch.arange(200) % 7
-    four = hybrid_pairs(labels, n_permutations=4, seed=3)
-    assert torch.equal(four, hybrid_pairs(labels, n_permutations=4, seed=3))
-    assert torch.equal(four[:2], hybrid_pairs(labels, n_permutations=2, seed=3))
+    four = hybrid_pairs(labels, num_permutations=4, seed=3)
+    assert torch.equal(four, hybrid_pairs(labels, num_permutations=4, seed=3))
+    assert torch.equal(four[:2], hybrid_pairs(labels, num_permutations=2, seed=3))
     assert not torch.equal(four[0], four[1])
-    assert not torch.equal(four[0], hybrid_pairs(labels, n_permutations=1, seed=4)[0])
+    assert not torch.equal(four[0], hybrid_pairs(labels, num_permutations=1, seed=4)[0])
     state = torch.random.get_rng_state()
-    hybrid_pairs(labels, n_permutations=2, seed=3)
+    hybrid_pairs(labels, num_permutations=2, seed=3)
     assert torch.equal(state, torch.random.get_rng_state())  # the global RNG is never used
 
 
 def test_pairs_mix_classes():
     """High-seed classes are spread over the other classes, not a fixed class-to-class map."""
     labels = torch.arange(2000) % 10
-    high = labels[hybrid_pairs(labels, n_permutations=1, seed=0)[0]]
+    high = labels[hybrid_pairs(labels, num_permutations=1, seed=0)[0]]
     table = torch.zeros(10, 10)
     table.index_put_((labels, high), torch.ones(2000), accumulate=True)
     assert bool((table.diagonal() == 0).all())
@@ -157,7 +159,7 @@ def test_result_from_counts_statistics():
     assert curve.f_rev_of_mean == pytest.approx(0.5)  # the mean curve is 0 there
     assert torch.allclose(curve.p_other, 1 - curve.p_low - curve.p_high)
     assert torch.allclose(curve.confidence, torch.full((3,), 0.7, dtype=torch.float64))
-    assert curve.n_permutations == 2 and curve.frequency_unit == "nyquist"
+    assert curve.num_permutations == 2 and curve.frequency_unit == "nyquist"
 
 
 # ---- analytic classifiers: known crossing --------------------------------------------------------------------
@@ -172,8 +174,8 @@ def test_band_limited_classifiers_f_rev_matches_bin_count(cutoff):
     """
     size = 32
     x, y, means = template_data(band_templates(5, size), per_class=20)
-    low = hybrid_curve(BandTemplateClassifier(means, cutoff, "low"), x, y, f_mix=FINE_GRID, n_permutations=2)
-    high = hybrid_curve(BandTemplateClassifier(means, cutoff, "high"), x, y, f_mix=FINE_GRID, n_permutations=2)
+    low = hybrid_curve(BandTemplateClassifier(means, cutoff, "low"), x, y, f_mix=FINE_GRID, num_permutations=2)
+    high = hybrid_curve(BandTemplateClassifier(means, cutoff, "high"), x, y, f_mix=FINE_GRID, num_permutations=2)
     expected_low = 2 * median_bin_radius(size, 0.0, cutoff)  # Nyquist units
     expected_high = 2 * median_bin_radius(size, cutoff, 1.0)
     assert low.f_rev == pytest.approx(expected_low, abs=0.04)
@@ -189,8 +191,8 @@ def test_narrowband_classifiers_f_rev_near_cutoff_and_ordered():
     """Class information only in a ring around the cutoff: low-pass f_rev just below it, high-pass just above."""
     size, cutoff, width = 32, 0.2, 0.05
     x, y, means = template_data(band_templates(5, size, cutoff - width, cutoff + width), per_class=20)
-    low = hybrid_curve(BandTemplateClassifier(means, cutoff, "low"), x, y, f_mix=FINE_GRID, n_permutations=2)
-    high = hybrid_curve(BandTemplateClassifier(means, cutoff, "high"), x, y, f_mix=FINE_GRID, n_permutations=2)
+    low = hybrid_curve(BandTemplateClassifier(means, cutoff, "low"), x, y, f_mix=FINE_GRID, num_permutations=2)
+    high = hybrid_curve(BandTemplateClassifier(means, cutoff, "high"), x, y, f_mix=FINE_GRID, num_permutations=2)
     assert 2 * (cutoff - width) <= low.f_rev <= 2 * cutoff
     assert 2 * cutoff <= high.f_rev <= 2 * (cutoff + width) + 0.04
     assert low.f_rev < high.f_rev
@@ -201,7 +203,7 @@ def test_grid_ends_follow_the_dc_convention():
     size = 16
     x, y, means = template_data(band_templates(4, size), per_class=5)
     full = BandTemplateClassifier(means, 1.0, "low")  # sees everything
-    curve = hybrid_curve(full, x, y, f_mix=[0.0, MAX_F_MIX], n_permutations=1)
+    curve = hybrid_curve(full, x, y, f_mix=[0.0, MAX_F_MIX], num_permutations=1)
     clean = float((full(x).argmax(1) == y).double().mean())
     assert curve.p_low[-1].item() == pytest.approx(clean)
     assert curve.p_high[0].item() == pytest.approx(clean)  # zero-mean templates: DC carries no class information
@@ -218,7 +220,7 @@ def _template_setup(size: int = 16):
 
 def test_hybrid_curve_result_and_json():
     model, x, y = _template_setup()
-    curve = hybrid_curve(model, x, y, n_permutations=3, seed=1, batch_size=7)
+    curve = hybrid_curve(model, x, y, num_permutations=3, seed=1, batch_size=7)
     assert isinstance(curve, HybridCurve)
     f = len(DEFAULT_F_MIX)
     assert curve.f_mix.tolist() == pytest.approx(list(DEFAULT_F_MIX))
@@ -230,7 +232,7 @@ def test_hybrid_curve_result_and_json():
     data = to_jsonable(curve)
     assert data["frequency_unit"] == "nyquist" and len(data["p_low_per_permutation"]) == 3
     # same numbers whatever the batch size; the seed changes the pairs
-    again = hybrid_curve(model, x, y, n_permutations=3, seed=1, batch_size=64)
+    again = hybrid_curve(model, x, y, num_permutations=3, seed=1, batch_size=64)
     assert torch.equal(curve.p_low_per_permutation, again.p_low_per_permutation)
 
 
@@ -238,8 +240,8 @@ def test_sharded_counts_sum_to_the_full_curve():
     """What the callback does under DDP: pair on the full set, shard positions, sum counts."""
     model, x, y = _template_setup()
     grid = check_f_mix(None)
-    full = hybrid_curve(model, x, y, n_permutations=2, seed=2)
-    pairs = hybrid_pairs(y, n_permutations=2, seed=2)
+    full = hybrid_curve(model, x, y, num_permutations=2, seed=2)
+    pairs = hybrid_pairs(y, num_permutations=2, seed=2)
     counts = torch.zeros(2, grid.numel(), 3, dtype=torch.float64)
     for rank in range(3):
         pos = torch.arange(len(y))[rank::3]
@@ -252,12 +254,53 @@ def test_sharded_counts_sum_to_the_full_curve():
     assert torch.allclose(full.confidence, sharded.confidence, atol=1e-12)
 
 
+def assert_same_curve(a: HybridCurve, b: HybridCurve) -> None:
+    """Every field equal (tensors bit for bit, NaN equal to NaN)."""
+    for field in dataclasses.fields(HybridCurve):
+        va, vb = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(va, torch.Tensor):
+            assert torch.equal(va.isnan(), vb.isnan()) and torch.equal(va.nan_to_num(), vb.nan_to_num()), field.name
+        elif isinstance(va, float) and math.isnan(va):
+            assert math.isnan(vb), field.name
+        else:
+            assert va == vb, field.name
+
+
+@pytest.mark.parametrize("chunk", [5, 24])
+def test_metric_matches_the_function(chunk):
+    """Updates of `chunk` pairs with batch_size = chunk give exactly hybrid_curve's numbers (same batches)."""
+    model, x, y = _template_setup()
+    grid = [0.0, 0.1, 0.2, 0.4, 0.8, 1.2]
+    expected = hybrid_curve(model, x, y, f_mix=grid, num_permutations=3, seed=4, batch_size=chunk)
+    metric = HybridCurveMetric(grid, num_permutations=3, seed=4, batch_size=chunk)
+    for p, high in enumerate(hybrid_pairs(y, num_permutations=3, seed=4)):
+        for pos in torch.arange(len(y)).split(chunk):
+            metric.update(model, x[pos], x[high[pos]], y[pos], y[high[pos]], permutation=p)
+    assert_same_curve(metric.compute(), expected)
+    metric.reset()
+    assert int(metric.num_pairs.sum()) == 0 and not metric.counts.any()
+
+
+def test_metric_bad_input():
+    model, x, y = _template_setup()
+    metric = HybridCurveMetric(num_permutations=2)
+    with pytest.raises(ValueError, match=r"permutation must be an int in \[0, 2\), got 2"):
+        metric.update(model, x, x.flip(0), y, y.flip(0), permutation=2)
+    metric.update(model, x[:4], x[4:8], y[:4], y[4:8], permutation=0)
+    with pytest.raises(ValueError, match=r"every permutation must have the same number of pairs, got \[4, 0\]"):
+        metric.compute()
+    with pytest.raises(ValueError, match="num_permutations must be an int >= 1"):
+        HybridCurveMetric(num_permutations=0)
+    with pytest.raises(ValueError, match="f_mix must be in"):
+        HybridCurveMetric([0.0, 2.0])
+
+
 def test_model_mode_restored_and_float32():
     model, x, y = _template_setup()
     model.train()
-    curve64 = hybrid_curve(model, x, y, n_permutations=1)
+    curve64 = hybrid_curve(model, x, y, num_permutations=1)
     assert model.training
-    curve32 = hybrid_curve(model.float(), x.float(), y, n_permutations=1)
+    curve32 = hybrid_curve(model.float(), x.float(), y, num_permutations=1)
     assert torch.allclose(curve64.p_low, curve32.p_low, atol=1 / len(y) + 1e-9)
 
 
@@ -273,7 +316,7 @@ def test_counts_use_make_hybrid():
             return torch.zeros(x.shape[0], 2)
 
     hybrid_counts(Probe(), lo, hi, torch.zeros(3, dtype=torch.long), torch.ones(3, dtype=torch.long), [0.0, 0.3, 1.0])
-    for f, h in zip([0.0, 0.3, 1.0], seen):
+    for f, h in zip([0.0, 0.3, 1.0], seen, strict=True):
         assert torch.equal(h, make_hybrid(lo, hi, f / 2))
 
 
@@ -300,8 +343,8 @@ def test_bad_input_raises_clear_errors():
         hybrid_curve(model, x, y[:-1])
     with pytest.raises(ValueError, match="labels must be a 1-D integer tensor"):
         hybrid_pairs(y.float())
-    with pytest.raises(ValueError, match="n_permutations must be an int >= 1"):
-        hybrid_curve(model, x, y, n_permutations=0)
+    with pytest.raises(ValueError, match="num_permutations must be an int >= 1"):
+        hybrid_curve(model, x, y, num_permutations=0)
     with pytest.raises(ValueError, match=r"must have shape \(B, C, H, W\)"):
         hybrid_curve(model, x[0], y)
 
@@ -311,7 +354,7 @@ def test_bad_input_raises_clear_errors():
 
 def test_plots_return_figure_and_axes(tmp_path):
     model, x, y = _template_setup()
-    curve = hybrid_curve(model, x, y, n_permutations=2)
+    curve = hybrid_curve(model, x, y, num_permutations=2)
     fig, ax = plot_hybrid_curve(curve, label="low-pass")
     assert isinstance(fig, Figure) and ax.figure is fig
     again, ax2 = plot_hybrid_curve(curve, label="again", ax=ax)  # overlay on the same axes
@@ -370,6 +413,6 @@ def test_blur_model_has_lower_f_rev_than_baseline_on_synthetic_data():
         model = _train(frontend, train.x, train.y_shape)
         with warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)  # both must have a crossing
-            curves[name] = hybrid_curve(model, test.x, test.y_shape, n_permutations=2, seed=0)
+            curves[name] = hybrid_curve(model, test.x, test.y_shape, num_permutations=2, seed=0)
     assert curves["blur"].f_rev < curves["baseline"].f_rev - 0.2
     assert curves["blur"].f_rev < 0.4 < curves["baseline"].f_rev  # textures sit at 0.6 and 0.86 Nyquist units

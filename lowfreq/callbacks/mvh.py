@@ -10,21 +10,19 @@ import lightning as L
 import pandas as pd
 import torch
 from lightning.pytorch.utilities import rank_zero_warn
-from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_bool, check_positive_int
-from lowfreq.analysis.alignment import BENCHMARK_DATASETS, IMAGE_DATASETS, benchmark, read_raw_data
-from lowfreq.analysis.decisions import logits_to_16, records_to_table
 from lowfreq.callbacks.base import AnalysisCallback
-from lowfreq.data.modelvshuman import ModelVsHumanDataModule, ModelVsHumanDataset, write_decisions_csv
-from lowfreq.plotting.alignment import plot_benchmark_summary, plot_shape_bias_per_class
+from lowfreq.mvh.benchmark import METRICS, benchmark
+from lowfreq.mvh.decisions import StimulusDecisions, records_to_table
+from lowfreq.mvh.plotting import plot_benchmark
+from lowfreq.mvh.raw_data import BENCHMARK_DATASETS, IMAGE_DATASETS, is_human, read_raw_data, write_decisions_csv
+from lowfreq.mvh.stimuli import ModelVsHumanDataModule, ModelVsHumanDataset
 
 __all__ = ["ModelVsHumanAnalysis"]
 
 log = logging.getLogger(__name__)
-
-_SCALARS = ("shape_bias", "error_consistency", "observed_consistency", "accuracy_difference", "ood_accuracy")
 
 
 class ModelVsHumanAnalysis(AnalysisCallback):
@@ -32,20 +30,20 @@ class ModelVsHumanAnalysis(AnalysisCallback):
 
     Runs after ``fit`` (``on_fit_end``) and at the end of ``lightning validate`` (``on_validation_end`` when the
     trainer is validating, so not after every validation epoch of a fit). The model must map [0, 1] images to
-    16 logits (classes in :data:`~lowfreq.analysis.alignment.CLASSES_16` order, e.g. ``OpenCLIPZeroShot``) or to
+    16 logits (classes in :data:`~lowfreq.mvh.CLASSES_16` order, e.g. ``OpenCLIPZeroShot``) or to
     1000 ImageNet logits (mapped with model-vs-human's mean-probability rule).
 
     Every rank classifies its shard (by index) of the stimuli; the decisions are summed across ranks (a
     collective on every rank); rank 0 then writes into ``<log_dir>/analysis/model_vs_human/``:
 
-    * ``result.json``: :func:`~lowfreq.analysis.alignment.benchmark` output (model and humans, per dataset),
+    * ``result.json``: :func:`~lowfreq.mvh.benchmark` output (model and humans, per dataset),
     * ``raw-data/<dataset>/<dataset>_<model_name>_session-1.csv``: decisions in model-vs-human's format,
     * ``figure.png``/``.pdf``: per-class shape bias (model vs humans) and the metrics next to the human reference,
 
     and logs ``analysis_mvh_<metric>`` scalars.
 
     Args:
-        data_dir: model-vs-human directory (layouts in :mod:`lowfreq.data.modelvshuman`); None uses the
+        data_dir: model-vs-human directory (layouts in :mod:`lowfreq.mvh.download`); None uses the
             trainer's ``ModelVsHumanDataModule``.
         datasets: datasets to evaluate (with ``data_dir``); default the three with images.
         raw_data_dir: human CSVs; None = ``<data_dir>/raw-data``.
@@ -103,7 +101,7 @@ class ModelVsHumanAnalysis(AnalysisCallback):
 
     # ---- data --------------------------------------------------------------------------------------------------
     def _stimuli(self, trainer: L.Trainer) -> tuple[ModelVsHumanDataset, Path]:
-        dm = trainer.datamodule
+        dm = getattr(trainer, "datamodule", None)
         if self.data_dir is None:
             if not isinstance(dm, ModelVsHumanDataModule):
                 raise RuntimeError(
@@ -125,31 +123,27 @@ class ModelVsHumanAnalysis(AnalysisCallback):
 
     # ---- analysis ----------------------------------------------------------------------------------------------
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Classify this rank's shard, gather the decisions, benchmark them against the humans (every rank)."""
         dataset, raw_dir = self._stimuli(trainer)
-        n = len(dataset)
-        local = self.local_indices(trainer, n)
-        device = pl_module.device
-        decisions = torch.zeros(n, dtype=torch.long, device=device)  # decision + 1 at evaluated items, else 0
+        local = self.local_indices(trainer, len(dataset))
+        metric = StimulusDecisions(len(dataset)).to(pl_module.device)
         loader = torch.utils.data.DataLoader(
             torch.utils.data.Subset(dataset, local.tolist()), batch_size=self.batch_size, shuffle=False
         )
         offset = 0
         with torch.no_grad():
-            for x, _ in tqdm(
-                loader, desc="model-vs-human", disable=not self.show_progress(trainer), leave=False
-            ):
-                pred = logits_to_16(pl_module(x.to(device))).argmax(-1)
-                decisions[local[offset : offset + len(pred)].to(device)] = pred + 1
-                offset += len(pred)
-        decisions = self.sum_across_ranks(trainer, decisions).cpu()  # collective: every rank
+            for x, _ in tqdm(loader, desc="model-vs-human", disable=not self.show_progress(trainer), leave=False):
+                metric.update(pl_module(x.to(pl_module.device)), local[offset : offset + len(x)])
+                offset += len(x)
+        decisions = metric.compute()  # collective: every rank
         out = self.output_dir(trainer)  # broadcasts: every rank
         result: dict = {}
         figures: dict = {}
         scalars: dict = {}
         if trainer.is_global_zero:
-            keep = decisions > 0
+            keep = decisions >= 0
             records = dataset.records[keep.numpy()]
-            table = records_to_table(records, decisions[keep] - 1, self.model_name)
+            table = records_to_table(records, decisions[keep], self.model_name)
             write_decisions_csv(table, out / "raw-data")
             result = benchmark(
                 pd.concat([table, self._humans(raw_dir, sorted(set(table["dataset"])))]),
@@ -159,8 +153,8 @@ class ModelVsHumanAnalysis(AnalysisCallback):
             )
             result["raw_data_dir"] = str(raw_dir)
             result["num_stimuli"] = int(keep.sum())
-            figures = {"figure": _figure(result)}
-            scalars = {f"analysis_mvh_{k}": float(result[k]) for k in _SCALARS if math.isfinite(result[k])}
+            figures = {"figure": plot_benchmark(result)[0]}
+            scalars = {f"analysis_mvh_{k}": float(result[k]) for k in METRICS if math.isfinite(result[k])}
         self.write(trainer, out, result, figures, scalars)
 
     @staticmethod
@@ -172,30 +166,10 @@ class ModelVsHumanAnalysis(AnalysisCallback):
         if missing:
             rank_zero_warn(
                 f"no human CSVs for {missing} in {raw_dir}: consistency metrics for them are NaN "
-                "(download with lowfreq.data.modelvshuman.download_raw_data)"
+                "(download with lowfreq.mvh.download_raw_data)"
             )
         if not present:
             return pd.DataFrame(columns=["subj", "dataset"])
         table = read_raw_data(raw_dir, present)
-        return table[table["subj"].str.startswith("subject-")]
+        return table[table["subj"].map(is_human)]
 
-
-def _figure(result: dict) -> Figure:
-    fig = Figure(figsize=(10, 4.6), layout="constrained")
-    ax_sb, ax_sum = fig.subplots(1, 2, width_ratios=(1, 1.2))
-    per_class = {}
-    if result.get("shape_bias_per_class"):
-        per_class[str(result["model"])] = result["shape_bias_per_class"]
-    humans = result.get("humans", {})
-    if humans.get("shape_bias_per_class"):
-        per_class["humans"] = humans["shape_bias_per_class"]
-    if per_class:
-        overall = {str(result["model"]): result["shape_bias"], "humans": humans.get("shape_bias")}
-        plot_shape_bias_per_class(
-            per_class, overall=overall, order_by="humans" if "humans" in per_class else None, ax=ax_sb
-        )
-    else:
-        ax_sb.set_axis_off()
-        ax_sb.text(0.5, 0.5, "no cue-conflict stimuli", ha="center", va="center")
-    plot_benchmark_summary(result, ax=ax_sum)
-    return fig

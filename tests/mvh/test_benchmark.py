@@ -13,42 +13,66 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lowfreq.analysis import alignment as A
-from lowfreq.analysis.decisions import IMAGENET_16_INDICES, imagenet_to_16, logits_to_16
 from lowfreq.io import to_jsonable
+from lowfreq.mvh.benchmark import (
+    benchmark,
+    benchmark_from_raw_data,
+    cohens_kappa,
+    consistency,
+    error_consistency,
+    human_reference,
+    observed_consistency,
+    shape_bias,
+    shape_bias_per_class,
+)
+from lowfreq.mvh.labels import CLASSES_16, IMAGENET_16_INDICES, imagenet_to_16, logits_to_16
+from lowfreq.mvh.raw_data import (
+    BENCHMARK_DATASETS,
+    DATASET_CONDITIONS,
+    EXCLUDED_CONDITIONS,
+    PARAMETRIC_DATASETS,
+    TRIAL_COLUMNS,
+    _finish_table,
+    canonical_condition,
+    decision_table,
+    image_id,
+    is_trial_csv,
+    read_raw_data,
+    texture_category,
+)
 
 # ---- kappa ---------------------------------------------------------------------------------------------------
 
 
 def test_identical_observers_have_kappa_one():
     a = np.array([True, False, True, True, False])
-    assert A.error_consistency(a, a) == 1.0
-    assert A.observed_consistency(a, a) == 1.0
+    assert error_consistency(a, a) == 1.0
+    assert observed_consistency(a, a) == 1.0
 
 
 @pytest.mark.parametrize("value", [True, False])
 def test_kappa_defined_as_one_when_observed_consistency_is_one(value):
     # both always right (or always wrong): c_exp = 1 too, so (c_obs - c_exp) / (1 - c_exp) would be 0/0
     a = np.full(10, value)
-    r = A.consistency(a, a)
+    r = consistency(a, a)
     assert r["expected_consistency"] == 1.0 and r["observed_consistency"] == 1.0
     assert r["error_consistency"] == 1.0
-    assert A.cohens_kappa(1.0, 1.0) == 1.0
+    assert cohens_kappa(1.0, 1.0) == 1.0
 
 
 def test_independent_observers_have_kappa_near_zero():
     g = np.random.default_rng(0)
     a, b = g.random(200_000) < 0.7, g.random(200_000) < 0.4
-    assert abs(A.error_consistency(a, b)) < 0.01
+    assert abs(error_consistency(a, b)) < 0.01
 
 
 def test_kappa_hand_computed_values():
     # p1 = .75, p2 = .5 -> c_exp = .5; c_obs = .75 -> kappa = .5
-    assert A.error_consistency([1, 1, 1, 0], [1, 1, 0, 0]) == pytest.approx(0.5)
+    assert error_consistency([1, 1, 1, 0], [1, 1, 0, 0]) == pytest.approx(0.5)
     # perfectly inconsistent at p = .5 -> -1
-    assert A.error_consistency([1, 0], [0, 1]) == pytest.approx(-1.0)
+    assert error_consistency([1, 0], [0, 1]) == pytest.approx(-1.0)
     assert (
-        A.error_consistency(
+        error_consistency(
             torch.tensor([True, True, False, False]), torch.tensor([True, False, True, False])
         )
         == 0
@@ -59,18 +83,18 @@ def test_kappa_hand_computed_values():
 def test_kappa_is_symmetric_and_at_most_one(n, seed):
     g = np.random.default_rng(seed)
     a, b = g.random(n) < g.random(), g.random(n) < g.random()
-    k = A.error_consistency(a, b)
+    k = error_consistency(a, b)
     assert k <= 1.0 + 1e-12
-    assert k == pytest.approx(A.error_consistency(b, a))
+    assert k == pytest.approx(error_consistency(b, a))
 
 
 def test_kappa_input_errors():
     with pytest.raises(ValueError, match="same length"):
-        A.error_consistency([True], [True, False])
+        error_consistency([True], [True, False])
     with pytest.raises(ValueError, match="at least one trial"):
-        A.error_consistency([], [])
+        error_consistency([], [])
     with pytest.raises(ValueError, match="observed consistency must be in"):
-        A.cohens_kappa(1.5, 0.5)
+        cohens_kappa(1.5, 0.5)
 
 
 # ---- shape bias -----------------------------------------------------------------------------------------------
@@ -78,31 +102,31 @@ def test_kappa_input_errors():
 
 def _cue(responses, names=("cat1-dog2.png", "dog1-cat2.png", "car3-oven1.png", "bird2-bird3.png")):
     shapes = [n.split("-")[0].rstrip("0123456789") for n in names]
-    return A.decision_table("m", "cue-conflict", list(names), shapes, list(responses))
+    return decision_table("m", "cue-conflict", list(names), shapes, list(responses))
 
 
 def test_shape_bias_hand_made_tables():
-    assert A.shape_bias(_cue(["cat", "dog", "car", "bird"])) == 1.0  # all shape
-    assert A.shape_bias(_cue(["dog", "cat", "oven", "bird"])) == 0.0  # all texture; bird-bird is dropped
-    assert A.shape_bias(_cue(["cat", "cat", "knife", "bird"])) == 0.5  # knife is neither: ignored
-    assert math.isnan(A.shape_bias(_cue(["knife", "knife", "knife", "bird"])))
-    per = A.shape_bias_per_class(_cue(["cat", "cat", "oven", "bird"]))
+    assert shape_bias(_cue(["cat", "dog", "car", "bird"])) == 1.0  # all shape
+    assert shape_bias(_cue(["dog", "cat", "oven", "bird"])) == 0.0  # all texture; bird-bird is dropped
+    assert shape_bias(_cue(["cat", "cat", "knife", "bird"])) == 0.5  # knife is neither: ignored
+    assert math.isnan(shape_bias(_cue(["knife", "knife", "knife", "bird"])))
+    per = shape_bias_per_class(_cue(["cat", "cat", "oven", "bird"]))
     assert per["cat"] == 1.0 and per["dog"] == 0.0 and per["car"] == 0.0 and math.isnan(per["bird"])
 
 
 def test_shape_bias_reads_texture_from_human_file_names():
-    t = A.decision_table("m", "cue-conflict", ["0001_s5n_s01_0_dog_00_dog10-bird2.png"], ["dog"], ["bird"])
-    assert A.texture_category(t["imagename"].iloc[0]) == "bird"
-    assert A.shape_bias(t) == 0.0
+    t = decision_table("m", "cue-conflict", ["0001_s5n_s01_0_dog_00_dog10-bird2.png"], ["dog"], ["bird"])
+    assert texture_category(t["imagename"].iloc[0]) == "bird"
+    assert shape_bias(t) == 0.0
 
 
 # ---- names and conditions ------------------------------------------------------------------------------------
 
 
 def test_image_ids_match_model_vs_human():
-    assert A.image_id("0000_cl_s01_bw_boat_40_n02951358_5952.JPEG") == "n02951358_5952.JPEG"
-    assert A.image_id("0001_s5n_s01_0_bird_00_bird3-bird2.png") == "bird3-bird2.png"
-    assert A.image_id("airplane1-bicycle2.png") == "airplane1-bicycle2.png"
+    assert image_id("0000_cl_s01_bw_boat_40_n02951358_5952.JPEG") == "n02951358_5952.JPEG"
+    assert image_id("0001_s5n_s01_0_bird_00_bird3-bird2.png") == "bird3-bird2.png"
+    assert image_id("airplane1-bicycle2.png") == "airplane1-bicycle2.png"
 
 
 @pytest.mark.parametrize(
@@ -121,14 +145,14 @@ def test_image_ids_match_model_vs_human():
     ],
 )
 def test_canonical_conditions(dataset, raw, canonical):
-    assert A.canonical_condition(dataset, raw) == canonical
+    assert canonical_condition(dataset, raw) == canonical
 
 
 def test_excluded_conditions_are_known_conditions():
-    assert set(A.EXCLUDED_CONDITIONS) == set(A.PARAMETRIC_DATASETS) == set(A.DATASET_CONDITIONS)
-    for name, excluded in A.EXCLUDED_CONDITIONS.items():
-        assert set(excluded) < set(A.DATASET_CONDITIONS[name]), name
-    assert len(A.BENCHMARK_DATASETS) == 17 and len(A.CLASSES_16) == 16
+    assert set(EXCLUDED_CONDITIONS) == set(PARAMETRIC_DATASETS) == set(DATASET_CONDITIONS)
+    for name, excluded in EXCLUDED_CONDITIONS.items():
+        assert set(excluded) < set(DATASET_CONDITIONS[name]), name
+    assert len(BENCHMARK_DATASETS) == 17 and len(CLASSES_16) == 16
 
 
 # ---- aggregation on a synthetic table --------------------------------------------------------------------------
@@ -149,7 +173,7 @@ def _trials(subj, dataset, cond, correct):
             "imagename": names,
         }
     )
-    return A._finish_table(t, dataset)
+    return _finish_table(t, dataset)
 
 
 def test_benchmark_aggregates_conditions_then_humans_then_datasets():
@@ -169,8 +193,8 @@ def test_benchmark_aggregates_conditions_then_humans_then_datasets():
             _trials("subject-02", "low-pass", "0", [1, 1, 1, 1]),
         ]
     )
-    r = A.benchmark(table, "net")
-    k = A.error_consistency
+    r = benchmark(table, "net")
+    k = error_consistency
     per_human = [np.mean([k(m1, h1), k(m3, h13)]), np.mean([k(m1, h2), k(m3, h23)])]
     assert r["error_consistency"] == pytest.approx(np.mean(per_human))
     assert r["ood_accuracy"] == pytest.approx(np.mean(m1 + m3))
@@ -183,7 +207,7 @@ def test_benchmark_aggregates_conditions_then_humans_then_datasets():
     assert r["humans"]["ood_accuracy"] == pytest.approx(np.mean(h1 + h2 + h13 + h23))
     assert math.isnan(r["shape_bias"])  # no cue-conflict trials
     # without exclusion the control condition "0" enters
-    assert A.benchmark(table, "net", exclude=False)["ood_accuracy"] == pytest.approx(
+    assert benchmark(table, "net", exclude=False)["ood_accuracy"] == pytest.approx(
         np.mean(m1 + m3 + [0] * 4)
     )
 
@@ -191,7 +215,7 @@ def test_benchmark_aggregates_conditions_then_humans_then_datasets():
 def test_benchmark_rejects_unknown_model():
     table = _trials("subject-01", "edge", "0", [1, 0])
     with pytest.raises(ValueError, match="model must be one of"):
-        A.benchmark(table, "resnet")
+        benchmark(table, "resnet")
 
 
 # ---- ImageNet-1000 -> 16 -------------------------------------------------------------------------------------
@@ -379,20 +403,20 @@ _MVH_INDICES = {
 
 def test_imagenet_indices_match_model_vs_human():
     assert {k: list(v) for k, v in IMAGENET_16_INDICES.items()} == _MVH_INDICES
-    assert list(IMAGENET_16_INDICES) == list(A.CLASSES_16)
+    assert list(IMAGENET_16_INDICES) == list(CLASSES_16)
 
 
 def test_imagenet_to_16_is_the_mean_member_probability():
     g = torch.Generator().manual_seed(0)
     logits = torch.randn(3, 1000, generator=g, dtype=torch.float64)
     probs = logits.softmax(-1)
-    expected = torch.stack([probs[:, list(IMAGENET_16_INDICES[c])].mean(-1) for c in A.CLASSES_16], -1)
+    expected = torch.stack([probs[:, list(IMAGENET_16_INDICES[c])].mean(-1) for c in CLASSES_16], -1)
     assert torch.allclose(imagenet_to_16(logits).exp().double(), expected, rtol=1e-5)
     # mean, not sum: a dog member at p slightly below the knife index wins only with "sum"
     x = torch.full((1, 1000), -30.0)
     x[0, 499] = 5.0  # knife
     x[0, 152:192] = 4.9  # 40 dog members
-    assert A.CLASSES_16[int(imagenet_to_16(x).argmax())] == "knife"
+    assert CLASSES_16[int(imagenet_to_16(x).argmax())] == "knife"
 
 
 def test_logits_to_16_shapes():
@@ -455,7 +479,7 @@ def _naive_benchmark(raw: Path, model: str, datasets: list[str]) -> dict:
 def test_example_model_matches_straightforward_recomputation(test_data):
     raw = test_data / "model-vs-human" / "raw-data"
     datasets = ["edge", "silhouette", "cue-conflict"]
-    result = A.benchmark_from_raw_data(raw, "bagnet33")
+    result = benchmark_from_raw_data(raw, "bagnet33")
     assert list(result["datasets"]) == datasets
     naive = _naive_benchmark(raw, "bagnet33", datasets)
     for key, value in naive.items():
@@ -466,7 +490,7 @@ def test_example_model_matches_straightforward_recomputation(test_data):
 @pytest.mark.data
 def test_human_reference_reproduces_p000_table_1(test_data):
     # P000 Table 1, "Humans (avg)": kappa 0.43, shape bias 0.96, OOD accuracy 0.72 (all 17 datasets)
-    result = A.benchmark_from_raw_data(test_data / "model-vs-human" / "raw-data", None)
+    result = benchmark_from_raw_data(test_data / "model-vs-human" / "raw-data", None)
     assert len(result["datasets"]) == 17
     assert result["error_consistency"] == pytest.approx(0.43, abs=0.005)
     assert result["shape_bias"] == pytest.approx(0.96, abs=0.005)
@@ -480,7 +504,7 @@ def test_cli_subcommand_prints_the_benchmark_json(test_data, capsys):
     raw = test_data / "model-vs-human" / "raw-data"
     main(["alignment", "--raw-data", str(raw), "--model", "bagnet33"])
     printed = json.loads(capsys.readouterr().out)
-    assert printed == to_jsonable(A.benchmark_from_raw_data(raw, "bagnet33"))
+    assert printed == to_jsonable(benchmark_from_raw_data(raw, "bagnet33"))
     for key in (
         "shape_bias",
         "error_consistency",
@@ -493,12 +517,29 @@ def test_cli_subcommand_prints_the_benchmark_json(test_data, capsys):
 
 
 def test_cli_subcommand_reports_a_missing_directory(tmp_path, capsys):
-    from lowfreq.analysis.alignment_cli import alignment_main
+    from lowfreq.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
-        alignment_main(["--raw-data", str(tmp_path / "nowhere"), "--model", "m"])
-    assert exit_info.value.code != 0
-    assert "raw_data_dir must be a directory" in capsys.readouterr().err
+        main(["alignment", "--raw-data", str(tmp_path / "nowhere"), "--model", "m"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lowfreq: error: FileNotFoundError: raw_data_dir must be a directory")
+    assert "Traceback" not in err
+
+
+def test_cli_subcommand_is_built_from_the_signature(tmp_path, capsys):
+    """jsonargparse reads the options from alignment()'s signature: --help lists them, a typo is rejected."""
+    from lowfreq.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["alignment", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--raw_data", "--model", "--datasets", "--exclude", "--humans_on_model_stimuli", "--output"):
+        assert option in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["alignment", "--raw-data", str(tmp_path), "--modle", "m"])
+    assert exit_info.value.code == 2
 
 
 # ---- model-vs-human's raw-data folder as published (with performances/) ----------------------------------------
@@ -521,7 +562,7 @@ def _official_layout(root: Path) -> Path:
             session = "session-1" if subj == "net" else "session_1"
             path = raw / dataset / f"{dataset}_{subj}_{session}.csv"
             path.parent.mkdir(parents=True, exist_ok=True)
-            t[list(A.TRIAL_COLUMNS)].to_csv(path, index=False)
+            t[list(TRIAL_COLUMNS)].to_csv(path, index=False)
     (raw / "performances").mkdir()
     (raw / "performances" / "net.csv").write_text(
         "subj,dataset_name,metric_name,performance\nnet,edge,accuracy (top-1),0.6667\n"
@@ -532,27 +573,27 @@ def _official_layout(root: Path) -> Path:
 
 
 def test_trial_csv_names():
-    assert A.is_trial_csv("colour_subject-01_session_1.csv", "colour")
-    assert A.is_trial_csv("raw-data/edge/edge_bagnet33_session-1.csv", "edge")
-    assert A.is_trial_csv("cue-conflict_swag-vit-b16-in1k_session-12.csv")
-    assert not A.is_trial_csv("edge_bagnet33_session-1.csv", "low-pass")
-    assert not A.is_trial_csv("performances/bagnet33.csv")
-    assert not A.is_trial_csv("performances/swag_vit_b16_in1k.csv")
+    assert is_trial_csv("colour_subject-01_session_1.csv", "colour")
+    assert is_trial_csv("raw-data/edge/edge_bagnet33_session-1.csv", "edge")
+    assert is_trial_csv("cue-conflict_swag-vit-b16-in1k_session-12.csv")
+    assert not is_trial_csv("edge_bagnet33_session-1.csv", "low-pass")
+    assert not is_trial_csv("performances/bagnet33.csv")
+    assert not is_trial_csv("performances/swag_vit_b16_in1k.csv")
 
 
 def test_official_layout_skips_performances(tmp_path, caplog, capsys):
     from lowfreq.cli import main
 
     raw = _official_layout(tmp_path)
-    with caplog.at_level(logging.INFO, logger="lowfreq.analysis.alignment"):
-        table = A.read_raw_data(raw)
+    with caplog.at_level(logging.INFO, logger="lowfreq.mvh.raw_data"):
+        table = read_raw_data(raw)
     assert "performances/" in caplog.text and "README.md" in caplog.text
     assert list(dict.fromkeys(table["dataset"])) == ["edge", "low-pass"]
     assert set(table["subj"]) == {"net", "subject-01", "subject-02"}
     assert len(table) == 3 * 3 + 3 * 8
-    pd.testing.assert_frame_equal(table, A.read_raw_data(raw, ["edge", "low-pass"]))
+    pd.testing.assert_frame_equal(table, read_raw_data(raw, ["edge", "low-pass"]))
 
-    expected = to_jsonable(A.benchmark(table, "net"))
+    expected = to_jsonable(benchmark(table, "net"))
     assert expected["ood_accuracy"] == pytest.approx(np.mean([2 / 3, 3 / 8]))
     main(["alignment", "--raw-data", str(raw), "--model", "net"])
     assert json.loads(capsys.readouterr().out) == expected
@@ -562,21 +603,21 @@ def test_official_layout_skips_performances(tmp_path, caplog, capsys):
 
 
 def test_malformed_trial_csv_is_an_error(tmp_path, capsys):
-    from lowfreq.analysis.alignment_cli import alignment_main
+    from lowfreq.cli import main
 
     raw = _official_layout(tmp_path)
     (raw / "edge" / "edge_subject-03_session_1.csv").write_text("subj,session,trial\nsubject-03,1,1\n")
     with pytest.raises(
         ValueError, match=r"trial CSV .*edge_subject-03_session_1.csv lacks the raw-data columns"
     ):
-        A.read_raw_data(raw)
+        read_raw_data(raw)
     with pytest.raises(SystemExit) as exit_info:
-        alignment_main(["--raw-data", str(raw), "--model", "net"])
+        main(["alignment", "--raw-data", str(raw), "--model", "net"])
     assert exit_info.value.code != 0
     assert "edge_subject-03_session_1.csv lacks the raw-data columns" in capsys.readouterr().err
     # asking for the summary folder by name reads it as trial data, which it is not
     with pytest.raises(ValueError, match=r"performances.*net.csv lacks the raw-data columns"):
-        A.read_raw_data(tmp_path / "raw-data", ["performances"])
+        read_raw_data(tmp_path / "raw-data", ["performances"])
 
 
 @pytest.mark.data
@@ -586,12 +627,12 @@ def test_shared_raw_data_folder_reads_as_published(test_data, capsys):
     raw = test_data / "model-vs-human" / "raw-data"
     if not (raw / "performances").is_dir():
         pytest.skip(f"{raw} has no performances/ folder (older copy of the shared test data)")
-    table = A.read_raw_data(raw)
-    assert set(table["dataset"]) == set(A.BENCHMARK_DATASETS)
+    table = read_raw_data(raw)
+    assert set(table["dataset"]) == set(BENCHMARK_DATASETS)
     # skipping performances/ changes no number: same result as naming the 17 datasets explicitly
-    humans = A.benchmark_from_raw_data(raw, None)
+    humans = benchmark_from_raw_data(raw, None)
     assert to_jsonable(humans) == to_jsonable(
-        {"model": "humans", **A.human_reference(A.read_raw_data(raw, A.BENCHMARK_DATASETS))}
+        {"model": "humans", **human_reference(read_raw_data(raw, BENCHMARK_DATASETS))}
     )
     assert humans["error_consistency"] == pytest.approx(0.43, abs=0.005)
     assert humans["shape_bias"] == pytest.approx(0.96, abs=0.005)
@@ -600,5 +641,5 @@ def test_shared_raw_data_folder_reads_as_published(test_data, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert list(printed["datasets"]) == ["edge", "silhouette", "cue-conflict"]
     assert printed == to_jsonable(
-        A.benchmark_from_raw_data(raw, "bagnet33", ["edge", "silhouette", "cue-conflict"])
+        benchmark_from_raw_data(raw, "bagnet33", ["edge", "silhouette", "cue-conflict"])
     )

@@ -1,8 +1,8 @@
 """Figures of paper 000 (model-vs-human alignment): sweeps (Figs 2-3), kappa vs OOD accuracy (Fig. 4), shape bias.
 
 Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state), takes an optional ``ax`` and
-returns ``(fig, ax)``. Inputs are plain tables and dicts: the DataFrame of
-:func:`lowfreq.analysis.decisions.alignment_sweep` and the dict of :func:`lowfreq.analysis.alignment.benchmark`.
+returns ``(fig, ax)``. Inputs are the results of the analyses: the DataFrame of
+:func:`lowfreq.mvh.alignment_sweep` and the dict of :func:`lowfreq.mvh.benchmark`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from lowfreq.plotting._common import figure_axes, is_finite
 __all__ = [
     "METRIC_LABELS",
     "plot_alignment_sweep",
+    "plot_benchmark",
     "plot_benchmark_summary",
     "plot_consistency_vs_accuracy",
     "plot_shape_bias_per_class",
@@ -39,6 +40,9 @@ _HUMAN_COLOUR = (165 / 255, 30 / 255, 55 / 255)  # model-vs-human's red for huma
 
 _FIGSIZE = (4.0, 3.2)
 
+
+def _finite_or_zero(value: Any) -> float:
+    return float(value) if is_finite(value) else 0.0
 
 
 def plot_alignment_sweep(
@@ -63,6 +67,7 @@ def plot_alignment_sweep(
         label: legend entry of this curve.
         human: human reference value drawn as a dashed horizontal line.
         invert_x: decreasing x (use for R1, so that the resize strength grows to the right).
+        ax: axes to draw into; None creates a new figure.
     """
     if metric not in METRIC_LABELS:
         raise ValueError(f"metric must be one of {list(METRIC_LABELS)}, got {metric!r}")
@@ -73,7 +78,7 @@ def plot_alignment_sweep(
     if ref is None and f"human_{metric}" in t.columns and len(t):
         ref = float(t[f"human_{metric}"].iloc[0])
     if is_finite(ref):
-        ax.axhline(float(ref), color=_HUMAN_COLOUR, linestyle="--", linewidth=1, label="humans")  # type: ignore[arg-type]
+        ax.axhline(float(ref), color=_HUMAN_COLOUR, linestyle="--", linewidth=1, label="humans")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(METRIC_LABELS[metric])
     if invert_x and not ax.xaxis_inverted():
@@ -94,7 +99,7 @@ def plot_sweep_panels(
     """Side-by-side :func:`plot_alignment_sweep` panels for several metrics; returns ``(fig, axes)``."""
     fig = Figure(figsize=(3.6 * len(metrics), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(metrics)))
-    for ax, metric in zip(axes, metrics):
+    for ax, metric in zip(axes, metrics, strict=True):
         plot_alignment_sweep(table, metric, xlabel=xlabel, label=label, invert_x=invert_x, ax=ax)
     return fig, axes
 
@@ -111,6 +116,7 @@ def plot_consistency_vs_accuracy(
         points: ``{label: table}`` with sweep tables (a line per model through its settings), or
             ``{label: (ood_accuracy, error_consistency)}`` for single points.
         human: (OOD accuracy, kappa) of humans, drawn as a star; the dashed line kappa = 0 is chance.
+        ax: axes to draw into; None creates a new figure.
     """
     fig, ax = figure_axes(ax, _FIGSIZE)
     for label, p in points.items():
@@ -142,24 +148,29 @@ def plot_consistency_vs_accuracy(
     return fig, ax
 
 
-def plot_shape_bias_per_class(
-    per_class: Mapping[str, Mapping[str, float]],
-    *,
-    overall: Mapping[str, float] | None = None,
-    order_by: str | None = None,
-    ax: Axes | None = None,
-) -> tuple[Figure, Axes]:
-    """Per-class shape bias of several observers (model-vs-human's shape-bias matrix plot).
+def plot_shape_bias_per_class(result: Mapping[str, Any], *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """Per-class shape bias of the model and the humans (model-vs-human's shape-bias matrix plot).
 
     Args:
-        per_class: ``{observer: {class: shape bias}}`` (``benchmark(...)["shape_bias_per_class"]``).
-        overall: ``{observer: shape bias}`` drawn as vertical lines.
-        order_by: observer whose values sort the classes (default: the first).
+        result: a :func:`~lowfreq.mvh.benchmark` result with ``shape_bias_per_class`` (``{class: shape bias}``)
+            and ``shape_bias`` for the model and, under ``humans``, for the pooled human observers; overall shape
+            biases are drawn as vertical lines, classes sorted by the humans' values when present.
+        ax: axes to draw into; None creates a new figure.
     """
+    humans = result.get("humans", {})
+    per_class: dict[str, Mapping[str, float]] = {}
+    overall: dict[str, Any] = {}
+    if result.get("shape_bias_per_class"):
+        per_class[str(result.get("model", "model"))] = result["shape_bias_per_class"]
+        overall[str(result.get("model", "model"))] = result.get("shape_bias")
+    if humans.get("shape_bias_per_class"):
+        per_class["humans"] = humans["shape_bias_per_class"]
+        overall["humans"] = humans.get("shape_bias")
+    if not per_class:
+        raise ValueError("result has no shape_bias_per_class (no cue-conflict stimuli were evaluated)")
+    order_by = "humans" if "humans" in per_class else None
     fig, ax = figure_axes(ax, (4.5, 5.0))
     observers = list(per_class)
-    if not observers:
-        raise ValueError("per_class must hold at least one observer")
     key = order_by if order_by is not None else observers[0]
     classes = list(per_class[key])
     classes.sort(key=lambda c: -np.nan_to_num(per_class[key].get(c, math.nan), nan=-1.0))
@@ -171,8 +182,8 @@ def plot_shape_bias_per_class(
         ax.scatter(
             vals, ypos, marker=markers[i % len(markers)], color=colour, label=obs, zorder=3, clip_on=False
         )
-        if overall is not None and is_finite(overall.get(obs)):
-            ax.axvline(float(overall[obs]), color=colour, linewidth=1)  # type: ignore[arg-type]
+        if is_finite(overall.get(obs)):
+            ax.axvline(float(overall[obs]), color=colour, linewidth=1)
     ax.set_yticks(ypos, classes)
     ax.set_ylim(len(classes) - 0.5, -0.5)
     ax.set_xlim(0, 1)
@@ -193,8 +204,8 @@ def plot_benchmark_summary(
     humans = result.get("humans", {})
     pos = np.arange(len(metrics))
     width = 0.38
-    model_vals = [float(result.get(m)) if is_finite(result.get(m)) else 0.0 for m in metrics]
-    human_vals = [float(humans.get(m)) if is_finite(humans.get(m)) else 0.0 for m in metrics]
+    model_vals = [_finite_or_zero(result.get(m)) for m in metrics]
+    human_vals = [_finite_or_zero(humans.get(m)) for m in metrics]
     ax.bar(pos - width / 2, model_vals, width, label=str(result.get("model", "model")))
     if humans:
         ax.bar(pos + width / 2, human_vals, width, color=_HUMAN_COLOUR, label="humans")
@@ -203,3 +214,24 @@ def plot_benchmark_summary(
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.legend(frameon=False, fontsize="small")
     return fig, ax
+
+
+def plot_benchmark(result: Mapping[str, Any], *, axes: Sequence[Axes] | None = None) -> tuple[Figure, Sequence[Axes]]:
+    """Per-class shape bias (left) and the benchmark summary (right) of one :func:`~lowfreq.mvh.benchmark` result.
+
+    Args:
+        result: the benchmark result of one model (with its ``humans`` reference when present).
+        axes: two axes to draw into; None creates a new figure.
+    """
+    if axes is None:
+        fig = Figure(figsize=(10, 4.6), layout="constrained")
+        axes = list(fig.subplots(1, 2, width_ratios=(1, 1.2)))
+    else:
+        fig = axes[0].get_figure()  # type: ignore[assignment]
+    if result.get("shape_bias_per_class") or result.get("humans", {}).get("shape_bias_per_class"):
+        plot_shape_bias_per_class(result, ax=axes[0])
+    else:
+        axes[0].set_axis_off()
+        axes[0].text(0.5, 0.5, "no cue-conflict stimuli", ha="center", va="center")
+    plot_benchmark_summary(result, ax=axes[1])
+    return fig, axes

@@ -9,11 +9,10 @@ import yaml
 
 open_clip = pytest.importorskip("open_clip")
 
-from lowfreq.analysis.alignment import CLASSES_16
-from lowfreq.analysis.decisions import imagenet_to_16
-from lowfreq.backbones.openclip import OpenCLIPZeroShot
+from lowfreq.backbones.openclip import OpenCLIPZeroShot  # noqa: E402  (after the importorskip above)
+from lowfreq.mvh.labels import CLASSES_16, imagenet_to_16  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = "lowfreq-tiny-clip"
 TINY_CFG = {
     "embed_dim": 16,

@@ -3,6 +3,7 @@ read back -> metrics; the DataModule, the callback, sweeps, figures and the down
 
 import io
 import json
+import math
 import shutil
 import tarfile
 import urllib.error
@@ -13,34 +14,29 @@ import pytest
 import torch
 from lightning import Trainer
 from matplotlib.figure import Figure
-from torch import nn
 
-from lowfreq.analysis import alignment as A
-from lowfreq.analysis.decisions import alignment_sweep, model_decisions
-from lowfreq.backbones import Backbone, Normalize
-from lowfreq.callbacks.alignment import ModelVsHumanAnalysis
-from lowfreq.data import modelvshuman as M
+import lowfreq.mvh.download
+from lowfreq.callbacks import ModelVsHumanAnalysis
 from lowfreq.frontends import GaussianBlur, Identity
 from lowfreq.models import FrontEndClassifier
-from lowfreq.plotting import alignment as P
+from lowfreq.mvh.benchmark import METRICS, benchmark, benchmark_from_raw_data
+from lowfreq.mvh.decisions import alignment_sweep, model_decisions
+from lowfreq.mvh.download import HUMAN_RAW_DATA_SHA256, download_datasets, download_raw_data, find_dataset_dir
+from lowfreq.mvh.labels import CLASSES_16
+from lowfreq.mvh.plotting import (
+    plot_alignment_sweep,
+    plot_benchmark,
+    plot_benchmark_summary,
+    plot_consistency_vs_accuracy,
+    plot_shape_bias_per_class,
+    plot_sweep_panels,
+)
+from lowfreq.mvh.raw_data import IMAGE_DATASETS, TRIAL_COLUMNS, read_raw_data, write_decisions_csv
+from lowfreq.mvh.stimuli import ModelVsHumanDataModule, ModelVsHumanDataset, stimulus_records
+
+from tiny_backbone import TinyBackbone
 
 pytestmark = pytest.mark.data
-
-
-class TinyNet(Backbone):
-    """Random conv net: [0, 1] images -> ``num_classes`` logits (16, or 1000 for the ImageNet mapping)."""
-
-    def __init__(self, num_classes: int = 16) -> None:
-        super().__init__()
-        self.num_classes = num_classes
-        self.normalize = Normalize()
-        self.net = nn.Sequential(
-            nn.Conv2d(3, 4, 8, stride=8),
-            nn.ReLU(),
-            nn.AdaptiveAvgPool2d(2),
-            nn.Flatten(),
-            nn.Linear(16, num_classes),
-        )
 
 
 @pytest.fixture
@@ -52,7 +48,7 @@ def mvh(test_data) -> Path:
 def human_raw(mvh, tmp_path) -> Path:
     """A writable raw-data folder holding the human CSVs of the three datasets with images."""
     raw = tmp_path / "raw-data"
-    for d in A.IMAGE_DATASETS:
+    for d in IMAGE_DATASETS:
         (raw / d).mkdir(parents=True)
         for f in (mvh / "raw-data" / d).glob("*_subject-*.csv"):
             shutil.copy(f, raw / d / f.name)
@@ -60,7 +56,7 @@ def human_raw(mvh, tmp_path) -> Path:
 
 
 def test_stimulus_records_of_the_image_datasets(mvh):
-    ds = M.ModelVsHumanDataset(mvh, ["cue-conflict", "edge", "silhouette"])
+    ds = ModelVsHumanDataset(mvh, ["cue-conflict", "edge", "silhouette"])
     assert len(ds) == 480
     assert ds.records.groupby("dataset").size().to_dict() == {
         "cue-conflict": 160,
@@ -69,48 +65,48 @@ def test_stimulus_records_of_the_image_datasets(mvh):
     }
     x, y = ds[0]
     assert x.shape == (3, 224, 224) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
-    assert y.dtype == torch.int64 and A.CLASSES_16[int(y)] == ds.records["category"].iloc[0]
+    assert y.dtype == torch.int64 and CLASSES_16[int(y)] == ds.records["category"].iloc[0]
     row = ds.records.iloc[0]
     assert (
         row["imagename"] == "airplane1-bicycle2.png" and row["condition"] == "NaN" and row["session"] == "1"
     )
-    sub = M.ModelVsHumanDataset(mvh, ["edge"], images_per_dataset=5, seed=1)
-    assert len(sub) == 5 and sub.records.equals(M.ModelVsHumanDataset(mvh, ["edge"], 5, seed=1).records)
+    sub = ModelVsHumanDataset(mvh, ["edge"], images_per_dataset=5, seed=1)
+    assert len(sub) == 5 and sub.records.equals(ModelVsHumanDataset(mvh, ["edge"], 5, seed=1).records)
 
 
 def test_missing_dataset_explains_how_to_download(tmp_path):
     with pytest.raises(FileNotFoundError, match="download_datasets"):
-        M.ModelVsHumanDataset(tmp_path, ["sketch"])
+        ModelVsHumanDataset(tmp_path, ["sketch"])
     with pytest.raises(ValueError, match="dataset must be one of"):
-        M.find_dataset_dir(tmp_path, "imagenet")
+        find_dataset_dir(tmp_path, "imagenet")
 
 
 @pytest.mark.parametrize(("num_classes", "per_dataset"), [(16, None), (1000, 40)])
 def test_end_to_end_decisions_csv_round_trip_and_metrics(mvh, human_raw, num_classes, per_dataset):
     torch.manual_seed(0)
-    ds = M.ModelVsHumanDataset(mvh, list(A.IMAGE_DATASETS), images_per_dataset=per_dataset)
+    ds = ModelVsHumanDataset(mvh, list(IMAGE_DATASETS), images_per_dataset=per_dataset)
     n = len(ds) // 3
-    table = model_decisions(TinyNet(num_classes), ds, "tiny_net", batch_size=96)
-    assert len(table) == 3 * n and set(table["object_response"]) <= set(A.CLASSES_16)
+    table = model_decisions(TinyBackbone(num_classes), ds, "tiny_net", batch_size=96)
+    assert len(table) == 3 * n and set(table["object_response"]) <= set(CLASSES_16)
 
-    paths = M.write_decisions_csv(table, human_raw)
-    assert sorted(p.name for p in paths) == [f"{d}_tiny-net_session-1.csv" for d in sorted(A.IMAGE_DATASETS)]
+    paths = write_decisions_csv(table, human_raw)
+    assert sorted(p.name for p in paths) == [f"{d}_tiny-net_session-1.csv" for d in sorted(IMAGE_DATASETS)]
     text = paths[0].read_bytes()
     assert text.startswith(b"subj,session,trial,rt,object_response,category,condition,imagename\r\n")
     first = text.split(b"\r\n")[1].split(b",")
     assert first[0] == b"tiny_net" and first[1:4] == [b"1", b"1", b"NaN"] and first[6] == b"NaN"
 
-    back = A.read_raw_data(human_raw, subjects=["tiny_net"])
-    cols = [*A.TRIAL_COLUMNS, "dataset", "image_id"]
+    back = read_raw_data(human_raw, subjects=["tiny_net"])
+    cols = [*TRIAL_COLUMNS, "dataset", "image_id"]
     key = ["dataset", "imagename"]
     pd.testing.assert_frame_equal(
         back[cols].sort_values(key).reset_index(drop=True),
         table[cols].sort_values(key).reset_index(drop=True),
     )
 
-    result = A.benchmark_from_raw_data(human_raw, "tiny_net")
-    direct = A.benchmark(
-        pd.concat([table, A.read_raw_data(human_raw, subjects=[f"subject-{i:02d}" for i in range(1, 11)])]),
+    result = benchmark_from_raw_data(human_raw, "tiny_net")
+    direct = benchmark(
+        pd.concat([table, read_raw_data(human_raw, subjects=[f"subject-{i:02d}" for i in range(1, 11)])]),
         "tiny_net",
     )
     assert json.dumps(result, sort_keys=True, default=str) == json.dumps(direct, sort_keys=True, default=str)
@@ -137,21 +133,21 @@ def _quiet_trainer(tmp_path, callback, devices: int = 1) -> Trainer:
 
 
 def test_datamodule_is_evaluation_only(mvh):
-    dm = M.ModelVsHumanDataModule(str(mvh), ["edge"], images_per_dataset=6, batch_size=4)
-    assert dm.num_classes == 16 and dm.class_names == list(A.CLASSES_16) and dm.image_shape == (3, 224, 224)
+    dm = ModelVsHumanDataModule(str(mvh), ["edge"], images_per_dataset=6, batch_size=4)
+    assert dm.num_classes == 16 and dm.class_names == list(CLASSES_16) and dm.image_shape == (3, 224, 224)
     x, y = next(iter(dm.val_dataloader()))
     assert x.shape == (4, 3, 224, 224) and y.shape == (4,)
     assert len(dm.analysis_dataset("test")) == 6
     with pytest.raises(RuntimeError, match="evaluation-only"):
         dm.train_dataloader()
     with pytest.raises(ValueError, match="datasets must be one of"):
-        M.ModelVsHumanDataModule(str(mvh), ["imagenet"])
+        ModelVsHumanDataModule(str(mvh), ["imagenet"])
 
 
 def test_callback_after_validate_writes_json_csvs_and_figure(mvh, human_raw, tmp_path):
     torch.manual_seed(0)
-    model = FrontEndClassifier(GaussianBlur(1.0), TinyNet(1000))  # ImageNet logits: mapped 1000 -> 16
-    dm = M.ModelVsHumanDataModule(str(mvh), ["cue-conflict", "edge"], images_per_dataset=10, batch_size=8)
+    model = FrontEndClassifier(GaussianBlur(1.0), TinyBackbone(1000))  # ImageNet logits: mapped 1000 -> 16
+    dm = ModelVsHumanDataModule(str(mvh), ["cue-conflict", "edge"], images_per_dataset=10, batch_size=8)
     callback = ModelVsHumanAnalysis(raw_data_dir=str(human_raw), model_name="tiny-blur", num_images=15)
     _quiet_trainer(tmp_path, callback).validate(model, dm)
     out = tmp_path / "analysis" / "model_vs_human"
@@ -161,7 +157,7 @@ def test_callback_after_validate_writes_json_csvs_and_figure(mvh, human_raw, tmp
     assert set(result["datasets"]) <= {"cue-conflict", "edge"} and result["ood_accuracy"] is not None
     assert result["humans"]["shape_bias"] == pytest.approx(0.9587, abs=1e-3)
     assert (out / "figure.png").is_file() and (out / "figure.pdf").is_file()
-    written = A.read_raw_data(out / "raw-data")
+    written = read_raw_data(out / "raw-data")
     assert len(written) == 15 and set(written["subj"]) == {"tiny-blur"}
 
 
@@ -176,11 +172,11 @@ def test_callback_needs_a_model_vs_human_source():
 
 def test_sweep_and_figures(mvh, human_raw):
     torch.manual_seed(0)
-    ds = M.ModelVsHumanDataset(mvh, list(A.IMAGE_DATASETS), images_per_dataset=12)
-    humans = A.read_raw_data(human_raw)
+    ds = ModelVsHumanDataset(mvh, list(IMAGE_DATASETS), images_per_dataset=12)
+    humans = read_raw_data(human_raw)
     tables: dict = {}
     sweep = alignment_sweep(
-        TinyNet(16),
+        TinyBackbone(16),
         {0.0: Identity(), 2.0: GaussianBlur(2.0)},
         ds,
         humans,
@@ -188,33 +184,30 @@ def test_sweep_and_figures(mvh, human_raw):
         decisions_out=tables,
     )
     assert list(sweep["value"]) == [0.0, 2.0] and set(tables) == {0.0, 2.0}
-    assert set(A.METRICS) <= set(sweep.columns) and sweep["human_error_consistency"].notna().all()
-    as_list = alignment_sweep(lambda: TinyNet(16), [GaussianBlur(1.5)], ds, humans, batch_size=36)
+    assert set(METRICS) <= set(sweep.columns) and sweep["human_error_consistency"].notna().all()
+    as_list = alignment_sweep(lambda: TinyBackbone(16), [GaussianBlur(1.5)], ds, humans, batch_size=36)
     assert as_list["value"].tolist() == [1.5]
 
+    result = benchmark(pd.concat([tables[0.0], humans]), "model-0")
     for fig, _ in (
-        P.plot_alignment_sweep(sweep, "shape_bias", label="tiny"),
-        P.plot_sweep_panels(sweep, xlabel="resize R1 (px)", invert_x=True),
-        P.plot_consistency_vs_accuracy({"tiny": sweep, "point": (0.5, 0.1)}, human=(0.72, 0.43)),
-        P.plot_shape_bias_per_class(
-            {"humans": {"cat": 0.9, "dog": 0.8}, "tiny": {"cat": 0.1, "dog": 0.2}},
-            overall={"humans": 0.85, "tiny": 0.15},
-        ),
-        P.plot_benchmark_summary(
-            {
-                "model": "m",
-                "shape_bias": 0.2,
-                "error_consistency": 0.1,
-                "observed_consistency": 0.5,
-                "ood_accuracy": 0.4,
-                "humans": {"shape_bias": 0.96},
-            }
-        ),
+        plot_alignment_sweep(sweep, "shape_bias", label="tiny"),
+        plot_sweep_panels(sweep, xlabel="resize R1 (px)", invert_x=True),
+        plot_consistency_vs_accuracy({"tiny": sweep, "point": (0.5, 0.1)}, human=(0.72, 0.43)),
+        plot_shape_bias_per_class(result),
+        plot_benchmark_summary(result),
+        plot_benchmark(result),
+        plot_benchmark({k: v for k, v in result.items() if k != "shape_bias_per_class"} | {"humans": {}}),
     ):
         assert isinstance(fig, Figure)
         fig.savefig(io.BytesIO(), format="png")
+    ax = plot_shape_bias_per_class(result)[1]  # classes sorted by the humans' shape bias, highest first
+    human = result["humans"]["shape_bias_per_class"]
+    human_order = sorted(CLASSES_16, key=lambda c: -(human[c] if math.isfinite(human[c]) else -1.0))
+    assert [t.get_text() for t in ax.get_yticklabels()] == human_order
+    with pytest.raises(ValueError, match="no shape_bias_per_class"):
+        plot_shape_bias_per_class({"model": "m", "humans": {}})
     with pytest.raises(ValueError, match="metric must be one of"):
-        P.plot_alignment_sweep(sweep, "accuracy")
+        plot_alignment_sweep(sweep, "accuracy")
 
 
 # ---- downloads (offline) -----------------------------------------------------------------------------------
@@ -224,13 +217,13 @@ def test_download_offline_gives_a_clear_message(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(M.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(lowfreq.mvh.download.urllib.request, "urlopen", offline)
     with pytest.raises(
         RuntimeError, match="could not download https://github.com/bethgelab/model-vs-human/releases"
     ):
-        M.download_datasets(tmp_path, ["sketch"], progress=False)
+        download_datasets(tmp_path, ["sketch"], progress=False)
     with pytest.raises(RuntimeError, match="Without internet access"):
-        M.download_raw_data(tmp_path, ["edge"])
+        download_raw_data(tmp_path, ["edge"])
     assert not list(tmp_path.rglob("*.part"))
 
 
@@ -244,14 +237,14 @@ def _fake_fetch(sources: dict[str, Path]):
 
 
 def test_raw_data_download_verifies_checksums(mvh, tmp_path, monkeypatch):
-    assert len(M.HUMAN_RAW_DATA_SHA256) == 90
+    assert len(HUMAN_RAW_DATA_SHA256) == 90
     sources = {p.name: p for p in (mvh / "raw-data").rglob("*_subject-*.csv")}
-    monkeypatch.setattr(M, "_fetch", _fake_fetch(sources))
-    paths = M.download_raw_data(tmp_path, ["edge", "low-pass"])
+    monkeypatch.setattr(lowfreq.mvh.download, "_fetch", _fake_fetch(sources))
+    paths = download_raw_data(tmp_path, ["edge", "low-pass"])
     assert len(paths) == 14 and all(p.is_file() for p in paths)
     paths[0].write_text("tampered")
     with pytest.raises(RuntimeError, match="checksum mismatch"):
-        M.download_raw_data(tmp_path, ["edge"])
+        download_raw_data(tmp_path, ["edge"])
 
 
 def test_dataset_archive_is_unpacked_and_checked(mvh, tmp_path, monkeypatch):
@@ -259,22 +252,22 @@ def test_dataset_archive_is_unpacked_and_checked(mvh, tmp_path, monkeypatch):
     archive.parent.mkdir()
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(mvh / "images" / "edge", arcname="edge")
-    monkeypatch.setattr(M, "_fetch", _fake_fetch({"edge.tar.gz": archive}))
+    monkeypatch.setattr(lowfreq.mvh.download, "_fetch", _fake_fetch({"edge.tar.gz": archive}))
     root = tmp_path / "mvh"
-    (folder,) = M.download_datasets(root, ["edge"], progress=False)
-    assert folder == root / "datasets" / "edge" and len(M.stimulus_records(root, "edge")) == 160
+    (folder,) = download_datasets(root, ["edge"], progress=False)
+    assert folder == root / "datasets" / "edge" and len(stimulus_records(root, "edge")) == 160
     assert not (root / "datasets" / "edge.tar.gz").exists()
     # a wrong image count is refused
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(mvh / "images" / "edge" / "airplane", arcname="edge/airplane")
     with pytest.raises(RuntimeError, match="expected 160"):
-        M.download_datasets(root, ["edge"], force=True, progress=False)
+        download_datasets(root, ["edge"], force=True, progress=False)
 
 
 def _validate_with_callback(tmp_path, mvh, human_raw, devices: int) -> dict:
     torch.manual_seed(0)
-    model = FrontEndClassifier(Identity(), TinyNet(16))
-    dm = M.ModelVsHumanDataModule(str(mvh), ["edge"], images_per_dataset=12, batch_size=4)
+    model = FrontEndClassifier(Identity(), TinyBackbone(16))
+    dm = ModelVsHumanDataModule(str(mvh), ["edge"], images_per_dataset=12, batch_size=4)
     callback = ModelVsHumanAnalysis(
         raw_data_dir=str(human_raw), model_name="tiny", num_images=9, batch_size=2
     )
@@ -304,7 +297,7 @@ def test_callback_after_fit_on_other_data(mvh, human_raw, tmp_path):
     data = SyntheticShapesDataModule(
         num_train=16, num_val=10, num_test=10, num_conflict=10, image_size=16, batch_size=8
     )
-    model = FrontEndClassifier(Identity(), TinyNet(16))
+    model = FrontEndClassifier(Identity(), TinyBackbone(16))
     callback = ModelVsHumanAnalysis(
         data_dir=str(mvh),
         datasets=["silhouette"],

@@ -1,4 +1,4 @@
-"""model-vs-human stimuli: dataset, DataModule, download code and the raw-data CSV writer.
+"""Downloads of model-vs-human: the official stimulus archives and the human raw-data CSVs (with SHA-256).
 
 Layout of a model-vs-human directory (``data_dir``)::
 
@@ -9,14 +9,13 @@ Layout of a model-vs-human directory (``data_dir``)::
       raw-data/<name>/<name>_subject-XX_session_1.csv   human trials; model CSVs are written next to them
 
 :func:`download_datasets` fetches the official release archives (``v0.1``) into ``datasets/``;
-:func:`download_raw_data` fetches the human CSVs into ``raw-data/`` and checks their SHA-256.
-:func:`write_decisions_csv` writes a model's decisions in model-vs-human's own raw-data format, so its toolbox
-reads them; :func:`~lowfreq.analysis.alignment.read_raw_data` reads them back.
+:func:`download_raw_data` fetches the human CSVs into ``raw-data/`` and checks their SHA-256;
+:func:`find_dataset_dir` finds a dataset's images in any of the layouts above. Offline, every download fails at
+once with a message saying what to put where.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import logging
 import shutil
@@ -24,42 +23,24 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import torch
-from PIL import Image
-from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_choice, check_positive_int
-from lowfreq.analysis.alignment import (
-    BENCHMARK_DATASETS,
-    CLASSES_16,
-    IMAGE_DATASETS,
-    TRIAL_COLUMNS,
-    read_raw_data,
-)
-from lowfreq.data.base import ImageDataModule
-from lowfreq.io import atomic_write
+from lowfreq._checks import check_choice
+from lowfreq.mvh.raw_data import BENCHMARK_DATASETS, IMAGE_DATASETS
 
 __all__ = [
     "EXPECTED_IMAGE_COUNTS",
     "HUMAN_RAW_DATA_SHA256",
+    "IMAGE_SUFFIXES",
     "RAW_DATA_COMMIT",
     "RAW_DATA_URL",
     "RELEASE_URL",
-    "ModelVsHumanDataModule",
-    "ModelVsHumanDataset",
     "download_datasets",
     "download_raw_data",
     "find_dataset_dir",
-    "read_raw_data",
-    "stimulus_records",
-    "write_decisions_csv",
 ]
 
 log = logging.getLogger(__name__)
@@ -187,10 +168,8 @@ EXPECTED_IMAGE_COUNTS: dict[str, int] = {
     "stylized": 800,
 }
 
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".JPEG", ".PNG", ".JPG")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".JPEG", ".PNG", ".JPG")
 
-
-# ---- stimuli ---------------------------------------------------------------------------------------------------
 
 
 def find_dataset_dir(data_dir: str | Path, name: str) -> Path:
@@ -207,169 +186,9 @@ def find_dataset_dir(data_dir: str | Path, name: str) -> Path:
             return c
     raise FileNotFoundError(
         f"no images for model-vs-human dataset {name!r}: looked in {[str(c) for c in candidates]}. "
-        f"Download them with lowfreq.data.modelvshuman.download_datasets({str(root)!r}, [{name!r}]) "
+        f"Download them with lowfreq.mvh.download_datasets({str(root)!r}, [{name!r}]) "
         f"(or ModelVsHumanDataModule(download=True)); archive: {RELEASE_URL.format(name=name)}"
     )
-
-
-def stimulus_records(data_dir: str | Path, name: str) -> pd.DataFrame:
-    """One row per image of dataset ``name``, in the order model-vs-human's ImageFolder loader uses.
-
-    Returns:
-        DataFrame with columns ``dataset, path, imagename, category, condition, session, label`` where
-        ``imagename``, ``condition`` and ``session`` are what model-vs-human writes into a model's CSV: for the
-        ``<category>/<file>`` layout the bare file name, condition ``NaN`` and session ``1``; for the
-        ``dnn/session-N/<file>`` layout the full file name, whose 4th and 5th ``_``-fields are condition and
-        category.
-    """
-    folder = find_dataset_dir(data_dir, name)
-    rows = []
-    if (folder / "dnn").is_dir():
-        for session_dir in sorted(p for p in (folder / "dnn").iterdir() if p.is_dir()):
-            session = session_dir.name.split("-")[-1]
-            for f in sorted(p for p in session_dir.iterdir() if p.suffix in _IMAGE_SUFFIXES):
-                parts = f.name.split("_")
-                if len(parts) < 6:
-                    raise ValueError(
-                        f"{f} does not follow model-vs-human's <trial>_<exp>_<obs>_<cond>_<cat>_... naming"
-                    )
-                rows.append((name, str(f), f.name, parts[4], parts[3], session))
-    else:
-        for cat_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-            for f in sorted(p for p in cat_dir.iterdir() if p.suffix in _IMAGE_SUFFIXES):
-                rows.append((name, str(f), f.name, cat_dir.name, "NaN", "1"))
-    df = pd.DataFrame(rows, columns=["dataset", "path", "imagename", "category", "condition", "session"])
-    unknown = sorted(set(df["category"]) - set(CLASSES_16))
-    if unknown:
-        raise ValueError(
-            f"categories of {name!r} must be among the 16 classes {list(CLASSES_16)}, got {unknown}"
-        )
-    df["label"] = [CLASSES_16.index(c) for c in df["category"]]
-    return df
-
-
-def _load_image(path: str) -> Tensor:
-    with Image.open(path) as im:
-        rgb = np.asarray(im.convert("RGB"), dtype=np.float32)  # (H, W, 3) in [0, 255]
-    # conversion in numpy: torch's strided uint8 -> float copy is slow on busy CPUs
-    return torch.from_numpy(
-        np.ascontiguousarray(rgb.transpose(2, 0, 1)) / np.float32(255.0)
-    )  # (3, H, W) in [0, 1]
-
-
-class ModelVsHumanDataset(Dataset):
-    """Stimuli of one or more model-vs-human datasets: items ``(x, y)``, with per-item metadata in ``records``.
-
-    ``x`` is float32 (3, H, W) in [0, 1] (the images are 224 x 224; nothing is resized or normalised), ``y`` the
-    int64 index of the correct class in :data:`~lowfreq.analysis.alignment.CLASSES_16` (the shape class for
-    cue-conflict). ``records`` (a DataFrame, row i = item i) holds ``dataset, path, imagename, category,
-    condition, session, label``, which is what the decision CSVs need.
-
-    Args:
-        data_dir: model-vs-human directory (see the module docstring for the layouts searched).
-        datasets: dataset names, a subset of the 17 benchmark datasets.
-        images_per_dataset: keep a seeded random subset of this many images per dataset (None keeps all).
-        seed: seed of that subset.
-    """
-
-    def __init__(
-        self,
-        data_dir: str | Path,
-        datasets: Sequence[str] = IMAGE_DATASETS,
-        images_per_dataset: int | None = None,
-        seed: int = 0,
-    ) -> None:
-        if isinstance(datasets, str):
-            raise TypeError(f"datasets must be a list of dataset names, got the string {datasets!r}")
-        for name in datasets:
-            check_choice("datasets", name, BENCHMARK_DATASETS)
-        if images_per_dataset is not None:
-            check_positive_int("images_per_dataset", images_per_dataset)
-        self.data_dir, self.datasets = Path(data_dir), list(datasets)
-        frames = []
-        for name in self.datasets:
-            rec = stimulus_records(self.data_dir, name)
-            if images_per_dataset is not None and images_per_dataset < len(rec):
-                g = torch.Generator().manual_seed(seed)
-                keep = torch.randperm(len(rec), generator=g)[:images_per_dataset].sort().values
-                rec = rec.iloc[keep.tolist()]
-            frames.append(rec)
-        self.records = pd.concat(frames, ignore_index=True)
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
-        row = self.records.iloc[index]
-        return _load_image(row["path"]), torch.tensor(int(row["label"]), dtype=torch.long)
-
-
-class ModelVsHumanDataModule(ImageDataModule):
-    """The model-vs-human stimuli for ``lightning validate``/``test`` and the alignment analyses.
-
-    Evaluation only: ``val``, ``test`` and ``predict`` loaders all yield the same stimuli (unshuffled) and there is
-    no train split. Labels are 16-way (:data:`~lowfreq.analysis.alignment.CLASSES_16`), so a backbone with 16
-    outputs (e.g. :class:`~lowfreq.backbones.openclip.OpenCLIPZeroShot`) gets a meaningful ``val_acc``; for
-    ImageNet-1000 backbones use :class:`~lowfreq.callbacks.alignment.ModelVsHumanAnalysis`, which maps 1000 -> 16.
-
-    Args:
-        data_dir: model-vs-human directory (layout in the module docstring).
-        datasets: which of the 17 datasets to load; default the three with freely available images.
-        download: in ``prepare_data``, fetch missing image archives and human CSVs (needs internet).
-        images_per_dataset: seeded random subset per dataset (None keeps all), for quick runs.
-        batch_size: images per batch.
-        num_workers: DataLoader workers.
-        seed: seed of the subset.
-    """
-
-    def __init__(
-        self,
-        data_dir: str = "data/model-vs-human",
-        datasets: list[str] | None = None,
-        download: bool = False,
-        images_per_dataset: int | None = None,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        seed: int = 0,
-    ) -> None:
-        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed, augment=False)
-        names = list(IMAGE_DATASETS) if datasets is None else list(datasets)
-        for name in names:
-            check_choice("datasets", name, BENCHMARK_DATASETS)
-        if images_per_dataset is not None:
-            check_positive_int("images_per_dataset", images_per_dataset)
-        self.data_dir, self.datasets, self.download = data_dir, names, download
-        self.images_per_dataset = images_per_dataset
-
-    @property
-    def class_names(self) -> list[str]:
-        return list(CLASSES_16)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return (3, 224, 224)
-
-    @property
-    def raw_data_dir(self) -> Path:
-        """``<data_dir>/raw-data``: human CSVs, and where model CSVs are written."""
-        return Path(self.data_dir) / "raw-data"
-
-    def prepare_data(self) -> None:
-        if self.download:
-            download_datasets(self.data_dir, self.datasets)
-            download_raw_data(self.data_dir, self.datasets)
-
-    def _build(self) -> dict[str, Dataset]:
-        ds = ModelVsHumanDataset(self.data_dir, self.datasets, self.images_per_dataset, self.seed)
-        return {"val": ds, "test": ds}
-
-    def train_dataloader(self) -> DataLoader:
-        raise RuntimeError(
-            "ModelVsHumanDataModule is evaluation-only: use `validate`, `test` or `predict`, not `fit`"
-        )
-
-
-# ---- downloads ---------------------------------------------------------------------------------------------------
 
 
 def _fetch(url: str, dest: Path, progress: bool) -> None:
@@ -402,7 +221,7 @@ def _sha256(path: Path) -> str:
 
 
 def _count_images(folder: Path) -> int:
-    return sum(1 for p in folder.rglob("*") if p.suffix in _IMAGE_SUFFIXES)
+    return sum(1 for p in folder.rglob("*") if p.suffix in IMAGE_SUFFIXES)
 
 
 def download_datasets(
@@ -490,38 +309,3 @@ def download_raw_data(
             raise RuntimeError(f"checksum mismatch for {dest}: sha256 {got}, expected {digest}")
         out.append(dest)
     return out
-
-
-# ---- CSV writer ----------------------------------------------------------------------------------------------------
-
-
-def write_decisions_csv(table: pd.DataFrame, raw_data_dir: str | Path) -> list[Path]:
-    """Write a model's decision table as model-vs-human raw-data CSVs, one file per (dataset, observer, session).
-
-    File names and format follow model-vs-human's ``ResultPrinter``:
-    ``<raw_data_dir>/<dataset>/<dataset>_<subj with "_" -> "-">_session-<n>.csv``, header
-    ``subj,session,trial,rt,object_response,category,condition,imagename``, ``csv`` module dialect (CRLF line
-    ends), ``rt`` = ``NaN``. Existing files of the same name are overwritten, each atomically
-    (:func:`~lowfreq.io.atomic_write`: a write that fails leaves the previous file as it was).
-
-    Args:
-        table: decision table (e.g. from :func:`~lowfreq.analysis.decisions.model_decisions`).
-        raw_data_dir: the ``raw-data`` folder (may be the one holding the human CSVs).
-
-    Returns:
-        The written paths.
-    """
-    missing = [c for c in (*TRIAL_COLUMNS, "dataset") if c not in table.columns]
-    if missing:
-        raise ValueError(f"table lacks the decision-table columns {missing}")
-    root = Path(raw_data_dir)
-    paths = []
-    for (dataset, subj, session), g in table.groupby(["dataset", "subj", "session"], sort=True):
-        path = root / str(dataset) / f"{dataset}_{str(subj).replace('_', '-')}_session-{session}.csv"
-        with atomic_write(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(TRIAL_COLUMNS)
-            for row in g[list(TRIAL_COLUMNS)].itertuples(index=False):
-                writer.writerow([str(v) for v in row])
-        paths.append(path)
-    return paths

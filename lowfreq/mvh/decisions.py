@@ -1,16 +1,14 @@
-"""From logits to model-vs-human decisions: the ImageNet-1000 -> 16 mapping, batched decisions and sweeps.
+"""From a model to model-vs-human decisions: batched 16-class decisions, decision tables and front-end sweeps.
 
-* :func:`imagenet_to_16` turns ImageNet logits into 16-class scores exactly as model-vs-human's
-  ``ImageNetProbabilitiesTo16ClassesMapping``: softmax over the 1000 classes, then the **mean** probability of each
-  class's member indices (:data:`IMAGENET_16_INDICES`); we return its log, so argmax and softmax keep their meaning.
-* :func:`model_decisions` runs a model (``[0, 1]`` images -> 16 or 1000 logits) over a stimulus dataset and
-  returns a decision table in model-vs-human's raw-data format.
+* :func:`model_decisions` runs a model (``[0, 1]`` images -> 16 or 1000 logits, mapped with
+  :func:`lowfreq.mvh.labels.logits_to_16`) over a stimulus dataset and returns a decision table in
+  model-vs-human's raw-data format.
 * :func:`alignment_sweep` evaluates every benchmark metric for one backbone behind a list of front-ends (blur
   sigmas, down-up resize sizes): the test-time sweeps of paper 000 (Figs 2-4) in one loop.
 
 A *stimulus dataset* is any map-style dataset whose items are ``(x, y)`` (x float (3, H, W) in [0, 1]) and which
 has a ``records`` DataFrame with one row per item and the columns ``dataset, imagename, category, condition,
-session`` (:class:`lowfreq.data.modelvshuman.ModelVsHumanDataset` is one).
+session`` (:class:`lowfreq.mvh.ModelVsHumanDataset` is one).
 """
 
 from __future__ import annotations
@@ -22,99 +20,15 @@ from typing import Any
 import pandas as pd
 import torch
 from torch import Tensor, nn
+from torchmetrics import Metric
 from tqdm.auto import tqdm
 
-from lowfreq.analysis.alignment import CLASSES_16, benchmark, decision_table
+from lowfreq._device import eval_mode
+from lowfreq.mvh.benchmark import METRICS, benchmark
+from lowfreq.mvh.labels import CLASSES_16, logits_to_16
+from lowfreq.mvh.raw_data import decision_table, is_human
 
-__all__ = [
-    "IMAGENET_16_INDICES",
-    "alignment_sweep",
-    "imagenet_to_16",
-    "logits_to_16",
-    "model_decisions",
-    "predict_16",
-    "records_to_table",
-]
-
-
-def _r(a: int, b: int) -> range:
-    return range(a, b + 1)
-
-
-#: 0-based ImageNet-1k indices of each of the 16 classes (model-vs-human ``helper/human_categories.py``).
-IMAGENET_16_INDICES: dict[str, tuple[int, ...]] = {
-    "airplane": (404,),
-    "bear": (294, 295, 296, 297),
-    "bicycle": (444, 671),
-    "bird": (
-        8,
-        *_r(10, 16),
-        *_r(18, 20),
-        *_r(22, 24),
-        *_r(80, 83),
-        *_r(87, 96),
-        *_r(98, 100),
-        *_r(127, 133),
-        *_r(135, 145),
-    ),
-    "boat": (472, 554, 625, 814, 914),
-    "bottle": (440, 720, 737, 898, 899, 901, 907),
-    "car": (436, 511, 817),
-    "cat": (281, 282, 283, 284, 285, 286),
-    "chair": (423, 559, 765, 857),
-    "clock": (409, 530, 892),
-    "dog": (
-        *_r(152, 191),
-        *_r(193, 203),
-        *_r(205, 226),
-        *_r(228, 241),
-        *_r(243, 250),
-        *_r(252, 257),
-        259,
-        *_r(261, 263),
-        *_r(265, 268),
-    ),
-    "elephant": (385, 386),
-    "keyboard": (508, 878),
-    "knife": (499,),
-    "oven": (766,),
-    "truck": (555, 569, 656, 675, 717, 734, 864, 867),
-}
-
-
-def _averaging_matrix(like: Tensor) -> Tensor:
-    """(1000, 16) matrix whose column k averages the member probabilities of class k."""
-    m = torch.zeros(1000, len(CLASSES_16), dtype=like.dtype, device=like.device)
-    for k, name in enumerate(CLASSES_16):
-        idx = torch.tensor(IMAGENET_16_INDICES[name], device=like.device)
-        m[idx, k] = 1.0 / len(idx)
-    return m
-
-
-def imagenet_to_16(logits: Tensor) -> Tensor:
-    """ImageNet-1000 logits -> 16-class log scores (log of the mean member probability).
-
-    Args:
-        logits: (B, 1000) ImageNet logits.
-
-    Returns:
-        (B, 16) float32 ``log(mean_{i in S_k} softmax(logits)_i)``, classes in :data:`CLASSES_16` order. These are
-        not normalised log-probabilities (the 16 means do not sum to 1), but argmax gives model-vs-human's decision.
-    """
-    if logits.ndim != 2 or logits.shape[1] != 1000:
-        raise ValueError(f"logits must have shape (B, 1000), got {tuple(logits.shape)}")
-    probs = torch.softmax(logits.float(), dim=-1)
-    agg = probs @ _averaging_matrix(probs)  # (B, 16)
-    return agg.clamp_min(torch.finfo(agg.dtype).tiny).log()
-
-
-def logits_to_16(logits: Tensor) -> Tensor:
-    """(B, 16) logits pass through; (B, 1000) ImageNet logits go through :func:`imagenet_to_16`."""
-    if logits.ndim == 2 and logits.shape[1] == len(CLASSES_16):
-        return logits
-    if logits.ndim == 2 and logits.shape[1] == 1000:
-        return imagenet_to_16(logits)
-    raise ValueError(f"logits must have shape (B, 16) or (B, 1000) (ImageNet), got {tuple(logits.shape)}")
+__all__ = ["StimulusDecisions", "alignment_sweep", "model_decisions", "predict_16", "records_to_table"]
 
 
 @torch.no_grad()
@@ -141,14 +55,10 @@ def predict_16(
     )
     tensors = [*model.parameters(), *model.buffers()]
     device = tensors[0].device if tensors else torch.device("cpu")
-    was_training = model.training
-    model.eval()
     out = []
-    try:
+    with eval_mode(model):
         for x, _ in tqdm(loader, desc="model-vs-human decisions", disable=not progress, leave=False):
             out.append(logits_to_16(model(x.to(device))).argmax(-1).cpu())
-    finally:
-        model.train(was_training)
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
 
 
@@ -185,6 +95,9 @@ def model_decisions(
         dataset: stimulus dataset with a ``records`` DataFrame (see module docstring).
         subject: the model's name, written into the ``subj`` column.
         indices: items to evaluate; ``None`` evaluates all.
+        batch_size: images per forward pass.
+        num_workers: DataLoader workers.
+        progress: show a tqdm bar over batches.
     """
     idx = list(range(len(dataset))) if indices is None else list(indices)
     pred = predict_16(model, dataset, idx, batch_size=batch_size, num_workers=num_workers, progress=progress)
@@ -225,8 +138,10 @@ def alignment_sweep(
         frontends: ``{value: front-end}`` (value = sigma, resize size, ...), or a list whose values are read from
             each module's ``sigma``/``size`` attribute (0 for ``Identity``).
         dataset: stimulus dataset with ``records`` (see module docstring).
-        human_table: decision table with the human trials (:func:`~lowfreq.analysis.alignment.read_raw_data`).
+        human_table: decision table with the human trials (:func:`~lowfreq.mvh.read_raw_data`).
         subject: base name of the model; setting ``i`` is written as ``f"{subject}-{i}"`` in its table.
+        batch_size: images per forward pass.
+        num_workers: DataLoader workers.
         exclude: drop the benchmark's excluded conditions.
         progress: tqdm bars over settings and batches.
         decisions_out: if given, filled with ``{key: decision table}`` per setting (key = the mapping's key or the
@@ -234,7 +149,8 @@ def alignment_sweep(
 
     Returns:
         DataFrame with columns ``setting, frontend, value`` and the metrics ``shape_bias, error_consistency,
-        observed_consistency, accuracy_difference, ood_accuracy`` plus ``human_*`` columns of the reference.
+        observed_consistency, accuracy_difference, ood_accuracy`` (:data:`~lowfreq.mvh.METRICS`) plus the same
+        metrics of the humans-vs-humans reference as ``human_*`` columns.
     """
     net = backbone if isinstance(backbone, nn.Module) else backbone()
     if isinstance(frontends, Mapping):
@@ -244,7 +160,7 @@ def alignment_sweep(
         ]
     else:
         items = [(i, fe, _setting_value(fe)) for i, fe in enumerate(frontends)]
-    humans = human_table[human_table["subj"].astype(str).str.startswith("subject-")]
+    humans = human_table[human_table["subj"].astype(str).map(is_human)]
     rows = []
     reference: dict[str, Any] | None = None
     for i, (key, frontend, value) in enumerate(tqdm(items, desc="alignment sweep", disable=not progress)):
@@ -261,21 +177,45 @@ def alignment_sweep(
         result = benchmark(pd.concat([table, humans]), name, exclude=exclude, humans=reference is None)
         reference = result.get("humans", reference)
         row = {"setting": i, "frontend": type(frontend).__name__, "value": value}
-        row.update(
-            {
-                m: result[m]
-                for m in (
-                    "shape_bias",
-                    "error_consistency",
-                    "observed_consistency",
-                    "accuracy_difference",
-                    "ood_accuracy",
-                )
-            }
-        )
+        row.update({m: result[m] for m in METRICS})
         rows.append(row)
     df = pd.DataFrame(rows)
     if reference is not None:
-        for m in ("shape_bias", "error_consistency", "observed_consistency", "ood_accuracy"):
-            df[f"human_{m}"] = reference[m]
+        for m in METRICS:
+            df[f"human_{m}"] = reference.get(m, math.nan)
     return df
+
+
+class StimulusDecisions(Metric):
+    """16-class decisions per stimulus index, batch by batch and across processes (a torchmetrics ``Metric``).
+
+    Each process updates the stimuli of its shard; :meth:`compute` returns the (N,) decisions of all processes
+    (indices into :data:`~lowfreq.mvh.labels.CLASSES_16`, -1 for stimuli nobody evaluated), which
+    :func:`records_to_table` turns into a decision table.
+
+    Args:
+        num_stimuli: N, the number of stimuli in the dataset.
+        kwargs: ``torchmetrics.Metric`` options (e.g. ``process_group``).
+    """
+
+    is_differentiable = False
+    higher_is_better = None
+    full_state_update = False
+    decisions: Tensor
+
+    def __init__(self, num_stimuli: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(num_stimuli, int) or isinstance(num_stimuli, bool) or num_stimuli < 0:
+            raise ValueError(f"num_stimuli must be a non-negative int, got {num_stimuli!r}")
+        # decision + 1 at evaluated stimuli, 0 elsewhere: shards are disjoint, so the sum over processes is exact
+        self.add_state("decisions", torch.zeros(num_stimuli, dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, logits: Tensor, indices: Tensor) -> None:
+        """Record the decisions of (B, 16) or (B, 1000) ``logits`` for the stimuli ``indices`` (B,)."""
+        if indices.shape != (logits.shape[0],):
+            raise ValueError(f"indices must have shape ({logits.shape[0]},), got {tuple(indices.shape)}")
+        self.decisions[indices.to(self.decisions.device)] = logits_to_16(logits).argmax(-1).to(self.decisions) + 1
+
+    def compute(self) -> Tensor:
+        """(N,) int64 decisions on the CPU, -1 where no process evaluated the stimulus."""
+        return self.decisions.cpu() - 1

@@ -16,6 +16,7 @@ from lowfreq.data import (
     synthetic_shapes,
     texture_frequencies,
 )
+from lowfreq.seeding import seeded_generator
 
 SMALL = {"num_train": 200, "num_val": 50, "num_test": 100, "num_conflict": 100}
 
@@ -59,6 +60,16 @@ def test_different_seeds_and_splits_differ():
     assert not torch.equal(xa, xb)
     dm = SyntheticShapesDataModule(**SMALL, seed=0)
     assert not torch.equal(dm.generate("val").x[:50], dm.generate("test").x[:50])
+
+
+def test_each_split_is_its_own_seeded_stream():
+    """Split k of seed s is synthetic_shapes drawn from seeded_generator(s, k): train 0, val 1, test 2, conflict 3."""
+    dm = SyntheticShapesDataModule(**SMALL, image_size=16, texture_correlation=0.5, seed=3)
+    for key, (split, num) in enumerate([("train", 200), ("val", 50), ("test", 100), ("conflict", 100)]):
+        expected = synthetic_shapes(num, image_size=16, texture_correlation=0.5, conflict=split == "conflict",
+                                    generator=seeded_generator(3, key))
+        got = dm.generate(split)
+        assert all(torch.equal(a, b) for a, b in zip(got, expected, strict=True)), split
 
 
 def test_split_independent_of_other_split_sizes():

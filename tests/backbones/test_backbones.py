@@ -29,7 +29,8 @@ def test_option_a_shortcut_keeps_the_input():
         torch.nn.init.zeros_(conv.bias)
     x = torch.rand(1, 2, 8, 8)
     out = block(x)
-    assert torch.allclose(out[:, :2], torch.nn.functional.avg_pool2d(x, 2)) and torch.equal(out[:, 2:], torch.zeros(1, 2, 4, 4))
+    assert torch.allclose(out[:, :2], torch.nn.functional.avg_pool2d(x, 2))
+    assert torch.equal(out[:, 2:], torch.zeros(1, 2, 4, 4))
 
 
 @pytest.mark.parametrize("factory", [lambda: CIFARResNet18(width=4), lambda: SimpleCNN(widths=(4, 8)),

@@ -1,0 +1,35 @@
+"""Running a model for analysis: where its weights live, eval mode for a while, exact accumulators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["accumulator_dtype", "eval_mode", "model_device_dtype"]
+
+
+def model_device_dtype(model: nn.Module, fallback: Tensor) -> tuple[torch.device, torch.dtype]:
+    """Device and dtype of the model's first floating-point parameter or buffer (else those of ``fallback``)."""
+    for tensor in (*model.parameters(), *model.buffers()):
+        if tensor.is_floating_point():
+            return tensor.device, tensor.dtype
+    return fallback.device, fallback.dtype
+
+
+def accumulator_dtype(device: torch.device) -> torch.dtype:
+    """float64 for exact counts where the device has it (MPS has no float64)."""
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put ``model`` in eval mode for the block and restore its previous mode afterwards (also on errors)."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)

@@ -1,0 +1,130 @@
+"""Every analysis Metric gives the same result with 1 and 2 processes (gloo), and the same as its pure function.
+
+The two processes each update their shard (``[rank::2]``) of the same data; ``compute()`` syncs the sum states.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch import nn
+
+from lowfreq.analysis import (
+    ComponentAccuracyMetric,
+    CueConflictMetric,
+    HybridCurveMetric,
+    component_accuracy,
+    cue_conflict_decisions,
+    hybrid_curve,
+    hybrid_pairs,
+)
+from lowfreq.mvh.decisions import StimulusDecisions
+from lowfreq.mvh.labels import logits_to_16
+
+GRID = [0.0, 0.1, 0.3, 0.6, 1.0]
+BATCH = 8
+
+
+def _setup() -> tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A template-matching float64 classifier (5 white-noise templates) and 30 noisy images of the templates; the
+    same in every process. Hybrids go from the high seed's class (f_mix = 0) to the low seed's (f_mix = 1)."""
+    g = torch.Generator().manual_seed(0)
+    templates = torch.rand(5, 3, 16, 16, generator=g, dtype=torch.float64) - 0.5
+    y = torch.arange(30) % 5
+    x = (0.5 + 0.4 * templates[y] + 0.1 * torch.randn(30, 3, 16, 16, generator=g, dtype=torch.float64)).clamp(0, 1)
+    linear = nn.Linear(3 * 16 * 16, 5).double()
+    with torch.no_grad():
+        linear.weight.copy_(templates.flatten(1))
+        linear.bias.copy_(-0.5 * templates.flatten(1).sum(1))
+    model = nn.Sequential(nn.Flatten(), linear)
+    y_texture = (y + 1 + torch.randint(0, 4, (30,), generator=g)) % 5  # != y everywhere
+    logits_1000 = torch.randn(30, 1000, generator=g)
+    return model, x, y, y_texture, logits_1000
+
+
+def _metrics(rank: int, world: int, num_permutations: int = 2, radii: tuple[float, ...] = (2, 4)) -> dict:
+    model, x, y, y_texture, logits_1000 = _setup()
+    shard = torch.arange(len(y))[rank::world]
+    hybrid = HybridCurveMetric(GRID, num_permutations=num_permutations, seed=3, batch_size=BATCH)
+    pairs = hybrid_pairs(y, num_permutations=num_permutations, seed=3)
+    for p in range(num_permutations):
+        for pos in shard.split(BATCH):
+            hybrid.update(model, x[pos], x[pairs[p, pos]], y[pos], y[pairs[p, pos]], permutation=p)
+    components = ComponentAccuracyMetric(radii, batch_size=BATCH)
+    for pos in shard.split(BATCH):
+        components.update(model, x[pos], y[pos])
+    cue = CueConflictMetric()
+    with torch.no_grad():
+        cue.update(model(x[shard]), y[shard], y_texture[shard])
+    decisions = StimulusDecisions(len(y))
+    decisions.update(logits_1000[shard], shard)
+    return {
+        "hybrid": hybrid.compute(),
+        "components": components.compute(),
+        "cue": cue.compute(),
+        "decisions": decisions.compute(),
+    }
+
+
+def _worker(rank: int, world: int, init_file: str, out: str) -> None:
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        results = _metrics(rank, world)
+        if rank == 0:
+            torch.save(results, out)
+    finally:
+        dist.destroy_process_group()
+
+
+def _assert_same(a, b) -> None:
+    """Two results equal field by field (tensors bit for bit, NaN equal to NaN)."""
+    if isinstance(a, torch.Tensor):
+        assert a.shape == b.shape and torch.equal(a.isnan(), b.isnan()) and torch.equal(a.nan_to_num(), b.nan_to_num())
+        return
+    for field in dataclasses.fields(a):
+        va, vb = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(va, torch.Tensor):
+            _assert_same(va, vb)
+        elif isinstance(va, float) and math.isnan(va):
+            assert math.isnan(vb), field.name
+        else:
+            assert va == vb, field.name
+
+
+def test_one_process_matches_the_functions():
+    model, x, y, y_texture, logits_1000 = _setup()
+    got = _metrics(0, 1)
+    assert got["components"].acc == 1.0 and 0 < got["hybrid"].f_rev < 1  # a real classifier, a real crossing
+    _assert_same(got["hybrid"], hybrid_curve(model, x, y, f_mix=GRID, num_permutations=2, seed=3, batch_size=BATCH))
+    _assert_same(got["components"], component_accuracy(model, x, y, (2, 4), batch_size=BATCH))
+    _assert_same(got["cue"], cue_conflict_decisions(model, x, y, y_texture))
+    assert torch.equal(got["decisions"], logits_to_16(logits_1000).argmax(-1))
+
+
+def test_single_permutation_and_radius_keep_their_shapes():
+    """torchmetrics squeezes 1-element tensors out of compute(); the results keep their documented shapes."""
+    model, x, y, _, _ = _setup()
+    got = _metrics(0, 1, num_permutations=1, radii=(4,))
+    expected = hybrid_curve(model, x, y, f_mix=GRID, num_permutations=1, seed=3, batch_size=BATCH)
+    assert got["hybrid"].p_low_per_permutation.shape == (1, len(GRID))
+    assert got["hybrid"].f_rev_per_permutation.shape == (1,)
+    _assert_same(got["hybrid"], expected)
+    assert got["components"].acc_low.shape == (1,) and got["components"].radii.shape == (1,)
+    _assert_same(got["components"], component_accuracy(model, x, y, (4,), batch_size=BATCH))
+
+
+@pytest.mark.ddp
+def test_two_processes_match_one(tmp_path: Path):
+    out = tmp_path / "two.pt"
+    mp.spawn(_worker, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
+    two = torch.load(out, weights_only=False)
+    one = _metrics(0, 1)
+    for key in ("hybrid", "components", "cue"):
+        _assert_same(two[key], one[key])
+    assert torch.equal(two["decisions"], one["decisions"]) and bool((one["decisions"] >= 0).all())
