@@ -1,4 +1,4 @@
-"""lowfreq: frozen front-ends, training and analyses for research on the frequency bias of image classifiers.
+"""lowfreq: front-ends, training and analyses for research on the frequency bias of image classifiers.
 
 ``import lowfreq`` is cheap: torch-only modules load eagerly, Lightning-based ones on first attribute access.
 """

@@ -217,10 +217,16 @@ class FrontEndClassifier(L.LightningModule):
 
     def configure_callbacks(self) -> list[L.Callback]:
         """``[FrontEndFitting()]`` when the front-end requires fitting (done at the start of ``fit``)."""
-        if not self.frontend.requires_fit:
-            return []
         from lowfreq.callbacks.frontend_fit import FrontEndFitting  # the callbacks layer sits above models
 
+        if not self.frontend.requires_fit:
+            return []
+        try:
+            configured = getattr(self.trainer, "callbacks", [])
+        except RuntimeError:  # not attached to a Trainer (yet)
+            configured = []
+        if any(isinstance(c, FrontEndFitting) for c in configured):
+            return []  # the recipe configured its own FrontEndFitting
         return [FrontEndFitting()]
 
     def on_fit_start(self) -> None:

@@ -34,8 +34,8 @@ from lowfreq.callbacks import (
 from lowfreq.data import TensorImageDataset, random_crop_flip
 from lowfreq.data.cifar import CIFAR10DataModule
 from lowfreq.frontends import DownUpResize, FourierMask, GaussianBlur, IdealFilter, PCAProjection
-from lowfreq.mvh.benchmark import error_consistency, shape_bias
 from lowfreq.mvh.labels import imagenet_to_16
+from lowfreq.mvh.metrics import error_consistency, shape_bias
 from lowfreq.mvh.raw_data import decision_table
 
 K = 4  # outputs of the tiny model

@@ -137,6 +137,14 @@ def test_front_ends_without_fit_add_no_callback():
     assert FrontEndClassifier(GaussianBlur(1.0), SimpleCNN(widths=(4, 8))).configure_callbacks() == []
 
 
+def test_a_configured_fitting_callback_is_not_added_twice():
+    model = FrontEndClassifier(MeanImageFrontEnd(), SimpleCNN(widths=(4, 8)))
+    model.trainer = Trainer(logger=False, enable_checkpointing=False)
+    assert [type(c) for c in model.configure_callbacks()] == [FrontEndFitting]
+    model.trainer = Trainer(logger=False, enable_checkpointing=False, callbacks=[FrontEndFitting(batch_size=7)])
+    assert model.configure_callbacks() == []
+
+
 class _SaveFrontEnd(Callback):
     """Every rank writes its front-end's state dict when training starts (after the fit)."""
 

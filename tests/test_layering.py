@@ -157,7 +157,7 @@ def test_every_layer_in_the_table_exists_and_is_used(layers):
         ("lowfreq.analysis.hybrid", "lowfreq.data.transforms", "(analysis) imports lowfreq.data.transforms"),
         ("lowfreq.spectral", "lowfreq.frontends", "(spectral) imports lowfreq.frontends"),
         ("lowfreq.mvh.labels", "lowfreq.mvh.stimuli", "(labels) imports"),
-        ("lowfreq.backbones.openclip", "lowfreq.mvh.benchmark", "(backbones) imports lowfreq.mvh.benchmark"),
+        ("lowfreq.backbones.openclip", "lowfreq.mvh.metrics", "(backbones) imports lowfreq.mvh.metrics"),
         ("lowfreq.analysis.components", "jsonargparse", "(analysis) imports jsonargparse"),
         ("lowfreq.data.cifar", "lowfreq.analysis.components", "(data) imports lowfreq.analysis.components"),
         ("lowfreq.models", "lowfreq.frontends", None),  # allowed: no violation

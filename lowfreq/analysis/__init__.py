@@ -1,10 +1,11 @@
 """Analyses as pure functions over models and tensors; each also runs in a notebook without a Trainer.
 
 Submodules: ``hybrid`` (P001 hybrid images, reversal frequency), ``components`` (P003 low/high-frequency
-component accuracy), ``cue_conflict`` (shape vs texture decisions). The model-vs-human benchmark (P000) is its
-own package, :mod:`lowfreq.mvh`. Each analysis is a pure function plus a torchmetrics ``Metric`` with sum states
-(``HybridCurveMetric``, ``ComponentAccuracyMetric``, ``CueConflictMetric``) whose ``compute()`` returns the same
-result dataclass, for validation steps and callbacks. None of them imports Lightning.
+component accuracy), ``cue_conflict`` (shape vs texture decisions), ``masks`` (P004 learned Fourier masks). The
+model-vs-human benchmark (P000) is its own package, :mod:`lowfreq.mvh`. The counting analyses are a pure function
+plus a torchmetrics ``Metric`` with sum states (``HybridCurveMetric``, ``ComponentAccuracyMetric``,
+``CueConflictMetric``) whose ``compute()`` returns the same result dataclass, for validation steps and callbacks.
+None of them imports Lightning.
 """
 
 from lowfreq.analysis.components import (
@@ -22,6 +23,16 @@ from lowfreq.analysis.hybrid import (
     hybrid_pairs,
     reversal_frequency,
 )
+from lowfreq.analysis.masks import (
+    FourierMaskResult,
+    angular_energy,
+    apply_masks,
+    complementary_mask,
+    filtered_accuracy,
+    fit_fourier_masks,
+    linear_separability,
+    radial_energy,
+)
 
 __all__ = [
     "DEFAULT_F_MIX",
@@ -29,12 +40,20 @@ __all__ = [
     "ComponentAccuracyMetric",
     "CueConflictMetric",
     "CueConflictResult",
+    "FourierMaskResult",
     "HybridCurve",
     "HybridCurveMetric",
+    "angular_energy",
+    "apply_masks",
+    "complementary_mask",
     "component_accuracy",
     "cue_conflict_decisions",
+    "filtered_accuracy",
+    "fit_fourier_masks",
     "frequency_components",
     "hybrid_curve",
     "hybrid_pairs",
+    "linear_separability",
+    "radial_energy",
     "reversal_frequency",
 ]

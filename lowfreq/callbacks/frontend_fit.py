@@ -9,6 +9,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
 
 from lowfreq._checks import check_positive_int
 from lowfreq.frontends import FrontEnd
@@ -19,11 +20,12 @@ __all__ = ["FrontEndFitting"]
 class _ImageBatches:
     """Re-iterable (B, C, H, W) image batches of a dataset of (x, y) pairs, in order, on ``device``."""
 
-    def __init__(self, dataset: Dataset, batch_size: int, device: torch.device) -> None:
-        self.dataset, self.batch_size, self.device = dataset, batch_size, device
+    def __init__(self, dataset: Dataset, batch_size: int, device: torch.device, progress: bool) -> None:
+        self.dataset, self.batch_size, self.device, self.progress = dataset, batch_size, device, progress
 
     def __iter__(self) -> Iterator[Tensor]:
-        for x, _ in DataLoader(self.dataset, batch_size=self.batch_size, shuffle=False):
+        loader = DataLoader(self.dataset, batch_size=self.batch_size, shuffle=False)
+        for x, _ in tqdm(loader, desc="fitting the front-end", disable=not self.progress, leave=False):
             yield x.to(self.device)
 
 
@@ -65,5 +67,8 @@ class FrontEndFitting(L.Callback):
             )
         if trainer.is_global_zero:
             rank_zero_info(f"fitting the front-end {type(frontend).__name__} on the un-augmented train split")
-            frontend.fit(_ImageBatches(analysis_dataset("train"), self.batch_size, pl_module.device))
-        frontend.load_state_dict(trainer.strategy.broadcast(frontend.state_dict(), src=0))
+            progress = trainer.progress_bar_callback is not None
+            frontend.fit(_ImageBatches(analysis_dataset("train"), self.batch_size, pl_module.device, progress))
+        # CPU tensors: unpickled on other ranks they must not land on rank 0's GPU
+        state = {key: value.cpu() for key, value in frontend.state_dict().items()}
+        frontend.load_state_dict(trainer.strategy.broadcast(state, src=0))

@@ -14,8 +14,8 @@ from tqdm.auto import tqdm
 
 from lowfreq._checks import check_bool, check_positive_int
 from lowfreq.callbacks.base import AnalysisCallback
-from lowfreq.mvh.benchmark import METRICS, benchmark
 from lowfreq.mvh.decisions import StimulusDecisions, records_to_table
+from lowfreq.mvh.metrics import METRICS, benchmark
 from lowfreq.mvh.plotting import plot_benchmark
 from lowfreq.mvh.raw_data import BENCHMARK_DATASETS, IMAGE_DATASETS, is_human, read_raw_data, write_decisions_csv
 from lowfreq.mvh.stimuli import ModelVsHumanDataModule, ModelVsHumanDataset
@@ -36,7 +36,7 @@ class ModelVsHumanAnalysis(AnalysisCallback):
     Every rank classifies its shard (by index) of the stimuli; the decisions are summed across ranks (a
     collective on every rank); rank 0 then writes into ``<log_dir>/analysis/model_vs_human/``:
 
-    * ``result.json``: :func:`~lowfreq.mvh.benchmark` output (model and humans, per dataset),
+    * ``result.json``: :func:`~lowfreq.mvh.metrics` output (model and humans, per dataset),
     * ``raw-data/<dataset>/<dataset>_<model_name>_session-1.csv``: decisions in model-vs-human's format,
     * ``figure.png``/``.pdf``: per-class shape bias (model vs humans) and the metrics next to the human reference,
 
@@ -85,7 +85,7 @@ class ModelVsHumanAnalysis(AnalysisCallback):
                     raise ValueError(f"datasets must be among {list(BENCHMARK_DATASETS)}, got {d!r}")
         if not isinstance(model_name, str):
             raise TypeError(f"model_name must be a str, got {type(model_name).__name__}")
-        if model_name.startswith("subject-") or not model_name:
+        if is_human(model_name) or not model_name:
             raise ValueError(
                 f"model_name must be non-empty and not start with 'subject-', got {model_name!r}"
             )

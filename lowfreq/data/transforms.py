@@ -202,7 +202,7 @@ class ComponentTransform(nn.Module):
         """(C, N, N) or (B, C, N, N) float images (any range) -> the same shape, dtype and device."""
         single = isinstance(x, Tensor) and x.ndim == 3
         batch = x[None] if single else x
-        check_image(batch, unit_range=False)
+        check_image(batch, unit_range=False, values=self.component == "original")  # else checked by the split
         out = batch
         if self.component != "original":
             low, high = frequency_components(batch, self.radius, inclusive=self.inclusive)

@@ -3,7 +3,7 @@
 * :mod:`~lowfreq.mvh.labels`: the 16 classes and the ImageNet-1000 -> 16 mapping (torch only; also used by the
   OpenCLIP backbone).
 * :mod:`~lowfreq.mvh.raw_data`: constants, decision tables, the raw-data CSV reader and writer.
-* :mod:`~lowfreq.mvh.benchmark`: shape bias, error consistency, OOD accuracy, aggregated as the benchmark does.
+* :mod:`~lowfreq.mvh.metrics`: shape bias, error consistency, OOD accuracy, aggregated as the benchmark does.
 * :mod:`~lowfreq.mvh.download` and :mod:`~lowfreq.mvh.stimuli`: files, downloads, the dataset and DataModule.
 * :mod:`~lowfreq.mvh.decisions`: model decisions, the :class:`StimulusDecisions` Metric, front-end sweeps.
 * :mod:`~lowfreq.mvh.plotting`: the figures; :mod:`~lowfreq.mvh.cli`: ``lowfreq alignment``.
@@ -29,7 +29,7 @@ _SUBMODULE_NAMES: dict[str, tuple[str, ...]] = {
         "read_raw_data",
         "write_decisions_csv",
     ),
-    "benchmark": (
+    "metrics": (
         "METRICS",
         "accuracy",
         "benchmark",

@@ -2,7 +2,7 @@
 
 The command line is built by jsonargparse from the signature and docstring of :func:`alignment` (so it also
 reads ``--config file.yaml`` and ``LOWFREQ_ALIGNMENT_*`` environment variables); ``lowfreq.cli.main`` dispatches
-``lowfreq alignment ...`` here. The printed JSON equals :func:`lowfreq.mvh.benchmark_from_raw_data` (NaN written
+``lowfreq alignment ...`` here. The printed JSON equals :func:`lowfreq.mvh.metrics_from_raw_data` (NaN written
 as ``null``).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from jsonargparse import auto_cli
 
 from lowfreq.io import to_jsonable, write_json
-from lowfreq.mvh.benchmark import benchmark_from_raw_data
+from lowfreq.mvh.metrics import benchmark_from_raw_data
 
 __all__ = ["alignment", "alignment_main"]
 
@@ -46,7 +46,7 @@ def alignment(
         output: also write the JSON to this file.
 
     Returns:
-        The result of :func:`~lowfreq.mvh.benchmark_from_raw_data`.
+        The result of :func:`~lowfreq.mvh.metrics_from_raw_data`.
     """
     result = benchmark_from_raw_data(
         raw_data, model, datasets, exclude=exclude, humans_on_model_stimuli=humans_on_model_stimuli
@@ -75,4 +75,5 @@ def alignment_main(args: list[str] | None = None) -> None:
         prog="lowfreq alignment",
         description=_DESCRIPTION,
         env_prefix="LOWFREQ_ALIGNMENT",
+        default_env=True,
     )

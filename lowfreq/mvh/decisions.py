@@ -24,8 +24,8 @@ from torchmetrics import Metric
 from tqdm.auto import tqdm
 
 from lowfreq._device import eval_mode
-from lowfreq.mvh.benchmark import METRICS, benchmark
 from lowfreq.mvh.labels import CLASSES_16, logits_to_16
+from lowfreq.mvh.metrics import METRICS, benchmark
 from lowfreq.mvh.raw_data import decision_table, is_human
 
 __all__ = ["StimulusDecisions", "alignment_sweep", "model_decisions", "predict_16", "records_to_table"]

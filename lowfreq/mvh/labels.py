@@ -10,6 +10,8 @@ Used by the model-vs-human analyses and by the OpenCLIP backbone's ``1000to16`` 
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import Tensor
 
@@ -87,8 +89,12 @@ IMAGENET_16_INDICES: dict[str, tuple[int, ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=8)
 def imagenet_averaging_matrix(dtype: torch.dtype = torch.float32, device: torch.device | str | None = None) -> Tensor:
-    """(1000, 16) matrix whose column k averages the ImageNet probabilities of the member classes of class k."""
+    """(1000, 16) matrix whose column k averages the ImageNet probabilities of the member classes of class k.
+
+    Cached per (dtype, device): built once, not in every forward pass. Do not modify the returned tensor.
+    """
     m = torch.zeros(1000, len(CLASSES_16), dtype=dtype, device=device)
     for k, name in enumerate(CLASSES_16):
         idx = torch.tensor(IMAGENET_16_INDICES[name], device=device)

@@ -2,7 +2,7 @@
 
 Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state), takes an optional ``ax`` and
 returns ``(fig, ax)``. Inputs are the results of the analyses: the DataFrame of
-:func:`lowfreq.mvh.alignment_sweep` and the dict of :func:`lowfreq.mvh.benchmark`.
+:func:`lowfreq.mvh.alignment_sweep` and the dict of :func:`lowfreq.mvh.metrics`.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def plot_shape_bias_per_class(result: Mapping[str, Any], *, ax: Axes | None = No
     """Per-class shape bias of the model and the humans (model-vs-human's shape-bias matrix plot).
 
     Args:
-        result: a :func:`~lowfreq.mvh.benchmark` result with ``shape_bias_per_class`` (``{class: shape bias}``)
+        result: a :func:`~lowfreq.mvh.metrics` result with ``shape_bias_per_class`` (``{class: shape bias}``)
             and ``shape_bias`` for the model and, under ``humans``, for the pooled human observers; overall shape
             biases are drawn as vertical lines, classes sorted by the humans' values when present.
         ax: axes to draw into; None creates a new figure.
@@ -217,7 +217,7 @@ def plot_benchmark_summary(
 
 
 def plot_benchmark(result: Mapping[str, Any], *, axes: Sequence[Axes] | None = None) -> tuple[Figure, Sequence[Axes]]:
-    """Per-class shape bias (left) and the benchmark summary (right) of one :func:`~lowfreq.mvh.benchmark` result.
+    """Per-class shape bias (left) and the benchmark summary (right) of one :func:`~lowfreq.mvh.metrics` result.
 
     Args:
         result: the benchmark result of one model (with its ``humans`` reference when present).

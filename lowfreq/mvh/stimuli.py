@@ -82,7 +82,7 @@ class ModelVsHumanDataset(Dataset):
     condition, session, label``, which is what the decision CSVs need.
 
     Args:
-        data_dir: model-vs-human directory (see the module docstring for the layouts searched).
+        data_dir: model-vs-human directory (layouts in :mod:`lowfreq.mvh.download`).
         datasets: dataset names, a subset of the 17 benchmark datasets.
         images_per_dataset: keep a seeded random subset of this many images per dataset (None keeps all).
         seed: seed of that subset.
@@ -126,7 +126,7 @@ class ModelVsHumanDataModule(ImageDataModule):
     ImageNet-1000 backbones use :class:`~lowfreq.callbacks.ModelVsHumanAnalysis`, which maps 1000 -> 16.
 
     Args:
-        data_dir: model-vs-human directory (layout in the module docstring).
+        data_dir: model-vs-human directory (layouts in :mod:`lowfreq.mvh.download`).
         datasets: which of the 17 datasets to load; default the three with freely available images.
         download: in ``prepare_data``, fetch missing image archives and human CSVs (needs internet).
         images_per_dataset: seeded random subset per dataset (None keeps all), for quick runs.

@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lowfreq.io import to_jsonable
-from lowfreq.mvh.benchmark import (
+from lowfreq.mvh.labels import CLASSES_16, IMAGENET_16_INDICES, imagenet_to_16, logits_to_16
+from lowfreq.mvh.metrics import (
     benchmark,
     benchmark_from_raw_data,
     cohens_kappa,
@@ -25,7 +26,6 @@ from lowfreq.mvh.benchmark import (
     shape_bias,
     shape_bias_per_class,
 )
-from lowfreq.mvh.labels import CLASSES_16, IMAGENET_16_INDICES, imagenet_to_16, logits_to_16
 from lowfreq.mvh.raw_data import (
     BENCHMARK_DATASETS,
     DATASET_CONDITIONS,
@@ -542,6 +542,15 @@ def test_cli_subcommand_is_built_from_the_signature(tmp_path, capsys):
     assert exit_info.value.code == 2
 
 
+def test_cli_subcommand_reads_its_environment(tmp_path, monkeypatch, capsys):
+    from lowfreq.cli import main
+
+    monkeypatch.setenv("LOWFREQ_ALIGNMENT_RAW_DATA", str(tmp_path / "from-env"))
+    with pytest.raises(SystemExit):
+        main(["alignment", "--model", "m"])
+    assert "from-env" in capsys.readouterr().err
+
+
 # ---- model-vs-human's raw-data folder as published (with performances/) ----------------------------------------
 
 
@@ -643,3 +652,16 @@ def test_shared_raw_data_folder_reads_as_published(test_data, capsys):
     assert printed == to_jsonable(
         benchmark_from_raw_data(raw, "bagnet33", ["edge", "silhouette", "cue-conflict"])
     )
+
+
+def test_package_exports_the_functions_not_submodules():
+    """``from lowfreq.mvh import benchmark`` is the function (a submodule of the same name would shadow it)."""
+    import types
+
+    import lowfreq.mvh as mvh
+
+    for name in mvh.__all__:
+        assert not isinstance(getattr(mvh, name), types.ModuleType), name
+    from lowfreq.mvh import benchmark
+
+    assert benchmark.__module__ == "lowfreq.mvh.metrics"

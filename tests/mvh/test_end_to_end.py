@@ -19,10 +19,10 @@ import lowfreq.mvh.download
 from lowfreq.callbacks import ModelVsHumanAnalysis
 from lowfreq.frontends import GaussianBlur, Identity
 from lowfreq.models import FrontEndClassifier
-from lowfreq.mvh.benchmark import METRICS, benchmark, benchmark_from_raw_data
 from lowfreq.mvh.decisions import alignment_sweep, model_decisions
 from lowfreq.mvh.download import HUMAN_RAW_DATA_SHA256, download_datasets, download_raw_data, find_dataset_dir
 from lowfreq.mvh.labels import CLASSES_16
+from lowfreq.mvh.metrics import METRICS, benchmark, benchmark_from_raw_data
 from lowfreq.mvh.plotting import (
     plot_alignment_sweep,
     plot_benchmark,

@@ -125,6 +125,7 @@ def shape_bias(table: pd.DataFrame) -> float:
             texture.
 
     Example:
+        >>> from lowfreq.mvh import decision_table
         >>> t = decision_table("m", "cue-conflict", ["cat1-dog2.png", "dog1-cat2.png"], ["cat", "dog"], ["cat", "cat"])
         >>> shape_bias(t)
         0.5
