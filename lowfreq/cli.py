@@ -8,14 +8,15 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import lightning as L
 from jsonargparse import Namespace
 from lightning import Trainer
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import ArgsType, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
+import lowfreq.models  # noqa: F401  (registers the lowfreq modules for short class names)
 from lowfreq.data import ImageDataModule
-from lowfreq.models import FrontEndClassifier
 
 __all__ = ["DEBUG_ENV", "PROGRESS_BAR_REFRESH_STEPS", "LowFreqCLI", "main"]
 
@@ -142,7 +143,7 @@ def _main(args: ArgsType) -> None:
         alignment_main(argv[1:])
         return
     LowFreqCLI(
-        FrontEndClassifier,
+        L.LightningModule,  # any LightningModule by class_path (FrontEndClassifier, FourierMaskProbe, ...)
         ImageDataModule,
         subclass_mode_model=True,
         subclass_mode_data=True,

@@ -52,3 +52,10 @@ def test_time_to_accuracy_on_a_small_npz(tmp_path):
     assert "time to 0.00% test accuracy" in stdout
     assert result["reached"]["epoch"] == 1 and result["train_images"] == 64 and result["test_images"] == 32
     assert result["history"][0]["seconds"] > 0 and 0 <= result["history"][0]["acc"] <= 1
+
+
+def test_masks_benchmark_compares_batched_and_sequential():
+    stdout = _run("masks.py", "--num-images", "6", "--sequential-images", "2", "--steps", "3", "--threads", "1")
+    assert "batched:" in stdout and "one at a time:" in stdout and "speed-up:" in stdout
+    difference = float(stdout.rsplit(":", 1)[1])
+    assert difference < 1e-4  # the batched masks are the one-at-a-time masks

@@ -45,6 +45,7 @@ __all__ = [
     "fit_fourier_masks",
     "linear_separability",
     "mask_differences",
+    "mask_objective",
     "radial_energy",
     "symmetrised_mask",
 ]
@@ -134,6 +135,25 @@ class FourierMaskResult:
     converged: Tensor
 
 
+def mask_objective(
+    masked_logits: Tensor, clean_ce: Tensor, labels: Tensor, masks: Tensor
+) -> tuple[Tensor, Tensor]:
+    """P004's per-image objective terms, as the authors' code computes them (methods.md §8.2).
+
+    Args:
+        masked_logits: (B, K) logits of the mask-filtered images.
+        clean_ce: (B,) cross-entropy of the unmasked images (the frozen network's, precomputed).
+        labels: (B,) labels of the objective.
+        masks: (B, H, W) the mask each image was filtered with.
+
+    Returns:
+        ``(invariance, penalty)``: (B,) ``exp((CE(Φ(x̃), y) - CE(Φ(x), y))²)`` and (B,) ``mean(M)``, the L1 norm
+        relative to the all-ones start; the loss is ``invariance + λ · penalty``.
+    """
+    ce = F.cross_entropy(masked_logits.float(), labels, reduction="none")
+    return torch.exp((ce - clean_ce) ** 2), masks.mean(dim=(-2, -1))
+
+
 @torch.no_grad()
 def _logits(model: nn.Module, images: Tensor, batch_size: int, device: torch.device, dtype: torch.dtype) -> Tensor:
     return torch.cat([model(x.to(device, dtype)).float() for x in images.split(batch_size)])
@@ -156,6 +176,7 @@ def fit_fourier_masks(
     lambda_l1: float | None = None,
     max_steps: int = 2000,
     lr: float = 1e-2,
+    lr_schedule: Literal["constant", "paper_code"] = "constant",
     batch_size: int = 128,
     patience: int = 100,
     tol_l1: float = 1e-5,
@@ -174,8 +195,11 @@ def fit_fourier_masks(
         scope: "dataset" (one mask), "class" (one per class of the logits) or "image" (one per image).
         lambda_l1: L1 weight λ of ``λ · mean(M)``, >= 0; None = :data:`DEFAULT_LAMBDA` of the scope.
         max_steps: maximum Adam steps.
-        lr: Adam learning rate (constant; the authors' single-image schedule stays near 0.008-0.009,
-            methods.md §8.2).
+        lr: Adam learning rate (the maximum of the one-cycle schedule with ``lr_schedule="paper_code"``).
+        lr_schedule: "constant" (default), or "paper_code": the authors' ``OneCycleLR`` (pct_start 0.1, torch's
+            other defaults) over 4,000,000 scheduled steps for single images (200 x 20,000, of which at most
+            ``max_steps`` are taken, so the rate stays near ``lr / 25``: with their 0.2, about 0.008-0.009) and over
+            ``max_steps`` otherwise (methods.md §8.2; use ``lr=0.2`` resp. ``1e-3`` for their values).
         batch_size: images per step for "dataset" / "class" (random, seeded); for "image" every image still
             training is used at every step, in chunks of ``batch_size``.
         patience: a mask has converged after this many consecutive steps in which its mean changed by at most
@@ -195,6 +219,7 @@ def fit_fourier_masks(
     lam = DEFAULT_LAMBDA[scope] if lambda_l1 is None else lambda_l1
     check_range("lambda_l1", lam, 0.0, math.inf)
     check_range("lr", lr, 0.0, math.inf, low_open=True)
+    check_choice("lr_schedule", lr_schedule, ("constant", "paper_code"))
     for name, value in (("max_steps", max_steps), ("batch_size", batch_size), ("patience", patience)):
         check_positive_int(name, value)
     if n == 0:
@@ -218,6 +243,13 @@ def fit_fourier_masks(
             masks = nn.Parameter(torch.ones(len(keys), height, width, device=device))
             state = _Stopping(len(keys), patience, tol_l1, tol_invariance, device)
             optimizer = torch.optim.Adam([masks], lr=lr)
+            scheduler = (
+                torch.optim.lr_scheduler.OneCycleLR(
+                    optimizer, max_lr=lr, total_steps=200 * 20_000 if scope == "image" else max_steps, pct_start=0.1
+                )
+                if lr_schedule == "paper_code"
+                else None
+            )
             generator = seeded_generator(seed)
             losses, l1s = [], []
             steps = 0
@@ -235,9 +267,8 @@ def fit_fourier_masks(
                 for idx in active_images.split(batch_size):
                     x = images[idx.cpu()].to(device, dtype)
                     logits = model(apply_masks(x, masks[mask_of[idx]].to(dtype))).float()
-                    ce = F.cross_entropy(logits, target[idx], reduction="none")
-                    inv = torch.exp((ce - clean_ce[idx]) ** 2)
-                    per_image = inv + lam * masks[mask_of[idx]].mean(dim=(1, 2))
+                    inv, penalty = mask_objective(logits, clean_ce[idx], target[idx], masks[mask_of[idx]])
+                    per_image = inv + lam * penalty
                     # "image": sum, so each mask gets exactly its own image's gradient; else the batch mean
                     loss = per_image.sum() if scope == "image" else per_image.sum() / len(active_images)
                     loss.backward()
@@ -248,6 +279,8 @@ def fit_fourier_masks(
                 if scope == "image":
                     masks.grad[state.converged] = 0.0  # type: ignore[index]
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 with torch.no_grad():
                     frozen_values = masks[state.converged].clone() if scope == "image" else None
                     masks.clamp_(0.0, 1.0)

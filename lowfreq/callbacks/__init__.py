@@ -9,11 +9,13 @@ from lowfreq.callbacks.components import FrequencyComponentAnalysis
 from lowfreq.callbacks.cue_conflict import CueConflictAnalysis
 from lowfreq.callbacks.frontend_fit import FrontEndFitting
 from lowfreq.callbacks.hybrid import HybridCurveAnalysis
+from lowfreq.callbacks.masks import FourierMaskAnalysis
 from lowfreq.callbacks.mvh import ModelVsHumanAnalysis
 
 __all__ = [
     "AnalysisCallback",
     "CueConflictAnalysis",
+    "FourierMaskAnalysis",
     "FrequencyComponentAnalysis",
     "FrontEndFitting",
     "HybridCurveAnalysis",

@@ -8,14 +8,16 @@ Every function takes the result object of its analysis (``HybridCurve``, ``Compo
 from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
 from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_probabilities
-from lowfreq.plotting.masks import plot_fourier_mask, plot_mask_energy
+from lowfreq.plotting.masks import plot_filtered_images, plot_fourier_mask, plot_mask_energies, plot_mask_energy
 
 __all__ = [
     "plot_component_accuracy",
     "plot_component_curves",
     "plot_cue_conflict",
+    "plot_filtered_images",
     "plot_fourier_mask",
     "plot_hybrid_curve",
     "plot_hybrid_probabilities",
+    "plot_mask_energies",
     "plot_mask_energy",
 ]

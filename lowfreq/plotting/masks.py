@@ -6,6 +6,7 @@ and returns ``(fig, ax)``; frequencies are drawn in cycles/pixel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -15,10 +16,10 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from lowfreq.analysis.masks import angular_energy, radial_energy
+from lowfreq.analysis.masks import angular_energy, apply_masks, complementary_mask, radial_energy
 from lowfreq.plotting._common import figure_axes
 
-__all__ = ["plot_fourier_mask", "plot_mask_energy"]
+__all__ = ["plot_filtered_images", "plot_fourier_mask", "plot_mask_energies", "plot_mask_energy"]
 
 
 def _mask(result: Any, index: int) -> Tensor:
@@ -92,3 +93,64 @@ def plot_mask_energy(
     if label:
         ax.legend(frameon=False, fontsize="small")
     return fig, ax
+
+
+def plot_mask_energies(
+    result: Any, *, num_bands: int = 64, index: int = 0, axes: Sequence[Axes] | None = None
+) -> tuple[Figure, Sequence[Axes]]:
+    """Radial (top; square masks only) and angular (bottom) band energies of one mask in one figure.
+
+    Args:
+        result: a ``FourierMaskResult`` or a mask tensor (see :func:`plot_fourier_mask`).
+        num_bands: number of bands (P004: 64).
+        index: which of the M masks.
+        axes: two axes to draw into (one for a non-square mask); None creates a new figure.
+    """
+    height, width = _mask(result, index).shape
+    kinds: list[Literal["radial", "angular"]] = ["radial", "angular"] if height == width else ["angular"]
+    if axes is None:
+        fig = Figure(figsize=(4.6, 3.0 * len(kinds)), layout="constrained")
+        axes = list(np.atleast_1d(fig.subplots(len(kinds), 1)))
+    else:
+        fig = axes[0].get_figure()  # type: ignore[assignment]
+    for kind, ax in zip(kinds, axes, strict=False):
+        plot_mask_energy(result, kind=kind, num_bands=num_bands, index=index, ax=ax)
+    return fig, axes
+
+
+def plot_filtered_images(
+    images: Tensor, result: Any, *, index: int | None = None, num_images: int = 6
+) -> tuple[Figure, np.ndarray]:
+    """Grid of images: originals (top), filtered with the mask (middle), with its complement (bottom), P004 Fig. 5.
+
+    Filtered images are clipped to [0, 1] for display only.
+
+    Args:
+        images: (N, C, H, W) images in [0, 1] (C = 1 or 3).
+        result: a ``FourierMaskResult`` or masks; one mask (``index``, default 0) is used for every image, unless
+            ``index`` is None and there is one mask per image (single-image masks).
+        index: which mask to use for all images; None with per-image masks uses mask i for image i.
+        num_images: columns (the first images).
+
+    Returns:
+        ``(fig, axes)`` with axes of shape (3, num_images).
+    """
+    masks = result.masks if hasattr(result, "masks") else result
+    masks = masks if masks.ndim == 3 else masks[None]
+    n = min(num_images, len(images))
+    x = images[:n].detach().cpu().double()
+    if index is None and len(masks) == len(images):
+        chosen = masks[:n].double()
+    else:
+        chosen = _mask(masks, 0 if index is None else index)
+    rows = [x, apply_masks(x, chosen), apply_masks(x, complementary_mask(chosen))]
+    fig = Figure(figsize=(1.4 * n, 4.4), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(3, n, squeeze=False))
+    for r, (batch, name) in enumerate(zip(rows, ("original", "masked", "complement"), strict=True)):
+        for c in range(n):
+            image = batch[c].clamp(0, 1).permute(1, 2, 0).numpy()
+            axes[r, c].imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=1)
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+        axes[r, 0].set_ylabel(name)
+    return fig, axes

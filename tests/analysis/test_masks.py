@@ -23,7 +23,7 @@ from lowfreq.analysis.masks import (
     radial_energy,
     symmetrised_mask,
 )
-from lowfreq.plotting.masks import plot_fourier_mask, plot_mask_energy
+from lowfreq.plotting.masks import plot_filtered_images, plot_fourier_mask, plot_mask_energies, plot_mask_energy
 
 SIZE = 16
 # (row, col) FFT bins that class k's detector reads (and their mirror bins -k mod N)
@@ -243,7 +243,24 @@ def test_mask_figures():
     assert len(line.get_xdata()) == 8 and line.get_xdata()[-1] == pytest.approx((7.5 / 8) * math.sqrt(2) / 2)
     plot_mask_energy(result.masks[0], kind="angular", num_bands=8, ax=ax)
     fig.savefig(io.BytesIO(), format="png")
+    fig, axes = plot_mask_energies(result, num_bands=8)
+    assert len(axes) == 2 and "radial" in axes[0].get_xlabel() and "orientation" in axes[1].get_xlabel()
+    fig, grid = plot_filtered_images(x, result, index=0, num_images=4)
+    assert grid.shape == (3, 4) and [a.get_ylabel() for a in grid[:, 0]] == ["original", "masked", "complement"]
+    fig.savefig(io.BytesIO(), format="png")
     with pytest.raises(ValueError, match="kind must be one of"):
         plot_mask_energy(result, kind="spiral")
     with pytest.raises(ValueError, match=r"index must be in \[0, 2\), got 5"):
         plot_fourier_mask(result, index=5)
+
+
+def test_paper_code_schedule_stays_in_warm_up_for_single_images():
+    x, y = _grating_data(n=2)
+    result = fit_fourier_masks(RingReader(), x, y, scope="image", lr=0.2, lr_schedule="paper_code", max_steps=50,
+                               patience=1000)
+    # at lr ~ 0.2 / 25 = 0.008 a mask entry moves by at most ~0.008 per Adam step: 50 steps cannot empty it
+    assert float(result.masks.min()) > 1.0 - 50 * 0.0095
+    constant = fit_fourier_masks(RingReader(), x, y, scope="image", lr=0.2, max_steps=50, patience=1000)
+    assert float(constant.masks.min()) == 0.0
+    with pytest.raises(ValueError, match=r"lr_schedule must be one of \['constant', 'paper_code'\]"):
+        fit_fourier_masks(RingReader(), x, y, lr_schedule="cosine")

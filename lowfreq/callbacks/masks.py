@@ -1,0 +1,93 @@
+"""FourierMaskAnalysis: the learned mask of a FourierMaskProbe and its P004 analyses, written after fit."""
+
+from __future__ import annotations
+
+import logging
+
+import lightning as L
+import torch
+
+from lowfreq._checks import check_positive_int
+from lowfreq.analysis.masks import angular_energy, filtered_accuracy, radial_energy, symmetrised_mask
+from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
+from lowfreq.io import atomic_write
+from lowfreq.plotting.masks import plot_fourier_mask, plot_mask_energies
+from lowfreq.seeding import seeded_subset
+
+__all__ = ["FourierMaskAnalysis"]
+
+log = logging.getLogger(__name__)
+
+
+class FourierMaskAnalysis(AnalysisCallback):
+    """Write the mask learned by a :class:`~lowfreq.models.FourierMaskProbe` and its analyses (P004).
+
+    After ``fit`` (and at the end of ``lightning validate --ckpt_path ...``) rank 0 writes into
+    ``<log_dir>/analysis/fourier_mask/``: ``mask.pt`` (the (H, W) mask in the unshifted layout, and its
+    Hermitian-symmetrised effective version), ``result.json`` (mean of the mask, fraction of exact zeros, radial and
+    angular band energies, and the frozen model's accuracy on the seeded analysis subset: clean, mask-filtered and
+    complement-filtered), ``figure.{png,pdf}`` (the centred mask, log scale, cycles/pixel) and ``energy.{png,pdf}``
+    (radial and angular energies); it logs ``analysis_mask_mean``, ``analysis_mask_acc`` and
+    ``analysis_mask_complement_acc``. The accuracies are computed by every rank on the whole subset (the mask is
+    the same on every rank), so no collective is needed.
+
+    Args:
+        num_bands: bands of the radial and angular energies (P004: 64).
+        num_images: images of the seeded analysis subset (None = the whole split).
+        batch_size: images per forward pass.
+        seed: seed of the subset.
+        split: datamodule split passed to ``analysis_dataset``.
+    """
+
+    name = "fourier_mask"
+
+    def __init__(
+        self,
+        num_bands: int = 64,
+        num_images: int | None = 1000,
+        batch_size: int = 256,
+        seed: int = 0,
+        split: str = "test",
+    ) -> None:
+        super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split=split)
+        check_positive_int("num_bands", num_bands)
+        self.num_bands = num_bands
+
+    def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Evaluate the mask on the subset and write the files (every rank computes; rank 0 writes)."""
+        mask = getattr(pl_module, "mask", None)
+        classifier = getattr(pl_module, "classifier", None)
+        if not isinstance(mask, torch.Tensor) or classifier is None:
+            raise TypeError(f"FourierMaskAnalysis needs a FourierMaskProbe, got {type(pl_module).__name__}")
+        mask = mask.detach().clamp(0.0, 1.0).cpu()
+        dataset = self.dataset(trainer)
+        x, y = stack_images_labels(dataset, seeded_subset(len(dataset), self.num_images, self.seed))  # type: ignore[arg-type]
+        accuracy = filtered_accuracy(classifier, x, y, mask.to(x.dtype), batch_size=self.batch_size)
+        square = mask.shape[0] == mask.shape[1]
+        radial, radial_edges = radial_energy(mask, self.num_bands) if square else (None, None)
+        angular, angular_edges = angular_energy(mask, self.num_bands)
+        out = self.output_dir(trainer)
+        figures, result = {}, {}
+        if trainer.is_global_zero:
+            out.mkdir(parents=True, exist_ok=True)
+            with atomic_write(out / "mask.pt", "wb") as f:
+                torch.save({"mask": mask, "effective_mask": symmetrised_mask(mask)}, f)
+            figures["figure"] = plot_fourier_mask(mask)[0]
+            figures["energy"] = plot_mask_energies(mask, num_bands=self.num_bands)[0]
+            result = {
+                "mask_mean": float(mask.mean()),
+                "fraction_zero": float((mask == 0).float().mean()),
+                "accuracy": accuracy,
+                "num_images": len(y),
+                "radial_energy": radial,
+                "radial_edges_index": radial_edges,
+                "angular_energy": angular,
+                "angular_edges_degrees": angular_edges,
+                "split": self.split,
+            }
+        scalars = {
+            "analysis_mask_mean": float(mask.mean()),
+            "analysis_mask_acc": accuracy["masked"],
+            "analysis_mask_complement_acc": accuracy["complement"],
+        }
+        self.write(trainer, out, result, figures, scalars)
