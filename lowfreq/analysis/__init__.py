@@ -1,13 +1,22 @@
 """Analyses as pure functions over models and tensors; each also runs in a notebook without a Trainer.
 
 Submodules: ``hybrid`` (P001 hybrid images, reversal frequency), ``components`` (P003 low/high-frequency
-component accuracy), ``cue_conflict`` (shape vs texture decisions), ``masks`` (P004 learned Fourier masks). The
-model-vs-human benchmark (P000) is its own package, :mod:`lowfreq.mvh`. The counting analyses are a pure function
-plus a torchmetrics ``Metric`` with sum states (``HybridCurveMetric``, ``ComponentAccuracyMetric``,
-``CueConflictMetric``) whose ``compute()`` returns the same result dataclass, for validation steps and callbacks.
-None of them imports Lightning.
+component accuracy), ``cue_conflict`` (shape vs texture decisions), ``masks`` (P004 learned Fourier masks),
+``adversarial`` (P001 minimal perturbations and their spectra, P003 kernel smoothing; Foolbox is imported only when
+an attack runs). The model-vs-human benchmark (P000) is its own package, :mod:`lowfreq.mvh`. The counting analyses
+are a pure function plus a torchmetrics ``Metric`` with sum states (``HybridCurveMetric``,
+``ComponentAccuracyMetric``, ``CueConflictMetric``) whose ``compute()`` returns the same result dataclass, for
+validation steps and callbacks. None of them imports Lightning.
 """
 
+from lowfreq.analysis.adversarial import (
+    MinimalPerturbations,
+    minimal_perturbations,
+    perturbation_half_power,
+    perturbation_spectrum,
+    robust_accuracy,
+    smooth_first_layer,
+)
 from lowfreq.analysis.components import (
     ComponentAccuracy,
     ComponentAccuracyMetric,
@@ -43,6 +52,7 @@ __all__ = [
     "FourierMaskResult",
     "HybridCurve",
     "HybridCurveMetric",
+    "MinimalPerturbations",
     "angular_energy",
     "apply_masks",
     "complementary_mask",
@@ -54,6 +64,11 @@ __all__ = [
     "hybrid_curve",
     "hybrid_pairs",
     "linear_separability",
+    "minimal_perturbations",
+    "perturbation_half_power",
+    "perturbation_spectrum",
     "radial_energy",
     "reversal_frequency",
+    "robust_accuracy",
+    "smooth_first_layer",
 ]

@@ -1,0 +1,191 @@
+"""Minimal adversarial perturbations against closed forms: a linear two-class model's minimal targeted L-inf
+perturbation is ``margin / ||w_t - w_y||_1 · sign(w_t - w_y)``; white noise has f_0.5 = 1/sqrt(2π); the kernel
+smoothing equals scipy's convolve2d(boundary="symm", mode="same")."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lowfreq.analysis.adversarial import (
+    derangement_targets,
+    minimal_perturbations,
+    perturbation_half_power,
+    perturbation_spectrum,
+    robust_accuracy,
+    smooth_first_layer,
+    success_rate,
+)
+from lowfreq.frontends import GaussianBlur
+
+pytest.importorskip("foolbox")
+
+SIZE = 16
+
+
+def _linear(seed: int = 0) -> nn.Module:
+    """Two-class linear model on 1 x 16 x 16 images; the bias puts the mean image near the boundary."""
+    g = torch.Generator().manual_seed(seed)
+    linear = nn.Linear(SIZE * SIZE, 2).double()
+    with torch.no_grad():
+        linear.weight.copy_(torch.randn(2, SIZE * SIZE, generator=g, dtype=torch.float64) * 0.1)
+        linear.bias.copy_(-0.5 * linear.weight.sum(1))  # logits of the all-0.5 image are 0
+    return nn.Sequential(nn.Flatten(), linear)
+
+
+def _images(n: int = 24, seed: int = 1) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (0.5 + 0.05 * torch.randn(n, 1, SIZE, SIZE, generator=g, dtype=torch.float64)).clamp(0, 1)
+
+
+def _closed_form(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Minimal targeted (target = 1 - y) L-inf perturbation of a 2-class linear model, away from the box bounds."""
+    w = model[1].weight
+    with torch.no_grad():
+        logits = model(x)
+    margin = (logits.gather(1, y[:, None]) - logits.gather(1, (1 - y)[:, None])).flatten()
+    direction = (w[1 - y] - w[y])  # (N, D): increases target minus label
+    eps = margin / direction.abs().sum(1)
+    return eps, (eps[:, None] * direction.sign()).reshape(len(x), 1, SIZE, SIZE)
+
+
+def test_linear_model_matches_the_closed_form():
+    model, x = _linear(), _images()
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    result = minimal_perturbations(model, x, y, targets=1 - y, batch_size=12)
+    eps_star, delta_star = _closed_form(model, x, y)
+    assert result.num_failed == 0 and torch.equal(result.targets, 1 - y)
+    ratio = result.epsilons / eps_star
+    assert float(ratio.min()) >= 1 - 1e-6  # nothing beats the minimum
+    assert float(ratio.median()) <= 1.02  # within 2 % of it
+    # reported epsilon = L-inf norm of the returned perturbation, and the adversarial is the target class
+    torch.testing.assert_close(result.epsilons, result.perturbations.flatten(1).abs().amax(1))
+    assert torch.equal(model(x + result.perturbations).argmax(-1), 1 - y)
+    ours = perturbation_half_power(result.perturbations, num_bootstrap=0)["f_half"]
+    exact = perturbation_half_power(delta_star, num_bootstrap=0)["f_half"]
+    assert ours == pytest.approx(exact, rel=0.05)
+    assert set(result.attack) <= {"fmn", "pgd"} and len(result.attack) == len(x)
+
+
+def test_a_blur_front_end_needs_larger_and_lower_frequency_perturbations():
+    """A linear template reader: a smooth class template plus high-frequency weights the blur removes. The class
+    signal (and so the margin) is low-frequency, so the blur keeps it but removes the cheap high-frequency
+    directions an attack would use."""
+    g = torch.Generator().manual_seed(0)
+    n = torch.arange(SIZE, dtype=torch.float64)
+    smooth = torch.cos(2 * math.pi * n / SIZE)[:, None] * torch.cos(2 * math.pi * n / SIZE)[None, :]
+    y = torch.arange(32) % 2
+    x = (0.5 + 0.1 * (2 * y[:, None, None, None] - 1) * smooth
+         + 0.02 * torch.randn(32, 1, SIZE, SIZE, generator=g, dtype=torch.float64)).clamp(0, 1)
+    linear = nn.Linear(SIZE * SIZE, 2).double()
+    with torch.no_grad():
+        template = smooth.flatten() + 2.0 * torch.randn(SIZE * SIZE, generator=g, dtype=torch.float64)
+        linear.weight.copy_(torch.stack([-template, template]))
+        linear.bias.copy_(-0.5 * linear.weight.sum(1))
+    plain = nn.Sequential(nn.Flatten(), linear)
+    blurred = nn.Sequential(GaussianBlur(2.0).double(), nn.Flatten(), linear)
+    out = {}
+    for name, model in (("plain", plain), ("blur", blurred)):
+        with torch.no_grad():
+            assert torch.equal(model(x).argmax(-1), y)  # both classify the smooth signal
+        result = minimal_perturbations(model, x, y, targets=1 - y, batch_size=32)
+        assert result.num_failed == 0
+        out[name] = (float(result.epsilons.median()), perturbation_half_power(result.perturbations, num_bootstrap=0))
+    assert out["blur"][0] > 1.5 * out["plain"][0]
+    assert out["blur"][1]["f_half"] < out["plain"][1]["f_half"] - 0.05
+
+
+def test_white_noise_perturbations_have_the_uniform_half_power_frequency():
+    noise = torch.randn(200, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    out = perturbation_half_power(noise, method="exact", num_bootstrap=50)
+    assert out["f_half"] == pytest.approx(1 / math.sqrt(2 * math.pi), abs=0.01)
+    assert 0 < out["std"] < 0.01 and out["low"] <= out["f_half"] <= out["high"]
+    spectrum = perturbation_spectrum(noise)
+    assert spectrum.shape == (32, 32) and float(spectrum[0, 0]) == 0.0
+
+
+def test_targets_are_a_seeded_derangement():
+    labels = torch.tensor([0, 0, 1, 2, 2, 2, 3, 1, 0, 3])
+    targets = derangement_targets(labels, seed=3)
+    assert not bool((targets == labels).any())
+    assert sorted(targets.tolist()) == sorted(labels.tolist())  # the labels' class frequencies
+    assert torch.equal(targets, derangement_targets(labels, seed=3))
+    assert not torch.equal(targets, derangement_targets(labels, seed=4))
+    with pytest.raises(ValueError, match="at least two classes"):
+        derangement_targets(torch.zeros(5, dtype=torch.long))
+    skewed = torch.tensor([0, 0, 0, 0, 1, 2])  # no derangement keeps the frequencies: uniform other classes
+    drawn = derangement_targets(skewed, seed=0)
+    assert not bool((drawn == skewed).any()) and set(drawn.tolist()) <= {0, 1, 2}
+
+
+def test_deterministic_and_failures_are_counted():
+    model, x = _linear(), _images(8)
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    a = minimal_perturbations(model, x, y, seed=2, attacks=("pgd",))
+    b = minimal_perturbations(model, x, y, seed=2, attacks=("pgd",))
+    assert torch.equal(a.epsilons, b.epsilons) and torch.equal(a.targets, b.targets)
+
+    class Constant(nn.Module):  # always class 0: a target of 1 can never be reached
+        def forward(self, x):
+            return torch.stack([x.flatten(1).sum(1) * 0 + 1, x.flatten(1).sum(1) * 0], dim=1)
+
+    zeros = torch.zeros(4, dtype=torch.long)
+    failed = minimal_perturbations(Constant(), x[:4], zeros, targets=zeros + 1, pgd_budgets=(0.1,))
+    assert failed.num_failed == 4 and bool(torch.isinf(failed.epsilons).all()) and failed.attack == [""] * 4
+    summary = success_rate(torch.tensor([0.1, 0.2, math.inf, 0.3]), [0.15, 0.25, 1.0])
+    assert summary["success_rate"] == [0.25, 0.5, 0.75] and summary["num_failed"] == 1
+    assert summary["median"] == pytest.approx(0.25) and summary["mean"] == pytest.approx(0.2)
+
+
+def test_bad_input():
+    model, x = _linear(), _images(4)
+    y = torch.tensor([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"images must hold images in \[0, 1\]"):
+        minimal_perturbations(model, x * 3, y)
+    with pytest.raises(ValueError, match="targets must differ from labels"):
+        minimal_perturbations(model, x, y, targets=y)
+    with pytest.raises(ValueError, match="labels must"):
+        minimal_perturbations(model, x, y[:2])
+    with pytest.raises(ValueError, match=r"attacks must be one of \['fmn', 'pgd'\], got 'bb'"):
+        minimal_perturbations(model, x, y, attacks=("bb",))
+    bad = x.clone()
+    bad[0, 0, 0, 0] = math.nan
+    with pytest.raises(ValueError, match="images must be finite"):
+        minimal_perturbations(model, bad, y)
+    with pytest.raises(ValueError, match="pgd_budgets must be ascending"):
+        minimal_perturbations(model, x, y, pgd_budgets=(0.1, 0.05))
+
+
+def test_smooth_first_layer_equals_scipy():
+    signal = pytest.importorskip("scipy.signal")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU(), nn.Conv2d(4, 2, 3))
+    before = [p.clone() for p in model.parameters()]
+    rho = 0.25
+    smoothed = smooth_first_layer(model, rho)
+    kernel = [[rho, rho, rho], [rho, 1.0, rho], [rho, rho, rho]]
+    w = model[0].weight.detach().numpy()
+    expected = torch.tensor([[signal.convolve2d(w[o, i], kernel, boundary="symm", mode="same")
+                              for i in range(w.shape[1])] for o in range(w.shape[0])], dtype=torch.float32)
+    torch.testing.assert_close(smoothed[0].weight.detach(), expected)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))  # the input is unchanged
+    assert torch.equal(smoothed[2].weight, model[2].weight)  # only the first convolution
+    assert torch.equal(smooth_first_layer(model, 0.0)[0].weight, model[0].weight)  # rho = 0: identity
+    with pytest.raises(ValueError, match="must contain an nn.Conv2d"):
+        smooth_first_layer(nn.Linear(2, 2), 0.1)
+
+
+def test_robust_accuracy_decreases_with_the_budget():
+    model, x = _linear(), _images(16)
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    out = robust_accuracy(model, x, y, epsilons=(0.0, 0.002, 0.05))
+    assert out["clean"] == 1.0 and out["accuracy"][0] == 1.0
+    assert out["accuracy"] == sorted(out["accuracy"], reverse=True) and out["accuracy"][-1] == 0.0
+    fgsm = robust_accuracy(model, x, y, attack="fgsm", epsilons=(0.05,))
+    assert fgsm["accuracy"] == [0.0]  # FGSM is optimal against a linear model: the L-inf ball's vertex
