@@ -59,3 +59,12 @@ def test_masks_benchmark_compares_batched_and_sequential():
     assert "batched:" in stdout and "one at a time:" in stdout and "speed-up:" in stdout
     difference = float(stdout.rsplit(":", 1)[1])
     assert difference < 1e-4  # the batched masks are the one-at-a-time masks
+
+
+def test_adversarial_benchmark_compares_both_protocols():
+    pytest.importorskip("foolbox")
+    pytest.importorskip("numba")
+    stdout = _run("adversarial.py", "--num-images", "4", "--seeds", "1", "--bb-steps", "5", "--ours-bb-steps", "5",
+                  "--train-images", "200", "--pool-images", "100", "--threads", "1")
+    assert "(a) BB from 1 target-class starts" in stdout and "(b) minimal_perturbations" in stdout
+    assert "speed-up (a)/(b)" in stdout and "median (b)/(a)" in stdout

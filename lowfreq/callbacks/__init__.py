@@ -4,6 +4,7 @@ The ``*Analysis`` callbacks shard the data, update their analysis Metric, call `
 processes) and write files and scalars; :class:`FrontEndFitting` fits front-ends such as PCA before training.
 """
 
+from lowfreq.callbacks.adversarial import AdversarialSpectrumAnalysis
 from lowfreq.callbacks.base import AnalysisCallback
 from lowfreq.callbacks.components import FrequencyComponentAnalysis
 from lowfreq.callbacks.cue_conflict import CueConflictAnalysis
@@ -11,8 +12,10 @@ from lowfreq.callbacks.frontend_fit import FrontEndFitting
 from lowfreq.callbacks.hybrid import HybridCurveAnalysis
 from lowfreq.callbacks.masks import FourierMaskAnalysis
 from lowfreq.callbacks.mvh import ModelVsHumanAnalysis
+from lowfreq.callbacks.robustness import RobustnessAnalysis
 
 __all__ = [
+    "AdversarialSpectrumAnalysis",
     "AnalysisCallback",
     "CueConflictAnalysis",
     "FourierMaskAnalysis",
@@ -20,4 +23,5 @@ __all__ = [
     "FrontEndFitting",
     "HybridCurveAnalysis",
     "ModelVsHumanAnalysis",
+    "RobustnessAnalysis",
 ]

@@ -5,6 +5,7 @@ Every function takes the result object of its analysis (``HybridCurve``, ``Compo
 :mod:`lowfreq.mvh.plotting`.
 """
 
+from lowfreq.plotting.adversarial import plot_perturbation_profile, plot_perturbation_spectrum, plot_success_rate
 from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
 from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_probabilities
@@ -20,4 +21,7 @@ __all__ = [
     "plot_hybrid_probabilities",
     "plot_mask_energies",
     "plot_mask_energy",
+    "plot_perturbation_profile",
+    "plot_perturbation_spectrum",
+    "plot_success_rate",
 ]

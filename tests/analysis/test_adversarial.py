@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from lowfreq.analysis.adversarial import (
+    AdversarialSpectrumMetric,
     derangement_targets,
     minimal_perturbations,
     perturbation_half_power,
@@ -56,7 +57,7 @@ def test_linear_model_matches_the_closed_form():
     model, x = _linear(), _images()
     with torch.no_grad():
         y = model(x).argmax(-1)
-    result = minimal_perturbations(model, x, y, targets=1 - y, batch_size=12)
+    result = minimal_perturbations(model, x, y, targets=1 - y, attacks=("fmn", "pgd"), batch_size=12)
     eps_star, delta_star = _closed_form(model, x, y)
     assert result.num_failed == 0 and torch.equal(result.targets, 1 - y)
     ratio = result.epsilons / eps_star
@@ -92,7 +93,7 @@ def test_a_blur_front_end_needs_larger_and_lower_frequency_perturbations():
     for name, model in (("plain", plain), ("blur", blurred)):
         with torch.no_grad():
             assert torch.equal(model(x).argmax(-1), y)  # both classify the smooth signal
-        result = minimal_perturbations(model, x, y, targets=1 - y, batch_size=32)
+        result = minimal_perturbations(model, x, y, targets=1 - y, attacks=("fmn", "pgd"), batch_size=32)
         assert result.num_failed == 0
         out[name] = (float(result.epsilons.median()), perturbation_half_power(result.perturbations, num_bootstrap=0))
     assert out["blur"][0] > 1.5 * out["plain"][0]
@@ -151,8 +152,8 @@ def test_bad_input():
         minimal_perturbations(model, x, y, targets=y)
     with pytest.raises(ValueError, match="labels must"):
         minimal_perturbations(model, x, y[:2])
-    with pytest.raises(ValueError, match=r"attacks must be one of \['fmn', 'pgd'\], got 'bb'"):
-        minimal_perturbations(model, x, y, attacks=("bb",))
+    with pytest.raises(ValueError, match=r"attacks must be one of \['fmn', 'pgd', 'bb'\], got 'cw'"):
+        minimal_perturbations(model, x, y, attacks=("cw",))
     bad = x.clone()
     bad[0, 0, 0, 0] = math.nan
     with pytest.raises(ValueError, match="images must be finite"):
@@ -189,3 +190,40 @@ def test_robust_accuracy_decreases_with_the_budget():
     assert out["accuracy"] == sorted(out["accuracy"], reverse=True) and out["accuracy"][-1] == 0.0
     fgsm = robust_accuracy(model, x, y, attack="fgsm", epsilons=(0.05,))
     assert fgsm["accuracy"] == [0.0]  # FGSM is optimal against a linear model: the L-inf ball's vertex
+
+
+def test_spectrum_metric_matches_the_functions():
+    model, x = _linear(), _images(20)
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    targets = 1 - y
+    metric = AdversarialSpectrumMetric((SIZE, SIZE), num_bootstrap=20)
+    results = []
+    for idx in (torch.arange(0, 12), torch.arange(12, 20)):
+        result = minimal_perturbations(model, x[idx], y[idx], targets=targets[idx], attacks=("fmn",))
+        metric.update(result, idx)
+        results.append(result)
+    out = metric.compute()
+    delta = torch.cat([r.perturbations for r in results])
+    eps = torch.cat([r.epsilons for r in results])
+    ok = torch.isfinite(eps)  # FMN alone may fail on a few images: they are counted and left out of the spectrum
+    torch.testing.assert_close(out.power, perturbation_spectrum(delta, ok))
+    assert out.f_half == pytest.approx(perturbation_half_power(delta, ok, num_bootstrap=0)["f_half"], abs=1e-9)
+    assert out.f_half_exact == pytest.approx(
+        perturbation_half_power(delta, ok, method="exact", num_bootstrap=0)["f_half"], abs=1e-9)
+    assert torch.equal(out.epsilons, eps) and torch.equal(out.indices, torch.arange(20))
+    assert torch.equal(out.targets, targets) and torch.equal(out.attack == 0, ok)
+    assert out.f_half_low <= out.f_half <= out.f_half_high and out.summary["num_failed"] == int((~ok).sum())
+
+
+def test_brendel_bethge_refines_the_pgd_candidate_to_the_closed_form():
+    pytest.importorskip("numba")
+    model, x = _linear(), _images(8)
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    eps_star, _ = _closed_form(model, x, y)
+    pgd = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd",))
+    both = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd", "bb"), bb_steps=200)
+    assert float((pgd.epsilons / eps_star).median()) > 1.05  # the budget grid alone is coarse
+    assert float((both.epsilons / eps_star).median()) <= 1.02 and float((both.epsilons / eps_star).min()) >= 1 - 1e-6
+    assert "bb" in both.attack

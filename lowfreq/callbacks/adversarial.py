@@ -1,0 +1,105 @@
+"""AdversarialSpectrumAnalysis: P001's minimal adversarial perturbations and their Fourier spectrum after fit."""
+
+from __future__ import annotations
+
+import math
+
+import lightning as L
+import torch
+from tqdm.auto import tqdm
+
+from lowfreq._checks import check_choice
+from lowfreq.analysis.adversarial import (
+    ATTACKS,
+    DEFAULT_ATTACKS,
+    AdversarialSpectrumMetric,
+    derangement_targets,
+    minimal_perturbations,
+)
+from lowfreq.callbacks.base import AnalysisCallback, shard_indices, stack_images_labels
+from lowfreq.plotting.adversarial import plot_perturbation_profile, plot_perturbation_spectrum, plot_success_rate
+from lowfreq.seeding import seeded_subset
+
+__all__ = ["AdversarialSpectrumAnalysis"]
+
+
+class AdversarialSpectrumAnalysis(AnalysisCallback):
+    """Targeted minimal L-inf perturbations (Foolbox) of a seeded test subset, their spectrum and f_0.5 (P001).
+
+    After ``fit`` and at the end of ``lightning validate --ckpt_path ...``: targets are the seeded derangement of the
+    subset's labels (the same on every rank, so runs compare image by image); every rank attacks its shard with
+    gradients enabled; an :class:`~lowfreq.analysis.adversarial.AdversarialSpectrumMetric` gathers the results.
+    Rank 0 writes ``<log_dir>/analysis/adversarial/result.json`` (per-image indices, targets, epsilons and winning
+    attacks; f_0.5 grid / exact with its bootstrap interval; success rate on k/255 budgets, median, mean, std,
+    failures) and ``spectrum``, ``profile``, ``success`` figures, and logs ``analysis_adv_f_half``,
+    ``analysis_adv_median_eps`` and ``analysis_adv_mean_eps``. Needs ``pip install 'lowfreq[attacks]'``.
+
+    Args:
+        attacks: candidate attacks (see :func:`~lowfreq.analysis.minimal_perturbations`; default fmn, pgd, bb).
+        num_bootstrap: bootstrap replicates of f_0.5 over images.
+        num_images: images of the seeded subset (P001: 1000).
+        batch_size: images per attack call.
+        seed: seed of the subset, the targets and the bootstrap.
+        split: datamodule split passed to ``analysis_dataset``.
+    """
+
+    name = "adversarial"
+
+    def __init__(
+        self,
+        attacks: list[str] | None = None,
+        num_bootstrap: int = 1000,
+        num_images: int | None = 1000,
+        batch_size: int = 128,
+        seed: int = 0,
+        split: str = "test",
+    ) -> None:
+        super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split=split)
+        self.attacks = list(DEFAULT_ATTACKS) if attacks is None else list(attacks)
+        for name in self.attacks:
+            check_choice("attacks", name, ATTACKS)
+        self.num_bootstrap = num_bootstrap
+
+    def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Attack this rank's shard, gather the results, write (every rank)."""
+        dataset = self.dataset(trainer)
+        subset = seeded_subset(len(dataset), self.num_images, self.seed)  # type: ignore[arg-type]
+        labels = stack_images_labels(dataset, subset)[1]
+        targets = derangement_targets(labels, self.seed)  # on the whole subset: the same on every rank
+        local = shard_indices(torch.arange(len(subset)), trainer.global_rank, trainer.world_size)
+        height, width = stack_images_labels(dataset, subset[:1])[0].shape[-2:]
+        metric = AdversarialSpectrumMetric(
+            (height, width), self.attacks, num_bootstrap=self.num_bootstrap, seed=self.seed
+        ).to(pl_module.device)
+        batches = local.split(self.batch_size)
+        for pos in tqdm(batches, desc="adversarial", disable=not self.show_progress(trainer), leave=False):
+            x, y = stack_images_labels(dataset, subset[pos])
+            result = minimal_perturbations(pl_module, x, y, targets=targets[pos], seed=self.seed,
+                                           attacks=self.attacks, batch_size=self.batch_size)
+            metric.update(result, subset[pos])
+        spectrum = metric.compute()  # collective: every rank
+        out = self.output_dir(trainer)  # broadcasts: every rank
+        figures = {}
+        if trainer.is_global_zero:
+            figures = {
+                "spectrum": plot_perturbation_spectrum(spectrum)[0],
+                "profile": plot_perturbation_profile(spectrum)[0],
+                "success": plot_success_rate(spectrum)[0],
+            }
+        summary = spectrum.summary
+        payload = {
+            "f_half": spectrum.f_half,
+            "f_half_exact": spectrum.f_half_exact,
+            "f_half_std": spectrum.f_half_std,
+            "f_half_interval": [spectrum.f_half_low, spectrum.f_half_high],
+            "frequency_unit": "cycles/pixel",
+            "summary": summary,
+            "indices": spectrum.indices,
+            "targets": spectrum.targets,
+            "epsilons": spectrum.epsilons,
+            "attack": [spectrum.attacks[k] if k >= 0 else "" for k in spectrum.attack.tolist()],
+            "split": self.split,
+        }
+        scalars = {"analysis_adv_f_half": spectrum.f_half, "analysis_adv_median_eps": summary["median"],
+                   "analysis_adv_mean_eps": summary["mean"]}
+        self.write(trainer, out, payload, figures, {k: v for k, v in scalars.items() if math.isfinite(v)})
