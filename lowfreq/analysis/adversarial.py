@@ -159,7 +159,7 @@ def minimal_perturbations(
         images: (N, C, H, W) float images in [0, 1].
         labels: (N,) true labels.
         targets: (N,) target classes != labels; None draws :func:`derangement_targets` from ``seed``.
-        seed: seed of the targets and of the attacks' random starts.
+        seed: seed of the targets (every attack used here is deterministic: no random starts).
         attacks: subset of :data:`ATTACKS`, run in this order (put "bb" last: it refines earlier candidates).
         fmn_steps: iterations of the fast minimum-norm attack.
         bb_steps: iterations of the Brendel-Bethge attack.
@@ -193,7 +193,6 @@ def minimal_perturbations(
         check_positive_int(name, value)
     device, dtype = model_device_dtype(model, images)
     winner = [""] * n
-    torch.manual_seed(seed)  # Foolbox's random starts use torch's global generator
     # gradients even inside Lightning's validation (inference mode) or a user's no_grad block
     with eval_mode(model), torch.inference_mode(False), torch.enable_grad():
         best_eps = torch.full((n,), math.inf, dtype=torch.float64)
@@ -401,6 +400,15 @@ def robust_accuracy(
 ) -> dict[str, Any]:
     """Accuracy under untargeted fixed-budget L-inf attacks (Foolbox ``LinfPGD`` or ``FGSM``), P003 Table 2.
 
+    Args:
+        model: maps (B, C, H, W) images in [0, 1] to logits (eval mode during, restored after).
+        images: (N, C, H, W) float images in [0, 1].
+        labels: (N,) labels.
+        attack: "pgd" (Foolbox defaults: 40 steps, random start) or "fgsm".
+        epsilons: L-inf budgets in [0, 1].
+        batch_size: images per attack call.
+        seed: seed of PGD's random start (a forked generator: the caller's random state is untouched).
+
     Returns:
         ``{"clean", "epsilons", "accuracy"}``: clean accuracy and the accuracy at each budget.
     """
@@ -414,8 +422,10 @@ def robust_accuracy(
     device, dtype = model_device_dtype(model, images)
     runner = fb.attacks.LinfPGD() if attack == "pgd" else fb.attacks.FGSM()
     clean = 0
-    torch.manual_seed(seed)
-    with eval_mode(model), torch.inference_mode(False), torch.enable_grad():
+    devices = [device] if device.type == "cuda" else []
+    # PGD's random start draws from torch's global generator: seed a forked state, leave the caller's alone
+    with torch.random.fork_rng(devices=devices), eval_mode(model), torch.inference_mode(False), torch.enable_grad():
+        torch.manual_seed(seed)
         correct = torch.zeros(len(budgets), dtype=torch.float64)
         fmodel = fb.PyTorchModel(model, bounds=(0, 1), device=device)
         for idx in torch.arange(len(images)).split(batch_size):

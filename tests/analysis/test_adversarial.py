@@ -227,3 +227,17 @@ def test_brendel_bethge_refines_the_pgd_candidate_to_the_closed_form():
     assert float((pgd.epsilons / eps_star).median()) > 1.05  # the budget grid alone is coarse
     assert float((both.epsilons / eps_star).median()) <= 1.02 and float((both.epsilons / eps_star).min()) >= 1 - 1e-6
     assert "bb" in both.attack
+
+
+def test_attacks_leave_the_global_random_state_alone():
+    model, x = _linear(), _images(4)
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    minimal_perturbations(model, x, y, targets=1 - y, attacks=("fmn", "pgd"))
+    robust_accuracy(model, x, y, epsilons=(0.01,))
+    assert torch.equal(torch.rand(3), expected)
+    first = robust_accuracy(model, x, y, epsilons=(0.003,), seed=5)
+    assert robust_accuracy(model, x, y, epsilons=(0.003,), seed=5) == first  # seeded random start
