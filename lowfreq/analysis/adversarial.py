@@ -8,8 +8,8 @@ image, the smallest successful candidate of:
 * ``"bb"``: Brendel-Bethge L-inf (``LinfinityBrendelBethgeAttack``, needs numba) started from each image's best
   candidate of the attacks listed before it, or from an image of the batch the model assigns to the target;
 * ``"pgd"``: ``LinfPGD`` (no random start, so every image's result is independent of the batching) turned into a
-  minimal-budget search on an ascending budget grid (each budget only on the images not yet fooled), the
-  candidate's size being its achieved L-inf norm.
+  minimal-budget search: an ascending budget grid (each budget only on the images not yet fooled), then bisection
+  between the last failing and the first succeeding budget; the candidate's size is its achieved L-inf norm.
 
 Every candidate is re-checked with the model (argmax == target) and its reported epsilon is the L-inf norm of the
 returned perturbation. Images where every attack fails get ``inf`` (counted, never dropped). Targets default to the
@@ -147,8 +147,10 @@ def minimal_perturbations(
     attacks: Sequence[str] = DEFAULT_ATTACKS,
     fmn_steps: int = 100,
     bb_steps: int = 100,
+    bb_extra_starts: int = 0,
     pgd_budgets: Sequence[float] = DEFAULT_PGD_BUDGETS,
     pgd_steps: int = 40,
+    search_steps: int = 5,
     batch_size: int = 256,
     progress: bool = False,
 ) -> MinimalPerturbations:
@@ -159,12 +161,16 @@ def minimal_perturbations(
         images: (N, C, H, W) float images in [0, 1].
         labels: (N,) true labels.
         targets: (N,) target classes != labels; None draws :func:`derangement_targets` from ``seed``.
-        seed: seed of the targets (every attack used here is deterministic: no random starts).
+        seed: seed of the targets and of the extra Brendel-Bethge starting images (the attacks themselves draw no
+            random numbers).
         attacks: subset of :data:`ATTACKS`, run in this order (put "bb" last: it refines earlier candidates).
         fmn_steps: iterations of the fast minimum-norm attack.
         bb_steps: iterations of the Brendel-Bethge attack.
+        bb_extra_starts: further Brendel-Bethge runs per image, each started from a random image of the batch that
+            the model assigns to the target (the authors' "several seeds"; drawn from ``seed``).
         pgd_budgets: ascending L-inf budgets of the PGD search.
         pgd_steps: PGD iterations per budget (Foolbox default 40).
+        search_steps: bisection steps between the last failing and the first succeeding grid budget (0: grid only).
         batch_size: images per attack call.
         progress: show a tqdm bar over batches.
 
@@ -191,6 +197,9 @@ def minimal_perturbations(
     for name, value in (("fmn_steps", fmn_steps), ("bb_steps", bb_steps), ("pgd_steps", pgd_steps),
                         ("batch_size", batch_size)):
         check_positive_int(name, value)
+    check_positive_int("search_steps", search_steps, minimum=0)
+    check_positive_int("bb_extra_starts", bb_extra_starts, minimum=0)
+    generator = seeded_generator(seed, 1)
     device, dtype = model_device_dtype(model, images)
     winner = [""] * n
     # gradients even inside Lightning's validation (inference mode) or a user's no_grad block
@@ -206,9 +215,11 @@ def minimal_perturbations(
                 if name == "bb":
                     found = torch.isfinite(best_eps[idx]).to(device)
                     start = torch.where(found[:, None, None, None], x + best_delta[idx].to(device, dtype), x)
-                    candidates = _brendel_bethge(fb, fmodel, model, x, t, start, found, bb_steps)
+                    candidates = _brendel_bethge(
+                        fb, fmodel, model, x, t, start, found, bb_steps, bb_extra_starts, generator
+                    )
                 else:
-                    candidates = _candidates(fb, fmodel, name, x, t, fmn_steps, budgets, pgd_steps)
+                    candidates = _candidates(fb, fmodel, name, x, t, fmn_steps, budgets, pgd_steps, search_steps)
                 for adv in candidates:
                     ok = _is_target(model, adv, t).cpu()  # re-check every candidate with the model
                     delta = (adv - x).detach()
@@ -230,53 +241,93 @@ def minimal_perturbations(
 
 
 def _candidates(
-    fb: Any, fmodel: Any, name: str, x: Tensor, t: Tensor, fmn_steps: int, budgets: list[float], pgd_steps: int
+    fb: Any,
+    fmodel: Any,
+    name: str,
+    x: Tensor,
+    t: Tensor,
+    fmn_steps: int,
+    budgets: list[float],
+    pgd_steps: int,
+    search_steps: int,
 ) -> list[Tensor]:
     """Adversarial candidates of one attack for a batch (each is re-checked by the caller)."""
     criterion = fb.criteria.TargetedMisclassification(t)
     if name == "fmn":
         _, clipped, _ = fb.attacks.LInfFMNAttack(steps=fmn_steps)(fmodel, x, criterion, epsilons=None)
         return [clipped]
-    # PGD on ascending budgets, each only on the images not yet fooled: the first success is the minimal budget
+    # PGD on ascending budgets, each only on the images not yet fooled: the first success brackets the minimal
+    # budget between the previous budget (lo) and this one (hi); then bisection, the images that share a midpoint
+    # attacked together (Foolbox takes one epsilon per call)
     out = x.clone()
-    open_ = torch.ones(len(x), dtype=torch.bool, device=x.device)
     attack = fb.attacks.LinfPGD(steps=pgd_steps, random_start=False)  # deterministic per image, any batching
-    for eps in budgets:
-        if not bool(open_.any()):
-            break
-        sub = torch.nonzero(open_).flatten()
-        sub_criterion = fb.criteria.TargetedMisclassification(t[sub])
-        _, clipped, success = attack(fmodel, x[sub], sub_criterion, epsilons=eps)
+    lo = torch.zeros(len(x), dtype=torch.float64)
+    hi = torch.full((len(x),), math.inf, dtype=torch.float64)
+
+    def run(sub: Tensor, eps: float) -> Tensor:
+        _, clipped, success = attack(fmodel, x[sub], fb.criteria.TargetedMisclassification(t[sub]), epsilons=eps)
         success = success.bool()
         out[sub[success]] = clipped[success]
-        open_[sub[success]] = False
+        return success.cpu()
+
+    for eps in budgets:
+        open_ = torch.nonzero(torch.isinf(hi)).flatten()
+        if open_.numel() == 0:
+            break
+        success = run(open_.to(x.device), eps)
+        hi[open_[success]] = eps
+        lo[open_[~success]] = eps
+    for _ in range(search_steps):
+        bracketed = torch.isfinite(hi)
+        mid = (lo + hi) / 2
+        for value in torch.unique(mid[bracketed]).tolist():
+            group = torch.nonzero(bracketed & (mid == value)).flatten()
+            success = run(group.to(x.device), float(value))
+            hi[group[success]] = value
+            lo[group[~success]] = value
     return [out]
 
 
 def _brendel_bethge(
-    fb: Any, fmodel: Any, model: nn.Module, x: Tensor, t: Tensor, start: Tensor, found: Tensor, steps: int
+    fb: Any,
+    fmodel: Any,
+    model: nn.Module,
+    x: Tensor,
+    t: Tensor,
+    start: Tensor,
+    found: Tensor,
+    steps: int,
+    extra_starts: int,
+    generator: torch.Generator,
 ) -> list[Tensor]:
-    """Brendel-Bethge L-inf from ``start`` where ``found``, else from a batch image the model assigns to the target."""
+    """Brendel-Bethge L-inf runs, one candidate batch per run (images without a start keep ``x``).
+
+    One run from ``start`` where ``found`` (else from a batch image the model assigns to the target), plus
+    ``extra_starts`` runs each from a random batch image assigned to the target (the authors' several seeds).
+    """
     try:
         import numba  # noqa: F401  (Foolbox's Brendel-Bethge optimiser needs it)
     except ImportError as err:  # pragma: no cover - depends on the install
         raise ImportError("the 'bb' attack needs numba: pip install 'lowfreq[attacks]'") from err
     with torch.no_grad():
         predicted = model(x).argmax(-1)
-    start = start.clone()
-    usable = found.clone()
-    for i in torch.nonzero(~found).flatten().tolist():
-        donors = torch.nonzero(predicted == t[i]).flatten()
-        if donors.numel():
-            start[i], usable[i] = x[donors[0]], True
-    out = x.clone()
-    sub = torch.nonzero(usable).flatten()
-    if sub.numel():
-        attack = fb.attacks.LinfinityBrendelBethgeAttack(steps=steps)
-        criterion = fb.criteria.TargetedMisclassification(t[sub])
-        _, clipped, _ = attack(fmodel, x[sub], criterion, epsilons=None, starting_points=start[sub])
-        out[sub] = clipped
-    return [out]
+    attack = fb.attacks.LinfinityBrendelBethgeAttack(steps=steps)
+    runs = []
+    for run in range(1 + extra_starts):
+        starts, usable = (start.clone(), found.clone()) if run == 0 else (x.clone(), torch.zeros_like(found))
+        for i in torch.nonzero(~usable).flatten().tolist():
+            donors = torch.nonzero(predicted == t[i]).flatten().cpu()
+            if donors.numel():
+                pick = 0 if run == 0 else int(torch.randint(0, donors.numel(), (1,), generator=generator))
+                starts[i], usable[i] = x[donors[pick]], True
+        out = x.clone()
+        sub = torch.nonzero(usable).flatten()
+        if sub.numel():
+            criterion = fb.criteria.TargetedMisclassification(t[sub])
+            _, clipped, _ = attack(fmodel, x[sub], criterion, epsilons=None, starting_points=starts[sub])
+            out[sub] = clipped
+        runs.append(out)
+    return runs
 
 
 def perturbation_spectrum(perturbations: Tensor, valid: Tensor | None = None) -> Tensor:

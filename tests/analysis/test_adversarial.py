@@ -222,8 +222,8 @@ def test_brendel_bethge_refines_the_pgd_candidate_to_the_closed_form():
     with torch.no_grad():
         y = model(x).argmax(-1)
     eps_star, _ = _closed_form(model, x, y)
-    pgd = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd",))
-    both = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd", "bb"), bb_steps=200)
+    pgd = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd",), search_steps=0)
+    both = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd", "bb"), bb_steps=200, search_steps=0)
     assert float((pgd.epsilons / eps_star).median()) > 1.05  # the budget grid alone is coarse
     assert float((both.epsilons / eps_star).median()) <= 1.02 and float((both.epsilons / eps_star).min()) >= 1 - 1e-6
     assert "bb" in both.attack
@@ -241,3 +241,30 @@ def test_attacks_leave_the_global_random_state_alone():
     assert torch.equal(torch.rand(3), expected)
     first = robust_accuracy(model, x, y, epsilons=(0.003,), seed=5)
     assert robust_accuracy(model, x, y, epsilons=(0.003,), seed=5) == first  # seeded random start
+
+
+def test_pgd_bisection_tightens_the_grid_budget():
+    model, x = _linear(), _images(8)
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    eps_star, _ = _closed_form(model, x, y)
+    grid = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd",), search_steps=0)
+    bisected = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd",), search_steps=6)
+    assert bool((bisected.epsilons <= grid.epsilons + 1e-12).all())
+    assert float((bisected.epsilons / eps_star).median()) < 1.03 < float((grid.epsilons / eps_star).median())
+    assert float((bisected.epsilons / eps_star).min()) >= 1 - 1e-6
+
+
+def test_extra_brendel_bethge_starts_are_seeded_and_never_worse():
+    pytest.importorskip("numba")
+    model, x = _linear(), _images(8)
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    kwargs = dict(targets=1 - y, attacks=("bb",), bb_steps=50)
+    one = minimal_perturbations(model, x, y, **kwargs)
+    more = minimal_perturbations(model, x, y, bb_extra_starts=2, seed=3, **kwargs)
+    again = minimal_perturbations(model, x, y, bb_extra_starts=2, seed=3, **kwargs)
+    assert torch.equal(more.epsilons, again.epsilons)  # the extra starting images come from the seed
+    assert bool((more.epsilons <= one.epsilons + 1e-12).all())  # extra runs only add candidates
+    with pytest.raises(ValueError, match="bb_extra_starts must be"):
+        minimal_perturbations(model, x, y, bb_extra_starts=-1, **kwargs)
