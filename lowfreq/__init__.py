@@ -1,15 +1,17 @@
 """lowfreq: front-ends, training and analyses for research on the frequency bias of image classifiers.
 
-``import lowfreq`` is cheap: torch-only modules load eagerly, Lightning-based ones on first attribute access.
+``import lowfreq`` is cheap: every submodule (also the torch-only front-ends) loads on first attribute access, so the
+``lowfreq`` command's top-level help starts without importing torch or Lightning.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lowfreq import filters, frontends, spectral
-from lowfreq.frontends import DownUpResize, FourierMask, GaussianBlur, IdealFilter, Identity, PCAProjection
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load on first access (``__getattr__``)
+    from lowfreq import filters, frontends, spectral
+    from lowfreq.frontends import DownUpResize, FourierMask, GaussianBlur, IdealFilter, Identity, PCAProjection
 
 __all__ = [
     "DownUpResize",
@@ -32,8 +34,12 @@ __all__ = [
     "spectral",
 ]
 
-_LAZY_MODULES = {"backbones", "models", "data", "analysis", "callbacks", "plotting", "io", "cli", "mvh"}
-_LAZY_ATTRIBUTES = {"FrontEndClassifier": "lowfreq.models"}
+_LAZY_MODULES = {
+    "backbones", "models", "data", "analysis", "callbacks", "plotting", "io", "cli", "mvh", "filters", "frontends",
+    "spectral",
+}
+_FRONTENDS = ("DownUpResize", "FourierMask", "GaussianBlur", "IdealFilter", "Identity", "PCAProjection")
+_LAZY_ATTRIBUTES = {"FrontEndClassifier": "lowfreq.models", **dict.fromkeys(_FRONTENDS, "lowfreq.frontends")}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,5 +1,5 @@
 """``python -m lowfreq ...``: the same command line as ``lowfreq ...``."""
 
-from lowfreq.cli import main
+from lowfreq.entry import main
 
 main()

@@ -1,28 +1,34 @@
-"""Command line: ``lowfreq fit -c recipe.yaml`` / ``lightning fit -c recipe.yaml`` (LightningCLI, subclass mode)."""
+"""Command line: ``lowfreq fit -c recipe.yaml`` / ``lightning fit -c recipe.yaml`` (LightningCLI, subclass mode).
+
+The console scripts start in :mod:`lowfreq.entry`, which prints the top-level help and runs the light subcommands
+(``alignment``, ``download``, ``compare``) without importing Lightning; ``fit``, ``validate``, ``test`` and
+``predict`` come here. :func:`main` accepts every subcommand too (notebooks and tests call it with a list), and
+turns Lightning's advertising tips off (a logging filter on its rank-zero loggers).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-import traceback
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 from jsonargparse import Namespace
 from lightning import Trainer
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, TQDMProgressBar
-from lightning.pytorch.cli import ArgsType, LightningCLI
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 import lowfreq.models  # noqa: F401  (registers the lowfreq modules for short class names)
+from lowfreq._commands import COMMANDS, DEBUG_ENV, LIGHTNING_COMMANDS, guarded, is_help, run_light, top_level_help
 from lowfreq.data import ImageDataModule
 
 __all__ = ["DEBUG_ENV", "PROGRESS_BAR_REFRESH_STEPS", "LowFreqCLI", "main"]
 
 PROGRESS_BAR_REFRESH_STEPS = 10  # a redraw every step costs 0.2-0.8 ms of host time per step (benchmarks/)
-DEBUG_ENV = "LOWFREQ_DEBUG"
-"""Set to 1 to see full tracebacks instead of lowfreq's one-line error message."""
 
 _DEFAULT_LOGGER = "lightning.pytorch.loggers.TensorBoardLogger"
 _LOGGERS_WITH_VERSION = {_DEFAULT_LOGGER, "lightning.pytorch.loggers.CSVLogger"}
@@ -47,13 +53,105 @@ class LowFreqCLI(LightningCLI):
       the latest interrupted run **in its own run directory** (``lightning_logs/version_N``, the same logger
       version), so metrics, checkpoints and analysis histories continue where they stopped;
     * unless the recipe disables the progress bar or brings its own, the bar is redrawn every
-      ``PROGRESS_BAR_REFRESH_STEPS`` steps instead of every step.
+      ``PROGRESS_BAR_REFRESH_STEPS`` steps instead of every step;
+    * ``trainer.precision: auto`` picks ``bf16-mixed`` on a CUDA device with bfloat16 support and ``32-true``
+      elsewhere (CPU, MPS, ...), says so in one line, and is written resolved into the run's ``config.yaml``;
+      an explicit ``--trainer.precision`` wins;
+    * ``--analyses.num_images N`` caps every analysis callback's ``num_images``, ``--analyses.skip NAME,...``
+      drops some analyses and ``--analyses.skip all`` every one (``fit``, ``validate`` and ``test``);
+      ``analyses.full_at_epochs: E`` (a recipe setting) scales the analyses of a fit shorter than E epochs down
+      in proportion (at least ``MIN_SCALED_IMAGES`` images), so a smoke run is not spent in its analyses;
+    * a :class:`~lowfreq.callbacks.RunSummary` prints the headline results and writes ``summary.json`` at the
+      end of ``fit``, ``validate`` and ``test``.
     """
 
+    PRECISION_AUTO = "auto"
+    MIN_SCALED_IMAGES = 50
+    """Smallest ``num_images`` that ``analyses.full_at_epochs`` scales an analysis down to."""
+
+    def add_core_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        """Lightning's trainer, model and data arguments; ``trainer.precision`` also takes "auto"."""
+        from jsonargparse import class_from_function
+        from lightning.pytorch.trainer.connectors.accelerator_connector import _PRECISION_INPUT
+
+        trainer_class = (
+            self.trainer_class if isinstance(self.trainer_class, type) else class_from_function(self.trainer_class)
+        )
+        parser.add_class_arguments(
+            trainer_class, "trainer", fail_untyped=False, instantiate=False, sub_configs=True, skip={"precision"}
+        )
+        parser.add_argument(
+            "--trainer.precision",
+            type=Literal["auto"] | _PRECISION_INPUT | None,
+            default=None,
+            help='Lightning\'s precision ("32-true", "bf16-mixed", ...; null = "32-true"), or "auto" (lowfreq): '
+            '"bf16-mixed" on a CUDA device with bfloat16 support, else "32-true".',
+        )
+        parser.set_defaults({"trainer." + k: v for k, v in self.trainer_defaults.items() if k != "callbacks"})
+        parser.add_lightning_class_args(self._model_class, "model", subclass_mode=self.subclass_mode_model)
+        parser.add_lightning_class_args(
+            self._datamodule_class, "data", subclass_mode=self.subclass_mode_data,
+            required=self.datamodule_class is not None,
+        )
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        """The ``analyses`` options: size or switch off the analysis callbacks of a recipe."""
+        parser.add_argument(
+            "--analyses.num_images", type=int | None, default=None,
+            help="Cap every analysis callback's num_images at this many images (>= 2; null: no cap).",
+        )
+        parser.add_argument(
+            "--analyses.skip", type=list[str] | str | None, default=None,
+            help="Analyses to drop, by name or class name ('adversarial,hybrid' or [adversarial, hybrid]); 'all' drops "
+            "every analysis callback.",
+        )
+        parser.add_argument(
+            "--analyses.full_at_epochs", type=int | None, default=None,
+            help="The analyses' num_images are meant for a fit of this many epochs; a shorter fit scales them down "
+            f"in proportion (at least {self.MIN_SCALED_IMAGES} images). null: no scaling.",
+        )
+
     def before_instantiate_classes(self) -> None:
-        """``fit --ckpt_path last``: resume the latest run in its own directory."""
+        """Resolve ``trainer.precision: auto``; ``fit --ckpt_path last``: resume the latest run in its own directory."""
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        trainer = config.get("trainer")
+        if trainer is not None and trainer.get("precision") == self.PRECISION_AUTO:
+            precision, reason = self.auto_precision(trainer.get("accelerator"))
+            trainer["precision"] = precision
+            rank_zero_info(f"trainer.precision=auto: {precision} ({reason}); set --trainer.precision to choose")
         if self.subcommand == "fit" and self.config["fit"].get("ckpt_path") == "last":
             self._resume_in_place(self.config["fit"])
+
+    @staticmethod
+    def auto_precision(accelerator: Any) -> tuple[str, str]:
+        """``(precision, reason)`` for ``trainer.precision: auto`` on the given ``trainer.accelerator``.
+
+        "bf16-mixed" when the accelerator resolves to CUDA (``cuda``, or ``auto`` / ``gpu`` with CUDA available and
+        no MPS, which Lightning would pick first) and the device supports bfloat16; "32-true" otherwise.
+
+        Args:
+            accelerator: the ``trainer.accelerator`` value: a name ("auto", "cpu", "gpu", "cuda", ...), None (auto),
+                a ``{class_path: ...}`` namespace or an Accelerator instance.
+        """
+        import torch
+
+        if accelerator is None:
+            name = "auto"
+        elif isinstance(accelerator, str):
+            name = accelerator.lower()
+        else:
+            path = accelerator.get("class_path") if isinstance(accelerator, Namespace) else None
+            name = str(path or type(accelerator).__name__).lower()
+        mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+        if name in ("auto", "gpu"):
+            on_cuda = torch.cuda.is_available() and not mps
+        else:
+            on_cuda = "cuda" in name and torch.cuda.is_available()
+        if not on_cuda:
+            return "32-true", f"accelerator {name!r} does not resolve to a CUDA device"
+        if not torch.cuda.is_bf16_supported():
+            return "32-true", "the CUDA device has no bfloat16 support"
+        return "bf16-mixed", "CUDA device with bfloat16 support"
 
     def _resume_in_place(self, config: Namespace) -> None:
         """Point ``ckpt_path`` at the latest ``version_N/checkpoints/last.ckpt`` and the logger at version N."""
@@ -83,11 +181,14 @@ class LowFreqCLI(LightningCLI):
         rank_zero_info(f"resuming {runs / f'version_{version}'} from {last}")
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
-        """The Trainer, with the recipe's callbacks."""
+        """The Trainer, with the recipe's callbacks (analyses sized by ``analyses.*``) and a run summary."""
+        from lowfreq.callbacks.summary import RunSummary
+
         init = self.config_init[self.subcommand] if self.subcommand else self.config_init
         trainer = init.get("trainer") or {}
         given = trainer.get("callbacks")
         callbacks = [] if given is None else list(given) if isinstance(given, list) else [given]
+        callbacks = self._size_analyses(callbacks, init.get("analyses") or Namespace(), trainer.get("max_epochs"))
         extra: list[Callback] = []
         if trainer.get("enable_progress_bar") is not False and not any(isinstance(c, ProgressBar) for c in callbacks):
             extra.append(TQDMProgressBar(refresh_rate=PROGRESS_BAR_REFRESH_STEPS))
@@ -97,51 +198,102 @@ class LowFreqCLI(LightningCLI):
                 callback.save_last = callback.save_last or True  # needed by --ckpt_path last
             if not checkpoints:
                 extra.append(ModelCheckpoint(save_last=True))
-        if extra:
-            kwargs.setdefault("callbacks", [*callbacks, *extra])
+        if not any(isinstance(c, RunSummary) for c in callbacks):
+            extra.append(RunSummary())  # after the analyses: their on_fit_end / on_validation_end run first
+        kwargs.setdefault("callbacks", [*callbacks, *extra])
         return super().instantiate_trainer(**kwargs)
 
+    def _size_analyses(self, callbacks: list[Callback], options: Namespace, max_epochs: int | None) -> list[Callback]:
+        """Apply ``analyses.skip`` / ``full_at_epochs`` / ``num_images`` to the analysis callbacks."""
+        import math
 
-def _root_cause(err: BaseException) -> BaseException:
-    while err.__cause__ is not None or (err.__context__ is not None and not err.__suppress_context__):
-        err = err.__cause__ or err.__context__  # type: ignore[assignment]
-    return err
+        from lowfreq.callbacks.base import AnalysisCallback
+
+        analyses = [c for c in callbacks if isinstance(c, AnalysisCallback)]
+        if not analyses:
+            return callbacks
+        names = sorted({c.name for c in analyses} | {type(c).__name__ for c in analyses})
+        skip = options.get("skip")
+        skip = [] if skip is None else skip.split(",") if isinstance(skip, str) else list(skip)
+        skip = {s.strip() for s in skip if s.strip()}
+        unknown = sorted(skip - set(names) - {"all"})
+        if unknown:
+            raise ValueError(f"analyses.skip must name analyses of this run, one of {['all', *names]}, got {unknown}")
+        cap = options.get("num_images")
+        if cap is not None and (isinstance(cap, bool) or cap < 2):
+            raise ValueError(f"analyses.num_images must be an integer >= 2 or null, got {cap!r}")
+        full_at = options.get("full_at_epochs")
+        if full_at is not None and (isinstance(full_at, bool) or full_at < 1):
+            raise ValueError(f"analyses.full_at_epochs must be a positive integer or null, got {full_at!r}")
+        dropped = [c for c in analyses if "all" in skip or c.name in skip or type(c).__name__ in skip]
+        if dropped:
+            rank_zero_info(f"analyses off: {', '.join(c.name for c in dropped)}")
+        fraction = None
+        if self.subcommand == "fit" and full_at is not None and max_epochs is not None and 0 < max_epochs < full_at:
+            fraction = max_epochs / full_at
+        resized = []
+        for callback in analyses:
+            if callback in dropped:
+                continue
+            before = n = callback.num_images
+            if fraction is not None and n is not None:
+                n = min(n, max(self.MIN_SCALED_IMAGES, math.ceil(n * fraction)))
+            if cap is not None:
+                n = cap if n is None else min(n, cap)
+            if n != before:
+                callback.num_images = n
+                resized.append(f"{callback.name} {'all' if before is None else before} -> {n}")
+        if resized:
+            why = [f"fit of {max_epochs} of analyses.full_at_epochs={full_at} epochs"] if fraction is not None else []
+            why += [f"analyses.num_images={cap}"] if cap is not None else []
+            rank_zero_info(f"analysis images ({'; '.join(why)}): {', '.join(resized)}")
+        return [c for c in callbacks if c not in dropped]
 
 
-def _is_user_error(err: BaseException) -> bool:
-    """A lowfreq input check (or a missing file / package), not a bug: worth one line, not a traceback."""
-    if isinstance(err, (FileNotFoundError, ImportError, PermissionError)):
-        return True
-    frames = traceback.extract_tb(err.__traceback__)
-    package = str(Path(__file__).parent)
-    raised_here = bool(frames) and frames[-1].filename.startswith(package)
-    return isinstance(err, (ValueError, TypeError, RuntimeError)) and raised_here
+class _NoAdvertisingTips(logging.Filter):
+    """Drop Lightning's "💡 Tip: ... try installing litlogger / litmodels" messages (rank-zero info records)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip:")
+
+
+_TIP_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
+
+
+def _silence_tips() -> None:
+    """Install :class:`_NoAdvertisingTips` on Lightning's rank-zero loggers (once), and ignore one warning.
+
+    The warning is Lightning's own use of a torch API deprecated in torch 2.10+ (``LeafSpec``), printed on every
+    run; nothing a user (or lowfreq) can change. Other warnings are left alone.
+    """
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+                            module=r"lightning\.pytorch\.utilities\._pytree")
+    for name in _TIP_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoAdvertisingTips) for f in logger.filters):
+            logger.addFilter(_NoAdvertisingTips())
 
 
 def main(args: ArgsType = None) -> None:
-    """Entry point of the ``lowfreq`` and ``lightning`` scripts; ``args`` lets notebooks and tests drive it.
+    """Entry point of every subcommand; ``args`` (default ``sys.argv[1:]``) lets notebooks and tests drive it.
 
-    A bad input (a value a lowfreq class rejects, a missing file) ends the command with one line,
-    ``lowfreq: error: ...``, and exit status 2; set ``LOWFREQ_DEBUG=1`` for the full traceback.
+    ``main([])`` / ``main(["--help"])`` print the top-level help (every subcommand); ``alignment``, ``download``
+    and ``compare`` go to their modules; everything else to :class:`LowFreqCLI`. A bad input (a value a lowfreq
+    class rejects, a missing file, also when jsonargparse wraps it into parser errors) ends the command with one
+    line, ``lowfreq: error: ...``, and exit status 2; set ``LOWFREQ_DEBUG=1`` for the full traceback.
     """
-    try:
-        _main(args)
-    except Exception as err:
-        cause = _root_cause(err)
-        if os.environ.get(DEBUG_ENV) or not _is_user_error(cause):
-            raise
-        print(f"lowfreq: error: {type(cause).__name__}: {cause}", file=sys.stderr)
-        print(f"(set {DEBUG_ENV}=1 for the full traceback)", file=sys.stderr)
-        raise SystemExit(2) from None
+    guarded(_main, args)
 
 
 def _main(args: ArgsType) -> None:
     argv = list(sys.argv[1:] if args is None else args) if not isinstance(args, dict) else None
-    if argv and argv[0] == "alignment":
-        from lowfreq.mvh.cli import alignment_main
-
-        alignment_main(argv[1:])
+    if argv is not None and is_help(argv):
+        sys.stdout.write(top_level_help())
         return
+    if argv and argv[0] in COMMANDS and argv[0] not in LIGHTNING_COMMANDS:
+        run_light(argv[0], argv[1:])
+        return
+    _silence_tips()
     LowFreqCLI(
         L.LightningModule,  # any LightningModule by class_path (FrontEndClassifier, FourierMaskProbe, ...)
         ImageDataModule,

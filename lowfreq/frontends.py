@@ -172,6 +172,8 @@ class PCAProjection(FrontEnd):
         max_images: int | None = None,
     ) -> None:
         super().__init__()
+        if len(image_shape) != 3 or not all(isinstance(n, int) and n >= 1 for n in image_shape):
+            raise ValueError(f"image_shape must be three ints >= 1, (C, H, W), got {image_shape!r}")
         dim = math.prod(image_shape)
         check_positive_int("n_components", n_components)
         if n_components > dim:
@@ -213,9 +215,12 @@ class PCAProjection(FrontEnd):
             The fitted front-end itself.
         """
         if isinstance(data, Tensor):
+            _check_image_shape(data, self.image_shape)  # before the (long) fit, not after it
             data = data[: self.max_images]
-        elif self.max_images is not None:
-            data = _FirstImages(data, self.max_images)
+        else:
+            if self.max_images is not None:
+                data = _FirstImages(data, self.max_images)
+            data = _ShapeChecked(data, self.image_shape)  # the first batch is checked before any work on it
         result = pca_fit(data, self.n_components, method=self.method, center=True, progress=progress)
         if result.components.shape[1] != self.mean.numel():
             raise ValueError(
@@ -245,6 +250,30 @@ def _read_fitted_flag(module: nn.Module, incompatible_keys: object) -> None:
     """``load_state_dict`` post-hook of :class:`PCAProjection`: the loaded ``fitted`` buffer, on the host."""
     if isinstance(module, PCAProjection):
         module._fitted = bool(module.fitted)
+
+
+def _check_image_shape(x: Tensor, image_shape: tuple[int, ...]) -> None:
+    """Raise unless the (N, C, H, W) batch ``x`` holds images of shape ``image_shape``."""
+    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(image_shape):
+        raise ValueError(
+            f"image_shape={tuple(image_shape)} of PCAProjection does not match the data: images of shape "
+            f"{tuple(x.shape[1:]) if x.ndim == 4 else tuple(x.shape)}; set image_shape to the data's (C, H, W) "
+            "(--model.init_args.frontend.init_args.image_shape=[C, H, W])"
+        )
+
+
+class _ShapeChecked:
+    """Re-iterable view of batches (or (x, y) pairs) that checks every image batch against ``image_shape``."""
+
+    def __init__(self, batches: Iterable, image_shape: tuple[int, ...]) -> None:
+        self.batches, self.image_shape = batches, image_shape
+
+    def __iter__(self) -> Iterator:
+        for batch in self.batches:
+            x = batch[0] if isinstance(batch, (list, tuple)) else batch
+            if isinstance(x, Tensor):  # anything else: pca_fit names what is wrong with it
+                _check_image_shape(x, self.image_shape)
+            yield batch
 
 
 class _FirstImages:

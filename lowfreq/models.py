@@ -24,6 +24,7 @@ from lowfreq._spec import build_from_spec, module_spec
 from lowfreq.analysis.masks import apply_masks, mask_objective
 from lowfreq.backbones import Backbone
 from lowfreq.frontends import FrontEnd, Identity
+from lowfreq.mvh.labels import CLASSES_16, imagenet_to_16
 
 __all__ = ["FourierMaskProbe", "FrontEndClassifier"]
 
@@ -41,6 +42,10 @@ def _batch_mean() -> MeanMetric:
     (torchmetrics 1.9), hence the value repeated ``batch_size`` times instead of a weight.
     """
     return MeanMetric(nan_strategy="disable")
+
+
+def _accuracy(num_classes: int) -> MetricCollection:
+    return MetricCollection({"acc": MulticlassAccuracy(num_classes=num_classes, average="micro")})
 
 
 def _read_checkpoint(name: str, path: Path) -> dict[str, Any]:
@@ -99,7 +104,8 @@ class FrontEndClassifier(L.LightningModule):
     Logged: ``train_loss_step`` (on the steps the logger writes, every ``log_every_n_steps``); once per epoch
     ``train_loss_epoch``, ``train_acc`` (and ``train_l1``, the mean front-end penalty, when it enters the
     loss), ``val_loss``, ``val_acc``,
-    ``test_loss``, ``test_acc`` (batch-size-weighted means over the epoch and all processes). No step synchronises
+    ``test_loss``, ``test_acc`` (batch-size-weighted means over the epoch and all processes). A 1000-way ImageNet
+    backbone on model-vs-human data is scored on the 16 classes (see :meth:`setup`). No step synchronises
     the GPU with the host, and only the logger's steps call ``self.log``: the epoch values accumulate in
     device-side metrics and are read once per epoch, which keeps Lightning's per-step host time small enough for
     the GPU to stay busy.
@@ -143,10 +149,11 @@ class FrontEndClassifier(L.LightningModule):
             self.backbone.requires_grad_(False)
         if compile:
             self.backbone.compile(dynamic=False)  # in place: state-dict keys stay those of the backbone
-        metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes=backbone.num_classes, average="micro")})
+        metrics = _accuracy(backbone.num_classes)
         self.train_metrics = metrics.clone(prefix="train_")
         self.val_metrics = metrics.clone(prefix="val_")
         self.test_metrics = metrics.clone(prefix="test_")
+        self._scores_to_16 = False  # set in setup: 1000-way backbone on 16-class model-vs-human data
         self.train_loss_mean, self.val_loss_mean = _batch_mean(), _batch_mean()
         self.test_loss_mean, self.train_l1_mean = _batch_mean(), _batch_mean()
 
@@ -201,11 +208,17 @@ class FrontEndClassifier(L.LightningModule):
         return self.backbone(x)
 
     def setup(self, stage: str) -> None:
-        """Use channels-last memory format only on CUDA.
+        """Choose the label space of the evaluation metrics, and use channels-last memory format only on CUDA.
+
+        A 1000-way (ImageNet) backbone evaluated on data whose classes are the 16 model-vs-human classes
+        (``datamodule.class_names == CLASSES_16``, e.g. ``ModelVsHumanDataModule``) is scored on those 16 classes:
+        validation and test logits go through :func:`~lowfreq.mvh.labels.imagenet_to_16` (model-vs-human's
+        mean-probability mapping) before the loss and the accuracy, so ``val_acc`` is the 16-class accuracy.
 
         On CPUs, oneDNN's channels-last backward of strided 1x1 convolutions crashes or hangs in current torch
         releases.
         """
+        self._choose_label_space()
         if not self.channels_last or self._channels_last_active:
             return
         device = self.trainer.strategy.root_device
@@ -215,6 +228,23 @@ class FrontEndClassifier(L.LightningModule):
         else:
             rank_zero_info(f"channels_last=True is ignored on {device.type}: it only speeds up CUDA convolutions, and "
                            "torch's CPU channels-last backward is unreliable (oneDNN crash/hang)")
+
+    def _choose_label_space(self) -> None:
+        """Score on the 16 model-vs-human classes when the backbone is 1000-way and the data are 16-class."""
+        datamodule = getattr(self.trainer, "datamodule", None)
+        try:
+            names = list(datamodule.class_names) if datamodule is not None else None
+        except (AttributeError, NotImplementedError):  # a DataModule without class names
+            names = None
+        to_16 = self.backbone.num_classes == 1000 and names == list(CLASSES_16)
+        if to_16 == self._scores_to_16:
+            return
+        self._scores_to_16 = to_16
+        metrics = _accuracy(len(CLASSES_16) if to_16 else self.backbone.num_classes)
+        self.val_metrics, self.test_metrics = metrics.clone(prefix="val_"), metrics.clone(prefix="test_")
+        if to_16:
+            rank_zero_info("1000-way backbone on the 16 model-vs-human classes: val/test loss and accuracy use "
+                           "model-vs-human's ImageNet -> 16 mapping (lowfreq.mvh.labels.imagenet_to_16)")
 
     def configure_callbacks(self) -> list[L.Callback]:
         """``[FrontEndFitting()]`` when the front-end requires fitting (done at the start of ``fit``)."""
@@ -242,9 +272,11 @@ class FrontEndClassifier(L.LightningModule):
         if self.freeze_backbone:
             self.backbone.eval()
 
-    def _step(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection) -> Tensor:
+    def _step(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection, to_16: bool = False) -> Tensor:
         x, y = batch
         logits = self(x)
+        if to_16:
+            logits = imagenet_to_16(logits)  # (B, 16) log mean member probabilities; softmax renormalises them
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
         metrics.update(logits.detach(), y)
         return loss
@@ -289,11 +321,13 @@ class FrontEndClassifier(L.LightningModule):
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         """Accumulate the validation loss and accuracy."""
-        self.val_loss_mean.update(self._step(batch, self.val_metrics).expand(batch[1].shape[0]))
+        loss = self._step(batch, self.val_metrics, to_16=self._scores_to_16)
+        self.val_loss_mean.update(loss.expand(batch[1].shape[0]))
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         """Accumulate the test loss and accuracy."""
-        self.test_loss_mean.update(self._step(batch, self.test_metrics).expand(batch[1].shape[0]))
+        loss = self._step(batch, self.test_metrics, to_16=self._scores_to_16)
+        self.test_loss_mean.update(loss.expand(batch[1].shape[0]))
 
     def on_train_epoch_end(self) -> None:
         """Log the epoch's training values."""

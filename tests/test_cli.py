@@ -19,8 +19,8 @@ TINY = ROOT / "tests" / "conf" / "tiny_blur.yaml"
 
 def test_both_console_scripts_exist():
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
-    assert scripts.get("lowfreq") == "lowfreq.cli:main"
-    assert scripts.get("lightning") == "lowfreq.cli:main"
+    assert scripts.get("lowfreq") == "lowfreq.entry:main"
+    assert scripts.get("lightning") == "lowfreq.entry:main"
 
 
 def test_recipes_exist():

@@ -23,6 +23,12 @@ from lowfreq.analysis.components import (
     component_accuracy,
     frequency_components,
 )
+from lowfreq.analysis.corruptions import (
+    CorruptionAccuracy,
+    CorruptionAccuracyMetric,
+    corruption_accuracy,
+    corruption_accuracy_from_counts,
+)
 from lowfreq.analysis.cue_conflict import CueConflictMetric, CueConflictResult, cue_conflict_decisions
 from lowfreq.analysis.hybrid import (
     DEFAULT_F_MIX,
@@ -47,6 +53,8 @@ __all__ = [
     "DEFAULT_F_MIX",
     "ComponentAccuracy",
     "ComponentAccuracyMetric",
+    "CorruptionAccuracy",
+    "CorruptionAccuracyMetric",
     "CueConflictMetric",
     "CueConflictResult",
     "FourierMaskResult",
@@ -57,6 +65,8 @@ __all__ = [
     "apply_masks",
     "complementary_mask",
     "component_accuracy",
+    "corruption_accuracy",
+    "corruption_accuracy_from_counts",
     "cue_conflict_decisions",
     "filtered_accuracy",
     "fit_fourier_masks",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -11,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lowfreq._download import probe
 from lowfreq.backbones.base import Backbone, Normalize
 from lowfreq.mvh.labels import CLASSES_16, imagenet_to_16
 
@@ -35,6 +37,73 @@ def _import_open_clip() -> Any:
             "OpenCLIPZeroShot needs open_clip: pip install open_clip_torch (or pip install 'lowfreq[clip]')"
         ) from err
     return open_clip
+
+
+_HF = "https://huggingface.co"
+_PREPROCESS_KEYS = ("mean", "std", "interpolation", "resize_mode")
+
+
+def _offline_error(what: str, reason: str, fix: str) -> RuntimeError:
+    return RuntimeError(f"cannot download {what} ({reason}). Offline, {fix}")
+
+
+def _pretrained_source(
+    open_clip: Any, model_name: str, tag: str, cache_dir: str | None
+) -> tuple[str, dict[str, Any]]:
+    """What to pass to open_clip as ``pretrained`` for the tag ``tag`` of ``model_name``, and the tag's preprocessing.
+
+    The cached weights file when there is one (open_clip then never touches the network); otherwise ``tag`` itself,
+    after a probe of the server, so that offline the constructor fails in seconds with what to put where instead
+    of open_clip's and the Hugging Face hub's minute of retries.
+    """
+    cfg = open_clip.get_pretrained_cfg(model_name, tag)
+    if not cfg:
+        tags = open_clip.list_pretrained_tags_by_model(model_name)
+        raise ValueError(f"pretrained must be an open_clip tag of {model_name}, one of {tags} (or None), got {tag!r}")
+    preprocess = {k: cfg[k] for k in _PREPROCESS_KEYS if k in cfg}
+    hub = cfg.get("hf_hub", "")
+    if hub:
+        from huggingface_hub import try_to_load_from_cache
+
+        repo_id, filename = os.path.split(hub)  # "org/repo/" (default file names) or "org/repo/file.bin"
+        names = [filename] if filename else ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
+        for name in names:
+            cached = try_to_load_from_cache(repo_id, name, cache_dir=cache_dir)
+            if isinstance(cached, str):
+                return cached, preprocess
+        url, source = f"{_HF}/{repo_id}", f"{names[-1]} from {_HF}/{repo_id}"
+    else:
+        url, source = cfg["url"], cfg["url"]
+        local = Path(cache_dir or "~/.cache/clip").expanduser() / Path(url).name
+        if local.is_file():
+            return str(local), preprocess
+    reason = probe(url)
+    if reason is not None:
+        raise _offline_error(
+            f"the open_clip weights {model_name}/{tag}",
+            reason,
+            f"download {source} on a machine with internet access (or run `lowfreq download weights "
+            f"openclip:{model_name}/{tag}` there and copy the Hugging Face cache), then pass "
+            "checkpoint_path=/path/to/that/file and pretrained=null "
+            "(--model.init_args.backbone.init_args.checkpoint_path=... "
+            "--model.init_args.backbone.init_args.pretrained=null)",
+        ) from None
+    return tag, preprocess
+
+
+def _check_hub_model(model_name: str) -> None:
+    """``hf-hub:org/repo`` models download their config and weights: fail fast offline."""
+    if not model_name.startswith("hf-hub:"):
+        return
+    repo_id = model_name.removeprefix("hf-hub:")
+    reason = probe(f"{_HF}/{repo_id}")
+    if reason is not None:
+        raise _offline_error(
+            f"the open_clip model {model_name}",
+            reason,
+            f"download the repository {_HF}/{repo_id} (open_clip_config.json and the weights) on a machine with "
+            "internet access and pass model_name=local-dir:/path/to/that/folder",
+        ) from None
 
 
 class OpenCLIPZeroShot(Backbone):
@@ -119,8 +188,13 @@ class OpenCLIPZeroShot(Backbone):
             else open_clip.SIMPLE_IMAGENET_TEMPLATES
         )
 
+        _check_hub_model(model_name)
+        source: str | None = checkpoint_path
+        preprocess: dict[str, Any] = {}
+        if pretrained is not None and checkpoint_path is None and not model_name.startswith(("hf-hub:", "local-dir:")):
+            source, preprocess = _pretrained_source(open_clip, model_name, pretrained, cache_dir)
         clip = open_clip.create_model(
-            model_name, pretrained=checkpoint_path or pretrained, cache_dir=cache_dir
+            model_name, pretrained=source, cache_dir=cache_dir, force_preprocess_cfg=preprocess or None
         )
         clip.eval()
         cfg = open_clip.get_model_preprocess_cfg(clip)

@@ -45,7 +45,8 @@ class PreActResNet32(Backbone):
         width: channels of the first stage (P003: 16).
         batch_norm: P003's vanilla model has BatchNorm disabled; True is its "BatchNorm" heuristic.
         in_channels: 3 for RGB, 1 for grayscale.
-        mean, std: normalisation inside the model (P003 feeds [0, 1] pixels: mean 0, std 1).
+        mean: per-channel mean of the normalisation inside the model (P003 feeds [0, 1] pixels: mean 0, std 1).
+        std: per-channel standard deviation of that normalisation.
     """
 
     def __init__(

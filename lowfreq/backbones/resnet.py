@@ -39,8 +39,9 @@ class CIFARResNet18(Backbone):
         width: channels of the first stage (64 = the standard ResNet-18; 16 is a 16x cheaper CPU model).
         stem_kernel: 3 (the common CIFAR ResNet-18, P001's 2022 models) or 7 (P001's 2021 models), stride 1.
         in_channels: 3 for RGB, 1 for grayscale.
-        mean, std: per-channel normalisation applied inside the model (P001/jarvis use ImageNet statistics
-            even for CIFAR-10; grayscale: 0.5 / 0.2).
+        mean: per-channel mean of the normalisation applied inside the model (P001/jarvis use ImageNet
+            statistics even for CIFAR-10; grayscale: 0.5).
+        std: per-channel standard deviation of that normalisation (grayscale: 0.2).
     """
 
     def __init__(

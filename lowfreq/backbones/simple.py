@@ -22,7 +22,8 @@ class SimpleCNN(Backbone):
         num_classes: number of output logits.
         widths: channels of each stage; the resolution halves between stages.
         in_channels: 3 for RGB, 1 for grayscale.
-        mean, std: normalisation applied inside the model.
+        mean: per-channel mean of the normalisation applied inside the model.
+        std: per-channel standard deviation of that normalisation.
     """
 
     def __init__(

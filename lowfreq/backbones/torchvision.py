@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from lowfreq._download import probe
 from lowfreq.backbones.base import IMAGENET_MEAN, IMAGENET_STD, Backbone, Normalize
 
 __all__ = ["TorchvisionClassifier"]
@@ -37,7 +38,9 @@ class TorchvisionClassifier(Backbone):
             normalisation statistics (offline runs keep the recipe's tag and add this path).
         num_classes: replace the classification head with a fresh one of this size (fine-tuning on another
             label set); None keeps the model's own (1000 for ImageNet).
-        mean, std: normalisation; None takes it from the weights' transforms (ImageNet statistics otherwise).
+        mean: per-channel normalisation mean; None takes it from the weights' transforms (ImageNet statistics
+            otherwise).
+        std: per-channel normalisation standard deviation; None as for ``mean``.
     """
 
     def __init__(
@@ -89,14 +92,19 @@ class TorchvisionClassifier(Backbone):
     def _download(name: str, weights: object) -> nn.Module:
         import torchvision
 
+        url = getattr(weights, "url", "")
+        hub = Path(torch.hub.get_dir()) / "checkpoints"
+        advice = (f"When offline, put the file {Path(url).name} into {hub} (`lowfreq download weights "
+                  f"torchvision:{name}.{getattr(weights, 'name', 'DEFAULT')}` does that where online), or pass "
+                  "weights_path=<local .pth file>.")
+        if url and not (hub / Path(url).name).is_file():  # not cached: a quick probe instead of a hanging download
+            reason = probe(url)
+            if reason is not None:
+                raise RuntimeError(f"could not download the {weights} weights for {name} ({reason}). {advice}")
         try:
             return torchvision.models.get_model(name, weights=weights)
         except (OSError, RuntimeError) as err:  # URLError is an OSError
-            hub = Path(torch.hub.get_dir()) / "checkpoints"
-            raise RuntimeError(
-                f"could not download the {weights} weights for {name} ({err}). When offline, put the file "
-                f"{Path(getattr(weights, 'url', '')).name} into {hub}, or pass weights_path=<local .pth file>."
-            ) from err
+            raise RuntimeError(f"could not download the {weights} weights for {name} ({err}). {advice}") from err
 
 
 def _output_size(net: nn.Module) -> int:

@@ -7,16 +7,19 @@ processes) and write files and scalars; :class:`FrontEndFitting` fits front-ends
 from lowfreq.callbacks.adversarial import AdversarialSpectrumAnalysis
 from lowfreq.callbacks.base import AnalysisCallback
 from lowfreq.callbacks.components import FrequencyComponentAnalysis
+from lowfreq.callbacks.corruptions import CorruptionAnalysis
 from lowfreq.callbacks.cue_conflict import CueConflictAnalysis
 from lowfreq.callbacks.frontend_fit import FrontEndFitting
 from lowfreq.callbacks.hybrid import HybridCurveAnalysis
 from lowfreq.callbacks.masks import FourierMaskAnalysis
 from lowfreq.callbacks.mvh import ModelVsHumanAnalysis
 from lowfreq.callbacks.robustness import RobustnessAnalysis
+from lowfreq.callbacks.summary import RunSummary
 
 __all__ = [
     "AdversarialSpectrumAnalysis",
     "AnalysisCallback",
+    "CorruptionAnalysis",
     "CueConflictAnalysis",
     "FourierMaskAnalysis",
     "FrequencyComponentAnalysis",
@@ -24,4 +27,5 @@ __all__ = [
     "HybridCurveAnalysis",
     "ModelVsHumanAnalysis",
     "RobustnessAnalysis",
+    "RunSummary",
 ]

@@ -9,6 +9,7 @@ import torch
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_choice
+from lowfreq._describe import run_label
 from lowfreq.analysis.adversarial import (
     ATTACKS,
     DEFAULT_ATTACKS,
@@ -82,9 +83,9 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
         figures = {}
         if trainer.is_global_zero:
             figures = {
-                "spectrum": plot_perturbation_spectrum(spectrum)[0],
-                "profile": plot_perturbation_profile(spectrum)[0],
-                "success": plot_success_rate(spectrum)[0],
+                "spectrum": plot_perturbation_spectrum(spectrum, label=run_label(pl_module))[0],
+                "profile": plot_perturbation_profile(spectrum, label=run_label(pl_module))[0],
+                "success": plot_success_rate(spectrum, label=run_label(pl_module))[0],
             }
         summary = spectrum.summary
         payload = {

@@ -129,14 +129,26 @@ class AnalysisCallback(L.Callback):
         figures: dict[str, Any],
         scalars: dict[str, float],
     ) -> None:
-        """Rank 0 writes result.json (+ init args, step, versions) and figures and logs the scalars; all ranks wait."""
+        """Rank 0 writes result.json (+ init args, step, versions) and figures, and logs to every logger; all wait.
+
+        The scalars go to every logger in ``trainer.loggers`` (TensorBoard, CSV, ...), the figures to every logger
+        whose ``experiment`` has ``add_figure`` (TensorBoard: tag ``analysis/<name>/<stem>``), so a run can be read
+        in TensorBoard alone. Each logger is saved afterwards, so its files hold the values when ``fit`` returns.
+        """
         if trainer.is_global_zero:
             payload = {**result, "callback": type(self).__name__, "init_args": self.init_args(),
                        "global_step": trainer.global_step, "versions": versions()}
             write_json(out / "result.json", payload)
             for stem, fig in figures.items():
                 save_figure(fig, out / stem)
-            if trainer.logger is not None and scalars:
-                trainer.logger.log_metrics(scalars, step=trainer.global_step)
+            for logger in trainer.loggers:
+                if scalars:
+                    logger.log_metrics(scalars, step=trainer.global_step)
+                add_figure = getattr(getattr(logger, "experiment", None), "add_figure", None) if figures else None
+                if callable(add_figure):
+                    for stem, fig in figures.items():
+                        add_figure(f"analysis/{self.name}/{stem}", fig, global_step=trainer.global_step, close=False)
+                if scalars or callable(add_figure):
+                    logger.save()
             log.info("%s wrote %s", type(self).__name__, out)
         trainer.strategy.barrier()

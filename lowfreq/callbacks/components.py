@@ -11,6 +11,7 @@ from lightning.pytorch.trainer.states import TrainerFn
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_bool, check_choice, check_positive_int
+from lowfreq._describe import run_label
 from lowfreq._device import eval_mode
 from lowfreq.analysis.components import DEFAULT_RADII, ComponentAccuracy, ComponentAccuracyMetric, check_radii
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
@@ -138,8 +139,12 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         figures = {}
         if trainer.is_global_zero:
             figures = {
-                "figure": plot_component_curves({"radii": self.radii, "history": self._history})[0],
-                "radius": plot_component_accuracy(result)[0],
+                "figure": plot_component_curves(
+                    {"radii": self.radii, "radii_cycles": result.radii_cycles, "history": self._history,
+                     "last": {"num_images": result.num_images}},
+                    label=run_label(pl_module),
+                )[0],
+                "radius": plot_component_accuracy(result, label=run_label(pl_module))[0],
             }
         payload = {
             "radii": self.radii,

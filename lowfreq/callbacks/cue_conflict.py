@@ -6,6 +6,7 @@ import lightning as L
 import torch
 from tqdm.auto import tqdm
 
+from lowfreq._describe import run_label
 from lowfreq.analysis.cue_conflict import CueConflictMetric
 from lowfreq.callbacks.base import AnalysisCallback, stack_items
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
@@ -50,6 +51,6 @@ class CueConflictAnalysis(AnalysisCallback):
                 metric.update(pl_module(x.to(pl_module.device)), y_shape, y_texture)
         result = metric.compute()  # collective: every rank
         out = self.output_dir(trainer)  # broadcasts: every rank
-        figures = {"figure": plot_cue_conflict(result)[0]} if trainer.is_global_zero else {}
+        figures = {"figure": plot_cue_conflict(result, label=run_label(pl_module))[0]} if trainer.is_global_zero else {}
         scalars = {"analysis_shape_bias": result.shape_bias, "analysis_texture_fraction": result.texture_fraction}
         self.write(trainer, out, {"result": result}, figures, scalars)

@@ -29,6 +29,22 @@ class _ImageBatches:
             yield x.to(self.device)
 
 
+def _check_shapes(frontend: FrontEnd, datamodule: object) -> None:
+    """A front-end fixed to an ``image_shape`` (PCA) against the datamodule's, before the fit reads any data."""
+    expected = getattr(frontend, "image_shape", None)
+    try:
+        given = getattr(datamodule, "image_shape", None)
+    except NotImplementedError:  # a DataModule that does not declare its shape: the fit checks the first batch
+        return
+    if expected is None or given is None or tuple(expected) == tuple(given):
+        return
+    raise ValueError(
+        f"image_shape={tuple(expected)} of the front-end {type(frontend).__name__} does not match the data: "
+        f"{type(datamodule).__name__} yields images of shape {tuple(given)}; set "
+        f"--model.init_args.frontend.init_args.image_shape={list(given)}"
+    )
+
+
 class FrontEndFitting(L.Callback):
     """At the start of ``fit``, fit ``pl_module.frontend`` when its ``requires_fit`` is True.
 
@@ -65,6 +81,7 @@ class FrontEndFitting(L.Callback):
                 f"with analysis_dataset(split) to Trainer.fit (got {type(datamodule).__name__}), or call "
                 "frontend.fit(batches) before fit()"
             )
+        _check_shapes(frontend, datamodule)  # every rank: a wrong shape fails before fitting, on all of them
         if trainer.is_global_zero:
             rank_zero_info(f"fitting the front-end {type(frontend).__name__} on the un-augmented train split")
             progress = trainer.progress_bar_callback is not None

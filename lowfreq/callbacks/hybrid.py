@@ -13,6 +13,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_choice, check_positive_int
+from lowfreq._describe import run_label
 from lowfreq.analysis.hybrid import HybridCurveMetric, check_f_mix, hybrid_pairs
 from lowfreq.callbacks.base import AnalysisCallback, shard_indices, stack_images_labels, stack_items
 from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_probabilities
@@ -101,8 +102,8 @@ class HybridCurveAnalysis(AnalysisCallback):
         figures, scalars = {}, {}
         if trainer.is_global_zero:
             figures = {
-                "figure": plot_hybrid_curve(curve, label=type(pl_module).__name__)[0],
-                "probabilities": plot_hybrid_probabilities(curve)[0],
+                "figure": plot_hybrid_curve(curve, label=run_label(pl_module))[0],
+                "probabilities": plot_hybrid_probabilities(curve, label=run_label(pl_module))[0],
             }
             values = {"f_rev": curve.f_rev, "f_rev_std": curve.f_rev_std, "f_rev_of_mean": curve.f_rev_of_mean}
             scalars = {f"analysis_hybrid_{k}": v for k, v in values.items() if math.isfinite(v)}

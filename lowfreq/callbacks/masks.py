@@ -8,6 +8,7 @@ import lightning as L
 import torch
 
 from lowfreq._checks import check_positive_int
+from lowfreq._describe import run_label
 from lowfreq.analysis.masks import angular_energy, filtered_accuracy, radial_energy, symmetrised_mask
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
 from lowfreq.io import atomic_write
@@ -72,8 +73,8 @@ class FourierMaskAnalysis(AnalysisCallback):
             out.mkdir(parents=True, exist_ok=True)
             with atomic_write(out / "mask.pt", "wb") as f:
                 torch.save({"mask": mask, "effective_mask": symmetrised_mask(mask)}, f)
-            figures["figure"] = plot_fourier_mask(mask)[0]
-            figures["energy"] = plot_mask_energies(mask, num_bands=self.num_bands)[0]
+            figures["figure"] = plot_fourier_mask(mask, label=run_label(pl_module))[0]
+            figures["energy"] = plot_mask_energies(mask, num_bands=self.num_bands, label=run_label(pl_module))[0]
             result = {
                 "mask_mean": float(mask.mean()),
                 "fraction_zero": float((mask == 0).float().mean()),

@@ -8,6 +8,13 @@ device-resident paths), ``base`` (:class:`ImageDataModule`), and the data sets `
 
 from lowfreq.data.base import ImageDataModule
 from lowfreq.data.cifar import CIFAR10_CLASSES, CIFAR10DataModule
+from lowfreq.data.corruptions import (
+    CIFAR10CDataset,
+    corrupt_images,
+    download_cifar10_c,
+    imagenet_c_dataset,
+    to_grayscale,
+)
 from lowfreq.data.datasets import CueConflictDataset, TensorImageDataset
 from lowfreq.data.device import DeviceLoader, ShardedEpochSampler
 from lowfreq.data.imagenet import ImageNetDataModule
@@ -26,6 +33,7 @@ __all__ = [
     "CIFAR10_CLASSES",
     "SHAPE_NAMES",
     "TEXTURE_NAMES",
+    "CIFAR10CDataset",
     "CIFAR10DataModule",
     "ComponentTransform",
     "CueConflictDataset",
@@ -37,8 +45,12 @@ __all__ = [
     "SyntheticShapesDataModule",
     "TensorImageDataset",
     "color_jitter",
+    "corrupt_images",
+    "download_cifar10_c",
+    "imagenet_c_dataset",
     "random_crop_flip",
     "render_texture",
     "synthetic_shapes",
     "texture_frequencies",
+    "to_grayscale",
 ]

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import logging
-import pickle
-import tarfile
-import threading
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +11,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from lowfreq._checks import check_range
+from lowfreq._download import download_file, probe
 from lowfreq.data.base import ImageDataModule
 from lowfreq.data.datasets import TensorImageDataset, train_val_indices
 
@@ -31,46 +28,33 @@ _BATCHES_DIR = "cifar-10-batches-py"
 _TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 _TEST_FILE = "test_batch"
 _HOMEPAGE = "https://www.cs.toronto.edu/~kriz/cifar.html"
-_PROBE_TIMEOUT_S = 8.0
-
-
-def _probe(url: str, timeout: float | None = None) -> str | None:
-    """Return None when ``url`` answers an HTTP HEAD request within ``timeout`` seconds, else the reason.
-
-    Runs in a daemon thread so that neither DNS resolution nor a silently dropped connection can hang the caller.
-    ``timeout=None`` uses ``_PROBE_TIMEOUT_S`` (8 s).
-    """
-    timeout = _PROBE_TIMEOUT_S if timeout is None else timeout
-    result: list[str | None] = []
-
-    def target() -> None:
-        try:
-            request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "lowfreq"})
-            with urllib.request.urlopen(request, timeout=timeout):
-                result.append(None)
-        except Exception as err:  # noqa: BLE001 - any failure means "not reachable"
-            result.append(f"{type(err).__name__}: {err}")
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return result[0] if result else f"no answer within {timeout:.0f} s"
+_PROBE_TIMEOUT_S = 8.0  # seconds the download waits for the server before calling it unreachable
 
 
 def _missing_message(data_dir: Path, reason: str) -> str:
     return (
         f"CIFAR-10 not found in data_dir={str(data_dir)!r} ({reason}). Put cifar-10-python.tar.gz (from {_HOMEPAGE}) "
         f"or the extracted {_BATCHES_DIR}/ folder into {str(data_dir)!r}, or pass npz_path=... pointing to an .npz "
-        "with x_train (N, 32, 32, 3) uint8, y_train, x_test, y_test."
+        "with x_train (N, 32, 32, 3) uint8, y_train, x_test, y_test. Where online, `lowfreq download cifar10 "
+        f"--data_dir {data_dir}` fetches the archive (md5-checked)."
     )
 
 
-def _load_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with open(path, "rb") as f:
-        entry = pickle.load(f, encoding="latin1")
-    data = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)  # rows are CHW (R, G, B planes)
-    labels = np.asarray(entry["labels"] if "labels" in entry else entry["fine_labels"], dtype=np.int64)
-    return data, labels
+def _read_batches(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The CIFAR-10 batches read by torchvision (md5 of every file checked): (x_train (N, 3, 32, 32) uint8, ...)."""
+    from torchvision.datasets import CIFAR10
+
+    try:
+        train, test = (CIFAR10(str(root), train=flag, download=False) for flag in (True, False))
+    except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
+        raise RuntimeError(
+            f"{root / _BATCHES_DIR} is incomplete or corrupt ({err}): its files' md5 differ from torchvision's "
+            f"list; delete the folder and download again (`lowfreq download cifar10 --data_dir {root}`)"
+        ) from None
+    arrays = []
+    for split in (train, test):  # .data is (N, 32, 32, 3) HWC; lowfreq keeps CHW
+        arrays += [np.ascontiguousarray(split.data.transpose(0, 3, 1, 2)), np.asarray(split.targets, dtype=np.int64)]
+    return arrays[0], arrays[1], arrays[2], arrays[3]
 
 
 def _check_npz_labels(name: str, labels: np.ndarray, num_images: int) -> None:
@@ -161,7 +145,9 @@ class CIFAR10DataModule(ImageDataModule):
         return all((folder / name).is_file() for name in (*_TRAIN_FILES, _TEST_FILE))
 
     def prepare_data(self) -> None:
-        """Make the data available locally: check ``npz_path``, extract a local archive, or download (md5-checked).
+        """Make the data available locally: check ``npz_path``, or download (unless present) and extract the archive.
+
+        The archive (torchvision's URL) is checked against torchvision's md5 before it is extracted.
 
         Raises:
             FileNotFoundError: ``npz_path`` does not exist, or the data are missing and ``download`` is False.
@@ -177,35 +163,31 @@ class CIFAR10DataModule(ImageDataModule):
         if self._have_batches():
             return
         from torchvision.datasets import CIFAR10
-        from torchvision.datasets.utils import check_integrity
+        from torchvision.datasets.utils import check_integrity, extract_archive
 
         root = self._root()
         archive = root / CIFAR10.filename
-        if archive.is_file():
-            if not check_integrity(str(archive), CIFAR10.tgz_md5):
-                raise RuntimeError(
-                    f"{archive} is corrupt (md5 differs from {CIFAR10.tgz_md5}); delete it and "
-                    f"download it again from {_HOMEPAGE}"
-                )
-            log.info("extracting %s", archive)
-            with tarfile.open(archive, "r:gz") as tar:
-                if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
-                    tar.extractall(root, filter="data")
-                else:  # pragma: no cover
-                    tar.extractall(root)
-            return
-        if not self.download:
-            raise FileNotFoundError(_missing_message(root, "download=False"))
-        url = CIFAR10.url
-        reason = _probe(url)
-        if reason is not None:
-            raise RuntimeError(_missing_message(root, f"cannot download {url}: {reason}"))
-        try:
-            CIFAR10(str(root), train=True, download=True)
-        except Exception as err:
+        fresh = not archive.is_file()
+        if fresh:
+            if not self.download:
+                raise FileNotFoundError(_missing_message(root, "download=False"))
+            url = CIFAR10.url
+            reason = probe(url, _PROBE_TIMEOUT_S)
+            if reason is not None:
+                raise RuntimeError(_missing_message(root, f"cannot download {url}: {reason}"))
+            try:
+                download_file(url, archive, progress=True, probe_first=False)
+            except RuntimeError as err:
+                raise RuntimeError(_missing_message(root, str(err))) from None
+        if not check_integrity(str(archive), CIFAR10.tgz_md5):
+            if fresh:
+                archive.unlink()
             raise RuntimeError(
-                _missing_message(root, f"download of {url} failed: {type(err).__name__}: {err}")
-            ) from err
+                f"{archive} is corrupt (md5 differs from {CIFAR10.tgz_md5}); "
+                + ("try again" if fresh else f"delete it and download it again from {_HOMEPAGE}")
+            )
+        log.info("extracting %s", archive)
+        extract_archive(str(archive), str(root))  # md5-checked above: the official archive
 
     # ---- state ---------------------------------------------------------------------------------------------
     def _load(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -237,12 +219,7 @@ class CIFAR10DataModule(ImageDataModule):
                     self._root(), "call prepare_data() to download" if self.download else "download=False"
                 )
             )
-        folder = self._root() / _BATCHES_DIR
-        parts = [_load_batch(folder / name) for name in _TRAIN_FILES]
-        test_images, test_labels = _load_batch(folder / _TEST_FILE)
-        train_images, train_labels = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        loaded = (train_images, train_labels, test_images, test_labels)
-        train_x, train_y, test_x, test_y = (torch.from_numpy(a) for a in loaded)
+        train_x, train_y, test_x, test_y = (torch.from_numpy(a) for a in _read_batches(self._root()))
         return train_x, train_y, test_x, test_y
 
     def _build(self) -> dict[str, Dataset]:

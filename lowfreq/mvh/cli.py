@@ -1,9 +1,10 @@
 """``lowfreq alignment --raw_data DIR --model NAME``: model-vs-human benchmark metrics as JSON on stdout.
 
 The command line is built by jsonargparse from the signature and docstring of :func:`alignment` (so it also
-reads ``--config file.yaml`` and ``LOWFREQ_ALIGNMENT_*`` environment variables); ``lowfreq.cli.main`` dispatches
-``lowfreq alignment ...`` here. The printed JSON equals :func:`lowfreq.mvh.metrics_from_raw_data` (NaN written
-as ``null``).
+reads ``--config file.yaml`` and ``LOWFREQ_ALIGNMENT_*`` environment variables); ``lowfreq.entry`` (the console
+script) and ``lowfreq.cli.main`` dispatch ``lowfreq alignment ...`` here. The metrics (pandas, torch) are imported
+only when the command runs, so ``--help`` is instant. The printed JSON equals
+:func:`lowfreq.mvh.metrics_from_raw_data` (NaN written as ``null``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ import sys
 from typing import Any
 
 from jsonargparse import auto_cli
-
-from lowfreq.io import to_jsonable, write_json
-from lowfreq.mvh.metrics import benchmark_from_raw_data
 
 __all__ = ["alignment", "alignment_main"]
 
@@ -48,6 +46,9 @@ def alignment(
     Returns:
         The result of :func:`~lowfreq.mvh.metrics_from_raw_data`.
     """
+    from lowfreq.io import to_jsonable, write_json  # here: `lowfreq alignment --help` starts without torch
+    from lowfreq.mvh.metrics import benchmark_from_raw_data
+
     result = benchmark_from_raw_data(
         raw_data, model, datasets, exclude=exclude, humans_on_model_stimuli=humans_on_model_stimuli
     )

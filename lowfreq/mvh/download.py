@@ -16,19 +16,15 @@ once with a message saying what to put where.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from lowfreq._checks import check_choice
+from lowfreq._download import download_file, file_sha256
 from lowfreq.mvh.raw_data import BENCHMARK_DATASETS, IMAGE_DATASETS
 
 __all__ = [
@@ -186,38 +182,16 @@ def find_dataset_dir(data_dir: str | Path, name: str) -> Path:
             return c
     raise FileNotFoundError(
         f"no images for model-vs-human dataset {name!r}: looked in {[str(c) for c in candidates]}. "
-        f"Download them with lowfreq.mvh.download_datasets({str(root)!r}, [{name!r}]) "
+        f"Download them with `lowfreq download mvh --data_dir {root} --datasets [{name}]` or "
+        f"lowfreq.mvh.download_datasets({str(root)!r}, [{name!r}]) "
         f"(or ModelVsHumanDataModule(download=True)); archive: {RELEASE_URL.format(name=name)}"
     )
 
 
-def _fetch(url: str, dest: Path, progress: bool) -> None:
-    """Download ``url`` to ``dest`` (through ``dest.part``); a clear error when offline."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as f:
-            total = int(response.headers.get("content-length") or 0) or None
-            with tqdm(
-                total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress, leave=False
-            ) as bar:
-                while chunk := response.read(1 << 20):
-                    f.write(chunk)
-                    bar.update(len(chunk))
-    except (urllib.error.URLError, TimeoutError, OSError) as err:
-        part.unlink(missing_ok=True)
-        raise RuntimeError(
-            f"could not download {url} ({err}). Without internet access, fetch it elsewhere and place it at {dest}"
-        ) from err
-    part.replace(dest)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _fetch(url: str, dest: Path, progress: bool, sha256: str | None = None, probe_first: bool = True) -> None:
+    """Download ``url`` to ``dest`` (checking ``sha256`` when given); offline, a clear error at once."""
+    download_file(url, dest, sha256=sha256, progress=progress, probe_first=probe_first,
+                  hint="or run `lowfreq download mvh` on a machine with internet access and copy the folder")
 
 
 def _count_images(folder: Path) -> int:
@@ -254,10 +228,12 @@ def download_datasets(
         archive = root / "datasets" / f"{name}.tar.gz"
         _fetch(RELEASE_URL.format(name=name), archive, progress)
         with tempfile.TemporaryDirectory(dir=root / "datasets") as tmp:
+            # Not torchvision's extract_archive: these archives have no published checksum, and torchvision
+            # extracts without tarfile's "data" filter (Python < 3.14), which refuses members outside the folder.
             with tarfile.open(archive) as tar:
                 if hasattr(tarfile, "data_filter"):
                     tar.extractall(tmp, filter="data")
-                else:  # pragma: no cover - Python < 3.11.4
+                else:  # pragma: no cover - Python < 3.10.12 / 3.11.4
                     tar.extractall(tmp)
             unpacked = Path(tmp) / name
             if not unpacked.is_dir():
@@ -298,13 +274,16 @@ def download_raw_data(
     for name in wanted:
         check_choice("datasets", name, BENCHMARK_DATASETS)
     out = []
+    probed = False  # one reachability probe for all the CSVs (same server)
     for rel, digest in HUMAN_RAW_DATA_SHA256.items():
         if rel.split("/")[0] not in wanted:
             continue
         dest = root / rel
         if force or not dest.exists():
-            _fetch(RAW_DATA_URL.format(commit=RAW_DATA_COMMIT, path=rel), dest, progress)
-        got = _sha256(dest)
+            url = RAW_DATA_URL.format(commit=RAW_DATA_COMMIT, path=rel)
+            _fetch(url, dest, progress, sha256=digest, probe_first=not probed)
+            probed = True
+        got = file_sha256(dest)
         if got != digest:
             raise RuntimeError(f"checksum mismatch for {dest}: sha256 {got}, expected {digest}")
         out.append(dest)

@@ -121,9 +121,10 @@ class ModelVsHumanDataModule(ImageDataModule):
     """The model-vs-human stimuli for ``lightning validate``/``test`` and the alignment analyses.
 
     Evaluation only: ``val``, ``test`` and ``predict`` loaders all yield the same stimuli (unshuffled) and there is
-    no train split. Labels are 16-way (:data:`~lowfreq.mvh.labels.CLASSES_16`), so a backbone with 16
-    outputs (e.g. :class:`~lowfreq.backbones.openclip.OpenCLIPZeroShot`) gets a meaningful ``val_acc``; for
-    ImageNet-1000 backbones use :class:`~lowfreq.callbacks.ModelVsHumanAnalysis`, which maps 1000 -> 16.
+    no train split. Labels are 16-way (:data:`~lowfreq.mvh.labels.CLASSES_16`): a backbone with 16 outputs
+    (e.g. :class:`~lowfreq.backbones.openclip.OpenCLIPZeroShot`) is scored as is, and ``FrontEndClassifier``
+    scores a 1000-way ImageNet backbone after model-vs-human's 1000 -> 16 mapping, so ``val_acc`` is the 16-class
+    accuracy in both cases (as in :class:`~lowfreq.callbacks.ModelVsHumanAnalysis`).
 
     Args:
         data_dir: model-vs-human directory (layouts in :mod:`lowfreq.mvh.download`).

@@ -7,6 +7,7 @@ Every function takes the result object of its analysis (``HybridCurve``, ``Compo
 
 from lowfreq.plotting.adversarial import plot_perturbation_profile, plot_perturbation_spectrum, plot_success_rate
 from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
+from lowfreq.plotting.corruptions import plot_corruption_heatmap, plot_corruption_severity
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
 from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_probabilities
 from lowfreq.plotting.masks import plot_filtered_images, plot_fourier_mask, plot_mask_energies, plot_mask_energy
@@ -14,6 +15,8 @@ from lowfreq.plotting.masks import plot_filtered_images, plot_fourier_mask, plot
 __all__ = [
     "plot_component_accuracy",
     "plot_component_curves",
+    "plot_corruption_heatmap",
+    "plot_corruption_severity",
     "plot_cue_conflict",
     "plot_filtered_images",
     "plot_fourier_mask",

@@ -14,21 +14,31 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lowfreq.plotting._common import as_array, figure_axes, is_finite
+from lowfreq.plotting._common import as_array, count_text, figure_axes, is_finite, legend_below
 
 __all__ = ["plot_hybrid_curve", "plot_hybrid_probabilities"]
 
 
-_FIGSIZE = (4.2, 3.2)
+_FIGSIZE = (4.4, 4.0)  # room for the legend under the axes
+
+
+def _pairs_text(curve: Any) -> str:
+    """``"n = 1000 pairs x 4 pairings"``: the hybrids behind every rate of the curve ("" when unknown)."""
+    n = getattr(curve, "num_pairs", None)
+    if not is_finite(n):
+        return ""
+    per_perm = getattr(curve, "p_low_per_permutation", None)
+    pairings = as_array(per_perm).shape[0] if per_perm is not None and as_array(per_perm).ndim == 2 else 1
+    return count_text(n, "pairs") + (f" x {pairings} pairings" if pairings > 1 else "")
 
 
 def _finish_f_mix_axes(ax: Axes, f_mix: Any, ylabel: str, ylim: tuple[float, float]) -> None:
-    """Shared x axis (f_mix in Nyquist units over the measured range), y label and limits, legend."""
-    ax.set_xlabel("mixing frequency $f_{mix}$ (Nyquist units)")
+    """Shared x axis (f_mix in Nyquist units over the measured range), y label and limits, legend under the axes."""
+    ax.set_xlabel("$f_{mix}$ (Nyquist units; 1 = 0.5 cycles/pixel)")
     ax.set_ylabel(ylabel)
     ax.set_xlim(float(f_mix.min()), float(f_mix.max()))
     ax.set_ylim(*ylim)
-    ax.legend(fontsize="small", frameon=False)
+    legend_below(ax, fontsize="small")
 
 
 def plot_hybrid_curve(
@@ -47,7 +57,7 @@ def plot_hybrid_curve(
 
     Args:
         curve: a ``HybridCurve`` (see the module docstring for the attributes used).
-        label: legend label of the curve (default "model").
+        label: legend label of the curve, e.g. the run (default "model"); the number of hybrids is appended.
         color: matplotlib colour of the curve (default: next in the cycle).
         show_permutations: draw every permutation's curve as a thin line.
         ax: axes to draw into; None creates a new figure.
@@ -56,7 +66,9 @@ def plot_hybrid_curve(
     f_mix = as_array(curve.f_mix)
     per_perm = 100 * (as_array(curve.p_low_per_permutation) - as_array(curve.p_high_per_permutation))  # (P, F)
     mean, std = per_perm.mean(axis=0), per_perm.std(axis=0)
-    (line,) = ax.plot(f_mix, mean, marker="o", markersize=3, color=color, label=label or "model", zorder=3)
+    pairs = _pairs_text(curve)
+    text = f"{label or 'model'}\n{pairs}" if pairs else (label or "model")
+    (line,) = ax.plot(f_mix, mean, marker="o", markersize=3, color=color, label=text, zorder=3)
     c = line.get_color()
     if per_perm.shape[0] > 1:
         ax.fill_between(f_mix, mean - std, mean + std, color=c, alpha=0.2, linewidth=0)
@@ -72,14 +84,18 @@ def plot_hybrid_curve(
     return fig, ax
 
 
-def plot_hybrid_probabilities(curve: Any, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+def plot_hybrid_probabilities(curve: Any, *, label: str | None = None, ax: Axes | None = None) -> tuple[Figure, Axes]:
     """``p_low``, ``p_high`` and the third-class rate ``p_other`` (%) against f_mix (Nyquist units) (P002).
 
     Args:
         curve: a ``HybridCurve``; ``confidence`` (mean max-softmax) is drawn too when present.
+        label: the run, shown in the title with the number of hybrids.
         ax: axes to draw into; None creates a new figure.
     """
     fig, ax = figure_axes(ax, _FIGSIZE)
+    title = "\n".join(t for t in (label, _pairs_text(curve)) if t)
+    if title:
+        ax.set_title(title, fontsize="small")
     f_mix = as_array(curve.f_mix)
     for name, text, style in (
         ("p_low", "$p_{low}$", "-"),

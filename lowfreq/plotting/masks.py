@@ -31,7 +31,7 @@ def _mask(result: Any, index: int) -> Tensor:
 
 
 def plot_fourier_mask(
-    result: Any, *, index: int = 0, floor: float = 1e-3, ax: Axes | None = None
+    result: Any, *, index: int = 0, floor: float = 1e-3, label: str | None = None, ax: Axes | None = None
 ) -> tuple[Figure, Axes]:
     """A learned mask, fftshifted (DC in the centre), log colour scale with a colour bar, axes in cycles/pixel.
 
@@ -39,9 +39,10 @@ def plot_fourier_mask(
         result: a ``FourierMaskResult`` or a (M, H, W) / (H, W) mask tensor in the unshifted layout.
         index: which of the M masks.
         floor: values below it are drawn at it (log scale; a mask is often exactly 0).
+        label: the run (e.g. the probed classifier), first line of the title.
         ax: axes to draw into; None creates a new figure.
     """
-    fig, ax = figure_axes(ax, (4.2, 3.6))
+    fig, ax = figure_axes(ax, (4.2, 3.8))
     mask = torch.fft.fftshift(_mask(result, index)).numpy()
     height, width = mask.shape
     fy, fx = np.fft.fftshift(np.fft.fftfreq(height)), np.fft.fftshift(np.fft.fftfreq(width))
@@ -52,8 +53,9 @@ def plot_fourier_mask(
     ax.set_ylabel("$f_y$ (cycles/pixel)")
     key = getattr(result, "keys", None)
     scope = getattr(result, "scope", None)
-    if scope is not None and key is not None:
-        ax.set_title(f"{scope} mask {int(key[index])} (mean {mask.mean():.3f})")
+    what = f"{scope} mask {int(key[index])}" if scope is not None and key is not None else "mask"
+    details = f"{what} (mean {mask.mean():.3f})"
+    ax.set_title(f"{label}\n{details}" if label else details, fontsize="small")
     return fig, ax
 
 
@@ -96,7 +98,12 @@ def plot_mask_energy(
 
 
 def plot_mask_energies(
-    result: Any, *, num_bands: int = 64, index: int = 0, axes: Sequence[Axes] | None = None
+    result: Any,
+    *,
+    num_bands: int = 64,
+    index: int = 0,
+    label: str | None = None,
+    axes: Sequence[Axes] | None = None,
 ) -> tuple[Figure, Sequence[Axes]]:
     """Radial (top; square masks only) and angular (bottom) band energies of one mask in one figure.
 
@@ -104,6 +111,7 @@ def plot_mask_energies(
         result: a ``FourierMaskResult`` or a mask tensor (see :func:`plot_fourier_mask`).
         num_bands: number of bands (P004: 64).
         index: which of the M masks.
+        label: the run, as the figure title.
         axes: two axes to draw into (one for a non-square mask); None creates a new figure.
     """
     height, width = _mask(result, index).shape
@@ -115,6 +123,8 @@ def plot_mask_energies(
         fig = axes[0].get_figure()  # type: ignore[assignment]
     for kind, ax in zip(kinds, axes, strict=False):
         plot_mask_energy(result, kind=kind, num_bands=num_bands, index=index, ax=ax)
+    if label:
+        fig.suptitle(label, fontsize="small")
     return fig, axes
 
 

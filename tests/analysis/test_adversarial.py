@@ -268,3 +268,13 @@ def test_extra_brendel_bethge_starts_are_seeded_and_never_worse():
     assert bool((more.epsilons <= one.epsilons + 1e-12).all())  # extra runs only add candidates
     with pytest.raises(ValueError, match="bb_extra_starts must be"):
         minimal_perturbations(model, x, y, bb_extra_starts=-1, **kwargs)
+
+
+def test_missing_foolbox_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "foolbox", None)  # as if not installed: `import foolbox` raises ImportError
+    model = _linear()
+    x = _images(2)
+    with pytest.raises(ImportError, match=r"pip install 'lowfreq\[attacks\]'"):
+        minimal_perturbations(model, x, torch.tensor([0, 1]), targets=torch.tensor([1, 0]))

@@ -69,9 +69,10 @@ def test_metric_matches_the_function_and_the_plot_reads_the_result():
     result = metric.compute()
     assert result == expected and result.num_images == 40 and 0 < result.other_fraction < result.texture_fraction
     fig, ax = plot_cue_conflict(result)
-    assert [b.get_height() for b in ax.patches] == [result.shape_fraction, result.texture_fraction,
-                                                     result.other_fraction]
-    assert f"{result.shape_bias:.2f}" in ax.get_title()
+    assert [b.get_height() for b in ax.patches] == pytest.approx(  # in %, as the y axis says
+        [100 * result.shape_fraction, 100 * result.texture_fraction, 100 * result.other_fraction])
+    assert "%" in ax.get_ylabel()
+    assert f"{result.shape_bias:.2f}" in ax.get_title() and "n = 40 images" in ax.get_title()
 
 
 def test_bad_input():

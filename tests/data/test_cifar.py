@@ -27,8 +27,11 @@ def _write_npz(path: Path, num_train: int = 50, num_test: int = 20, seed: int = 
     return arrays
 
 
-def _write_batches(folder: Path, num_per_batch: int = 6, seed: int = 0) -> dict[str, np.ndarray]:
-    """A tiny fake cifar-10-batches-py in torchvision's pickle format (rows = R, G, B planes of 32 x 32)."""
+def _write_batches(folder: Path, num_per_batch: int = 6, seed: int = 0, monkeypatch=None) -> dict[str, np.ndarray]:
+    """A tiny fake cifar-10-batches-py in torchvision's pickle format (rows = R, G, B planes of 32 x 32).
+
+    With ``monkeypatch``, torchvision's md5 list is pointed at the fake files, so its reader accepts them.
+    """
     folder.mkdir(parents=True)
     rng = np.random.default_rng(seed)
     out = {}
@@ -40,6 +43,16 @@ def _write_batches(folder: Path, num_per_batch: int = 6, seed: int = 0) -> dict[
         out[name] = data
     with open(folder / "batches.meta", "wb") as f:
         pickle.dump({"label_names": CIFAR10_CLASSES, "num_cases_per_batch": num_per_batch}, f)
+    if monkeypatch is not None:
+        from torchvision.datasets import CIFAR10
+
+        def md5s(files):
+            return [[name, hashlib.md5((folder / name).read_bytes()).hexdigest()] for name, _ in files]
+
+        monkeypatch.setattr(CIFAR10, "train_list", md5s(CIFAR10.train_list))
+        monkeypatch.setattr(CIFAR10, "test_list", md5s(CIFAR10.test_list))
+        meta_md5 = hashlib.md5((folder / "batches.meta").read_bytes()).hexdigest()
+        monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": meta_md5})
     return out
 
 
@@ -186,8 +199,8 @@ def test_cifar_download_that_hangs_times_out(tmp_path, monkeypatch):
         assert "npz_path=" in str(info.value) and "cannot download" in str(info.value)
 
 
-def test_cifar_extracted_batches_load_without_network(tmp_path, offline, check_batch):
-    batches = _write_batches(tmp_path / "cifar" / "cifar-10-batches-py")
+def test_cifar_extracted_batches_load_without_network(tmp_path, offline, check_batch, monkeypatch):
+    batches = _write_batches(tmp_path / "cifar" / "cifar-10-batches-py", monkeypatch=monkeypatch)
     dm = CIFAR10DataModule(data_dir=str(tmp_path / "cifar"), download=True, val_fraction=0.1, batch_size=4)
     dm.prepare_data()  # would raise if it tried the (refused) network
     dm.setup("fit")
@@ -201,7 +214,7 @@ def test_cifar_local_archive_is_extracted(tmp_path, offline, monkeypatch):
     from torchvision.datasets import CIFAR10
 
     src = tmp_path / "src"
-    _write_batches(src / "cifar-10-batches-py")
+    _write_batches(src / "cifar-10-batches-py", monkeypatch=monkeypatch)
     data_dir = tmp_path / "cifar"
     data_dir.mkdir()
     archive = data_dir / "cifar-10-python.tar.gz"
@@ -214,6 +227,17 @@ def test_cifar_local_archive_is_extracted(tmp_path, offline, monkeypatch):
     dm.prepare_data()
     assert (data_dir / "cifar-10-batches-py" / "test_batch").is_file()
     assert len(dm.analysis_dataset("test")) == 6
+
+
+def test_cifar_corrupt_batch_file_is_reported(tmp_path, offline, monkeypatch):
+    """torchvision's reader checks every batch file's md5: a damaged file is named, not silently loaded."""
+    folder = tmp_path / "cifar" / "cifar-10-batches-py"
+    _write_batches(folder, monkeypatch=monkeypatch)
+    (folder / "data_batch_3").write_bytes(b"damaged")
+    dm = CIFAR10DataModule(data_dir=str(tmp_path / "cifar"))
+    dm.prepare_data()  # the files are all there
+    with pytest.raises(RuntimeError, match="incomplete or corrupt.*lowfreq download cifar10"):
+        dm.setup("fit")
 
 
 @pytest.mark.parametrize(

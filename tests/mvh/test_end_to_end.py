@@ -15,6 +15,7 @@ import torch
 from lightning import Trainer
 from matplotlib.figure import Figure
 
+import lowfreq._download
 import lowfreq.mvh.download
 from lowfreq.callbacks import ModelVsHumanAnalysis
 from lowfreq.frontends import GaussianBlur, Identity
@@ -217,9 +218,9 @@ def test_download_offline_gives_a_clear_message(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(lowfreq.mvh.download.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(lowfreq._download.urllib.request, "urlopen", offline)
     with pytest.raises(
-        RuntimeError, match="could not download https://github.com/bethgelab/model-vs-human/releases"
+        RuntimeError, match="cannot download https://github.com/bethgelab/model-vs-human/releases"
     ):
         download_datasets(tmp_path, ["sketch"], progress=False)
     with pytest.raises(RuntimeError, match="Without internet access"):
@@ -228,7 +229,7 @@ def test_download_offline_gives_a_clear_message(tmp_path, monkeypatch):
 
 
 def _fake_fetch(sources: dict[str, Path]):
-    def fetch(url: str, dest: Path, progress: bool) -> None:
+    def fetch(url: str, dest: Path, progress: bool, **checks) -> None:
         name = url.rsplit("/", 1)[-1]
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(sources[name], dest)

@@ -1,0 +1,210 @@
+"""CorruptionAnalysis: accuracy under the 15 common corruptions x 5 severities and by frequency band (P001 Fig. 2)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor
+from torch.utils.data import Dataset
+from tqdm.auto import tqdm
+
+from lowfreq._checks import check_bool, check_choice
+from lowfreq.analysis.corruptions import CorruptionAccuracy, CorruptionAccuracyMetric
+from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
+from lowfreq.corruption_names import FREQUENCY_BANDS, check_corruptions, check_severities
+from lowfreq.data.corruptions import (
+    CIFAR10CDataset,
+    corrupt_images,
+    imagenet_c_dataset,
+    official_layout,
+    to_grayscale,
+)
+from lowfreq.plotting.corruptions import plot_corruption_heatmap, plot_corruption_severity
+
+__all__ = ["CorruptionAnalysis"]
+
+log = logging.getLogger(__name__)
+
+
+class CorruptionAnalysis(AnalysisCallback):
+    """Accuracy per corruption x severity, its unweighted mean, the per-severity curve and P001's frequency bands.
+
+    After ``fit`` and at the end of ``lightning validate``. Two sources of corrupted images:
+
+    * **official** (``data_dir`` holds CIFAR-10-C's ``.npy`` files or ImageNet-C's ``<corruption>/<severity>/``
+      folders): the seeded subset (``num_images``, ``seed``) of each release condition; the clean accuracy
+      (severity 0) comes from the datamodule's ``split``;
+    * **generated** (``data_dir`` None or absent): the seeded subset of the datamodule's ``split``, corrupted on the
+      fly by :func:`lowfreq.data.corrupt_images` (``imagecorruptions``, deterministic for ``seed`` and each
+      image's index; ``pip install 'lowfreq[corruptions]'``), cached in ``cache_dir``.
+
+    Each rank evaluates its shard (by index) into a :class:`~lowfreq.analysis.CorruptionAccuracyMetric` whose
+    ``compute()`` sums the counts across ranks. Rank 0 writes ``<log_dir>/analysis/corruptions/result.json``
+    (``source`` "official" or "generated", the accuracies, the bands), ``figure.{png,pdf}`` (accuracy by band and
+    severity) and ``heatmap.{png,pdf}`` (corruption x severity), and logs ``analysis_corruption_acc`` and
+    ``analysis_corruption_low`` / ``_medium`` / ``_high``.
+
+    Args:
+        data_dir: folder of the official CIFAR-10-C (or the folder above ``CIFAR-10-C/``) or ImageNet-C; None or
+            a folder that does not exist = generate the corruptions.
+        corruptions: corruption names (None = all 15).
+        severities: severities in 1 ... 5 (None = all 5).
+        grayscale: evaluate P001's grayscale variant: the luma (ITU-R 601) of the corrupted (and clean) images,
+            replicated to the datamodule's channel count.
+        cache_dir: cache of generated corruptions; None = ``<trainer.default_root_dir>/cache/corruptions``.
+        resize_crop: ImageNet-C only: ``Resize(256) + CenterCrop(224)`` before evaluation (P001's code).
+        num_images: images of the seeded subset per condition (None = all).
+        batch_size: images per forward pass and per generated (cached) batch.
+        seed: seed of the subset and of the generated corruptions.
+        split: datamodule split passed to ``analysis_dataset`` (clean images; the images corrupted when generating).
+    """
+
+    name = "corruptions"
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        corruptions: list[str] | None = None,
+        severities: list[int] | None = None,
+        grayscale: bool = False,
+        cache_dir: str | None = None,
+        resize_crop: bool = False,
+        num_images: int | None = 1000,
+        batch_size: int = 256,
+        seed: int = 0,
+        split: Literal["train", "val", "test"] = "test",
+    ) -> None:
+        super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split=split)
+        check_choice("split", split, ("train", "val", "test"))
+        check_bool("grayscale", grayscale)
+        check_bool("resize_crop", resize_crop)
+        for arg, value in (("data_dir", data_dir), ("cache_dir", cache_dir)):
+            if value is not None and not isinstance(value, (str, Path)):
+                raise TypeError(f"{arg} must be a path string or None, got {type(value).__name__}")
+        self.data_dir, self.cache_dir = data_dir, cache_dir
+        self.corruptions = list(check_corruptions(corruptions))
+        self.severities = list(check_severities(severities))
+        self.grayscale, self.resize_crop = grayscale, resize_crop
+
+    # ---- work ----------------------------------------------------------------------------------------------------
+    def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Evaluate every condition on this rank's shard, sum across ranks, write the result and figures."""
+        layout = official_layout(self.data_dir)
+        if self.data_dir is not None and layout is None:
+            if Path(self.data_dir).expanduser().exists():
+                raise FileNotFoundError(
+                    f"data_dir={self.data_dir!r} holds neither CIFAR-10-C (<corruption>.npy + labels.npy) nor "
+                    "ImageNet-C (<corruption>/<severity>/<wnid>/) (see lowfreq.data.download_cifar10_c)"
+                )
+            rank_zero_warn(
+                f"CorruptionAnalysis: data_dir={self.data_dir!r} does not exist; generating the corruptions instead"
+            )
+        clean = self.dataset(trainer)
+        channels = int(clean[0][0].shape[0])
+        metric = self.on_device(
+            CorruptionAccuracyMetric(self.corruptions, self.severities, batch_size=self.batch_size), pl_module
+        )
+        self._clean(trainer, pl_module, metric, clean, channels, generate=layout is None)
+        if layout is not None:
+            self._official(trainer, pl_module, metric, layout, channels)
+        result = metric.compute()  # collective: every rank
+        self._write(trainer, result, "generated" if layout is None else "official", layout)
+
+    def _prepare(self, x: Tensor, channels: int) -> Tensor:
+        """Grayscale variant and channel count of the model's input."""
+        if self.grayscale or (x.shape[1] != channels and channels == 1):
+            return to_grayscale(x, channels)
+        return x
+
+    def _clean(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        metric: CorruptionAccuracyMetric,
+        dataset: Dataset,
+        channels: int,
+        *,
+        generate: bool,
+    ) -> None:
+        """Clean accuracy of the shard; when generating, also every corrupted condition of each batch."""
+        local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
+        cache = self._cache_dir(trainer) if generate else None
+        conditions = [(c, s) for c in self.corruptions for s in self.severities] if generate else []
+        starts = range(0, local.numel(), self.batch_size)
+        bar = tqdm(total=len(starts) * (1 + len(conditions)), desc="corruptions" if generate else "clean",
+                   disable=not self.show_progress(trainer), leave=False)
+        with bar:
+            for start in starts:
+                index = local[start : start + self.batch_size]
+                x, y = stack_images_labels(dataset, index)
+                metric.update(pl_module, self._prepare(x, channels), y)
+                bar.update()
+                for corruption, severity in conditions:
+                    corrupted = corrupt_images(
+                        x, corruption, severity, seed=self.seed, indices=index, cache_dir=cache
+                    )
+                    metric.update(pl_module, self._prepare(corrupted, channels), y, corruption, severity)
+                    bar.update()
+
+    def _official(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        metric: CorruptionAccuracyMetric,
+        layout: str,
+        channels: int,
+    ) -> None:
+        """Every requested condition of the official release that exists in ``data_dir``; warns about the rest."""
+        assert self.data_dir is not None
+        conditions = [(c, s) for c in self.corruptions for s in self.severities]
+        bar = tqdm(conditions, desc="corruptions", disable=not self.show_progress(trainer), leave=False)
+        absent = []
+        for corruption, severity in bar:
+            try:
+                dataset: Dataset = (
+                    CIFAR10CDataset(self.data_dir, corruption, severity)
+                    if layout == "cifar10-c"
+                    else imagenet_c_dataset(self.data_dir, corruption, severity, resize_crop=self.resize_crop)
+                )
+            except FileNotFoundError:
+                absent.append(f"{corruption}/{severity}")
+                continue
+            local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
+            for start in range(0, local.numel(), self.batch_size):
+                x, y = stack_images_labels(dataset, local[start : start + self.batch_size])
+                metric.update(pl_module, self._prepare(x, channels), y, corruption, severity)
+        if absent:
+            rank_zero_warn(f"CorruptionAnalysis: {len(absent)} conditions are missing in {self.data_dir!r}: "
+                           f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}")
+
+    def _cache_dir(self, trainer: L.Trainer) -> Path:
+        if self.cache_dir is not None:
+            return Path(self.cache_dir).expanduser()
+        return Path(trainer.default_root_dir) / "cache" / "corruptions"
+
+    def _write(self, trainer: L.Trainer, result: CorruptionAccuracy, source: str, layout: str | None) -> None:
+        out = self.output_dir(trainer)  # broadcasts: every rank
+        scalars = {"analysis_corruption_acc": result.mean_acc}
+        scalars.update({f"analysis_corruption_{band}": value for band, value in result.band_acc.items()})
+        scalars = {k: v for k, v in scalars.items() if math.isfinite(v)}
+        figures: dict[str, Any] = {}
+        if trainer.is_global_zero:
+            figures = {"figure": plot_corruption_severity(result)[0], "heatmap": plot_corruption_heatmap(result)[0]}
+        payload = {
+            "source": source,
+            "release": layout,
+            "data_dir": self.data_dir,
+            "split": self.split,
+            "grayscale": self.grayscale,
+            "corruptions": self.corruptions,
+            "severities": self.severities,
+            "bands": {band: list(names) for band, names in FREQUENCY_BANDS.items()},
+            "result": result,
+        }
+        self.write(trainer, out, payload, figures, scalars)
+

@@ -1,0 +1,159 @@
+"""RunSummary: the headline results of a run, printed and written as ``summary.json`` when it ends.
+
+The headlines come from the trainer's ``callback_metrics`` (:data:`METRICS`) and from the analyses'
+``<log_dir>/analysis/<name>/result.json`` files (:data:`HEADLINES`, the ``headline`` lines of the one table of
+result quantities, :data:`lowfreq.results.COLUMNS`, which ``lowfreq compare`` and ``lowfreq report`` read too).
+Analyses that did not run are left out; every ``result.json`` present is listed, with or without a headline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.trainer.states import TrainerFn
+from lightning.pytorch.utilities import rank_zero_info
+
+from lowfreq._describe import run_label
+from lowfreq.io import write_json
+from lowfreq.results import COLUMNS, Column, as_number, lookup
+
+__all__ = ["HEADLINES", "METRICS", "RunSummary", "format_summary", "read_headlines"]
+
+log = logging.getLogger(__name__)
+
+
+HEADLINES: tuple[Column, ...] = tuple(c for c in COLUMNS if c.headline and c.analysis != "metrics")
+"""The headline values of the analyses (``headline=True`` in :data:`lowfreq.results.COLUMNS`); a result file
+without its key shows nothing for that line."""
+
+METRICS: tuple[tuple[str, str], ...] = (
+    ("test_acc", "test accuracy"),
+    ("val_acc", "val accuracy"),
+    ("val_masked_acc", "val accuracy through the mask"),
+)
+"""(``callback_metrics`` key, label) of the headline metrics."""
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None (NaN / missing / not a number)."""
+    number = as_number(value)
+    return number if math.isfinite(number) else None
+
+
+def read_headlines(run_dir: str | Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Headline values of every ``analysis/*/result.json`` under ``run_dir``.
+
+    Args:
+        run_dir: the run directory (``lightning_logs/version_N``).
+
+    Returns:
+        ``(headlines, files)``: one dict per :data:`HEADLINES` entry whose analysis ran (``analysis``, ``key``,
+        ``label``, ``value`` (None when NaN or absent), ``n``, ``file``), and ``{analysis name: result.json path}``
+        for every analysis that wrote one. Unreadable files are named in a warning and skipped.
+    """
+    files = {p.parent.name: str(p) for p in sorted(Path(run_dir).glob("analysis/*/result.json"))}
+    results: dict[str, Any] = {}
+    for name, path in files.items():
+        try:
+            results[name] = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as err:
+            log.warning("RunSummary could not read %s: %s", path, err)
+    headlines = []
+    for line in HEADLINES:
+        result = results.get(line.analysis)
+        if result is None or line.key.split(".")[0] not in result:  # that analysis did not run / has no such value
+            continue
+        count = lookup(result, line.count) if line.count else None
+        number = _number(count)
+        n = len(count) if isinstance(count, list) else int(number) if number is not None else None
+        headlines.append({"analysis": line.analysis, "key": line.key, "label": line.description,
+                          "value": _number(lookup(result, line.key)), "n": n, "file": files[line.analysis]})
+    return headlines, files
+
+
+class RunSummary(L.Callback):
+    """At the end of ``fit``, ``validate`` and ``test``: print the headline results and write ``summary.json``.
+
+    Reads the trainer's ``callback_metrics`` (:data:`METRICS`) and the analyses' ``result.json`` files
+    (:data:`HEADLINES`), so it must run after the analysis callbacks (the CLI appends it after the recipe's
+    callbacks). Rank 0 prints the table (``rank_zero_info``) and writes ``<log_dir>/summary.json`` atomically:
+    ``run`` (label of the model), ``stage``, ``global_step``, ``run_dir``, ``metrics``, ``headlines`` and
+    ``result_files``. ``lowfreq fit|validate|test`` add it; add it to ``trainer.callbacks`` elsewhere.
+    """
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Summarise after fit (and after the analyses that run in ``on_fit_end``)."""
+        self.summarise(trainer, pl_module, "fit")
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Summarise at the end of ``validate`` (not after the validation epochs of a fit)."""
+        if trainer.state.fn == TrainerFn.VALIDATING:
+            self.summarise(trainer, pl_module, "validate")
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Summarise at the end of ``test``."""
+        self.summarise(trainer, pl_module, "test")
+
+    def summarise(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> dict[str, Any] | None:
+        """Build, print and write the summary (``trainer.log_dir`` broadcasts: call on every rank).
+
+        Returns:
+            The summary dict on rank 0, None on the other ranks.
+        """
+        run_dir = Path(trainer.log_dir or trainer.default_root_dir)  # a collective: every rank
+        if not trainer.is_global_zero:
+            return None
+        metrics = {}
+        for key, _ in METRICS:
+            value = trainer.callback_metrics.get(key)
+            if value is not None and _number(float(value)) is not None:
+                metrics[key] = float(value)
+        headlines, files = read_headlines(run_dir)
+        summary = {
+            "run": run_label(pl_module),
+            "stage": stage,
+            "global_step": int(trainer.global_step),
+            "run_dir": str(run_dir.resolve()),
+            "metrics": metrics,
+            "headlines": headlines,
+            "result_files": files,
+        }
+        path = run_dir / "summary.json"
+        write_json(path, summary)
+        rank_zero_info(format_summary(summary, path))
+        return summary
+
+
+def format_summary(summary: dict[str, Any], path: str | Path) -> str:
+    """The printed table of a summary dict (see :class:`RunSummary`).
+
+    Args:
+        summary: the dict :meth:`RunSummary.summarise` writes.
+        path: where it was written (shown in the last line).
+    """
+    run_dir = Path(summary["run_dir"])
+    rows = [(label, summary["metrics"][key], None, "") for key, label in METRICS if key in summary["metrics"]]
+    for line in summary["headlines"]:
+        result_path = Path(line["file"]).resolve()
+        shown = result_path.relative_to(run_dir) if result_path.is_relative_to(run_dir) else result_path
+        rows.append((line["label"], line["value"], line["n"], str(shown)))
+    width = max([len(r[0]) for r in rows] + [10])
+    lines = [f"{summary['run']} — {summary['stage']} finished at step {summary['global_step']}"]
+    for label, value, n, shown_path in rows:
+        text = "n/a" if value is None else f"{value:.4g}"
+        count = f"n={n}" if n is not None else ""
+        lines.append(f"  {label:<{width}}  {text:>8}  {count:<8}  {shown_path}".rstrip())
+    if not rows:
+        lines.append("  (no metrics or analysis results)")
+    headlined = {line["analysis"] for line in summary["headlines"]}
+    for name, result_file in summary["result_files"].items():
+        if name not in headlined:
+            lines.append(f"  {name}: {result_file}")
+    lines.append(f"run directory: {run_dir}")
+    lines.append(f"summary: {path}")
+    return "\n".join(lines)

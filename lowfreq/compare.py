@@ -1,0 +1,307 @@
+"""Runs side by side: ``lowfreq compare RUN_DIR... [--out DIR]`` (P001 Figs 4c and 5b, P000 Fig 4).
+
+:func:`collect_runs` reads what each run directory (``lightning_logs/version_N``) holds — its saved
+``config.yaml``, the last logged accuracies and every ``analysis/<name>/result.json`` — into one row per run, with
+the columns of :data:`COLUMNS`; a missing analysis leaves its columns empty and is named in the row's ``missing``.
+:func:`aggregate_seeds` turns runs of one setting (same config but the seed) into mean ± std. :func:`compare_runs`
+writes both tables as CSV, the scatter plots of :mod:`lowfreq.plotting.compare`, and ``comparison.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from lowfreq.io import atomic_write, read_json, save_figure, write_json
+from lowfreq.results import COLUMNS, as_number, lookup
+
+__all__ = [
+    "aggregate_seeds",
+    "collect_runs",
+    "compare",
+    "compare_main",
+    "compare_runs",
+    "find_runs",
+    "logged_scalars",
+    "run_label",
+]
+
+log = logging.getLogger(__name__)
+
+
+_LABEL_PARAMS: dict[str, tuple[str, ...]] = {
+    "GaussianBlur": ("sigma",),
+    "DownUpResize": ("size",),
+    "PCAProjection": ("n_components",),
+    "IdealFilter": ("mode", "cutoff"),
+}
+_SYMBOLS = {"sigma": "σ", "n_components": "K"}
+_ID_COLUMNS = ("run", "label", "setting", "seed", "frontend", "frontend_param", "backbone", "run_dir", "missing")
+
+
+def find_runs(paths: Sequence[str | Path]) -> list[Path]:
+    """Run directories named by ``paths``, in order.
+
+    A path is a run itself (it holds ``config.yaml`` or ``analysis/``) or a folder whose ``version_*`` or
+    ``*/version_*`` subfolders are runs (e.g. ``lightning_logs``), taken in sorted order.
+    """
+    runs: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if not path.is_dir():
+            raise FileNotFoundError(f"run directory {str(path)!r} does not exist")
+        if (path / "config.yaml").is_file() or (path / "analysis").is_dir():
+            runs.append(path)
+            continue
+        found = sorted(p for p in [*path.glob("version_*"), *path.glob("*/version_*")] if p.is_dir())
+        if not found:
+            raise FileNotFoundError(
+                f"{str(path)!r} is not a run directory (no config.yaml or analysis/ in it, no version_* below it)"
+            )
+        runs.extend(found)
+    return runs
+
+
+def _spec_name(spec: Any) -> str:
+    """Class name of a ``{class_path, init_args}`` spec (or a plain class path string)."""
+    path = spec.get("class_path", "") if isinstance(spec, dict) else str(spec or "")
+    return path.rsplit(".", 1)[-1]
+
+
+def _format_value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _frontend_part(spec: Any) -> tuple[str, Any]:
+    """("GaussianBlur(σ=1.5)", 1.5) for a front-end spec; the number is its main parameter (None if none)."""
+    name = _spec_name(spec) or "Identity"
+    args = (spec.get("init_args") or {}) if isinstance(spec, dict) else {}
+    params = [p for p in _LABEL_PARAMS.get(name, ()) if p in args]
+    if not params:
+        return name, None
+    text = ", ".join(f"{_SYMBOLS.get(p, p)}={_format_value(args[p])}" for p in params)
+    numeric = [args[p] for p in params if isinstance(args[p], (int, float)) and not isinstance(args[p], bool)]
+    return f"{name}({text})", numeric[0] if numeric else None
+
+
+def run_label(config: dict[str, Any]) -> str:
+    """A readable name of a run from its saved config, without the seed: ``"GaussianBlur(σ=1.5) + SimpleCNN"``.
+
+    Models without a front-end/backbone pair (e.g. a mask probe) are named by their class.
+    """
+    return _describe(config)[0]
+
+
+def _describe(config: dict[str, Any]) -> tuple[str, str, Any, str]:
+    """(label, front-end class, its main parameter, backbone class) of a saved config."""
+    model = config.get("model") or {}
+    args = (model.get("init_args") or {}) if isinstance(model, dict) else {}
+    if "backbone" not in args:
+        name = _spec_name(model) or "unknown model"
+        return name, "", None, ""
+    frontend, param = _frontend_part(args.get("frontend"))
+    backbone = _spec_name(args.get("backbone"))
+    return f"{frontend} + {backbone}", _spec_name(args.get("frontend")) or "Identity", param, backbone
+
+
+def logged_scalars(run: str | Path) -> dict[str, tuple[list[int], list[float]]]:
+    """Every scalar series a run logged, ``{tag: (steps, values)}``, in logging order.
+
+    Read from the run's ``metrics.csv`` files (CSVLogger), then from its TensorBoard event files for the tags the
+    CSV files do not have.
+    """
+    run = Path(run)
+    series: dict[str, tuple[list[int], list[float]]] = {}
+    for path in sorted(run.glob("**/metrics.csv")):
+        with path.open(newline="") as f:
+            for row in csv.DictReader(f):
+                step = int(float(row.get("step") or 0))
+                for name, text in row.items():
+                    if name and name not in ("step", "epoch") and text not in (None, ""):
+                        steps, values = series.setdefault(name, ([], []))
+                        steps.append(step)
+                        values.append(float(text))
+    from_csv = set(series)
+    events = sorted(run.glob("events.out.tfevents.*"))
+    if events:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+        for path in events:
+            acc = EventAccumulator(str(path), size_guidance={"scalars": 0})
+            acc.Reload()
+            for tag in acc.Tags().get("scalars", []):
+                if tag not in from_csv:
+                    steps, values = series.setdefault(tag, ([], []))
+                    for event in acc.Scalars(tag):
+                        steps.append(int(event.step))
+                        values.append(float(event.value))
+    return series
+
+
+def _read_run(run: Path, name: str | None) -> dict[str, Any]:
+    config_path = run / "config.yaml"
+    config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
+    label, frontend, param, backbone = _describe(config or {})
+    seed = (config or {}).get("seed_everything")
+    row: dict[str, Any] = {
+        "run": f"{name or label} seed {seed}" if seed is not None else name or label,
+        "label": name or label,
+        "setting": name or label,
+        "seed": seed,
+        "frontend": frontend,
+        "frontend_param": param,
+        "backbone": backbone,
+        "run_dir": str(run),
+    }
+    results: dict[str, Any] = {}
+    for analysis in sorted({c.analysis for c in COLUMNS} - {"metrics"}):
+        path = run / "analysis" / analysis / "result.json"
+        if path.is_file():
+            results[analysis] = read_json(path)
+    results["metrics"] = {tag: values[-1] for tag, (_, values) in logged_scalars(run).items() if values}
+    for column in COLUMNS:
+        row[column.name] = as_number(lookup(results.get(column.analysis), column.key))
+    row["present"] = {c.analysis for c in COLUMNS if math.isfinite(row[c.name])}
+    return row
+
+
+def collect_runs(run_dirs: Sequence[str | Path], names: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per run: its label, setting, seed and every :data:`COLUMNS` value it has (NaN where it has none).
+
+    Args:
+        run_dirs: run directories (``lightning_logs/version_N``) or folders of them (see :func:`find_runs`).
+        names: one label per run, replacing the one built from the config (runs with equal names are treated as
+            seeds of one setting).
+
+    Returns:
+        DataFrame with the columns ``run, label, setting, seed, frontend, frontend_param, backbone, run_dir,
+        missing`` (the analyses other runs have and this one lacks, space-separated; ``metrics``: no logged
+        accuracy) and one column per :data:`COLUMNS` entry.
+    """
+    runs = find_runs(run_dirs)
+    if names is not None and len(names) != len(runs):
+        raise ValueError(f"names must give one name per run: {len(runs)} runs, got {len(names)} names")
+    rows = [_read_run(run, None if names is None else names[i]) for i, run in enumerate(runs)]
+    anywhere = set().union(*(row["present"] for row in rows))
+    for row in rows:
+        row["missing"] = " ".join(sorted(anywhere - row.pop("present")))
+    table = pd.DataFrame(rows, columns=[*_ID_COLUMNS, *(c.name for c in COLUMNS)])
+    duplicated = table.duplicated(["setting", "seed"], keep=False) & table["seed"].notna()
+    table.loc[duplicated, "run"] = table.loc[duplicated, "run"] + " (" + table.loc[duplicated, "run_dir"] + ")"
+    return table
+
+
+def aggregate_seeds(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std (ddof 1; 0 for one run) of every value over the runs of each setting.
+
+    Returns:
+        One row per setting: ``setting, frontend, frontend_param, backbone, n_runs, seeds`` and, per
+        :data:`COLUMNS` entry, ``<name>_mean``, ``<name>_seed_std`` (over the runs that have it) and ``<name>_n``
+        (how many runs have it; NaN mean and std where none has).
+    """
+    rows = []
+    for setting, group in table.groupby("setting", sort=False):
+        row: dict[str, Any] = {
+            "setting": setting,
+            "frontend": group["frontend"].iloc[0],
+            "frontend_param": group["frontend_param"].iloc[0],
+            "backbone": group["backbone"].iloc[0],
+            "n_runs": len(group),
+            "seeds": " ".join(str(s) for s in group["seed"].tolist()),
+        }
+        for column in COLUMNS:
+            values = group[column.name].dropna()
+            row[f"{column.name}_mean"] = float(values.mean()) if len(values) else math.nan
+            spread = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            row[f"{column.name}_seed_std"] = spread if len(values) else math.nan
+            row[f"{column.name}_n"] = len(values)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    with atomic_write(path, newline="") as f:
+        table.to_csv(f, index=False)
+
+
+def compare_runs(
+    run_dirs: Sequence[str | Path], out: str | Path = "comparison", names: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Collect several runs, write ``runs.csv``, ``settings.csv``, ``comparison.json`` and the scatter plots.
+
+    Figures (PNG + PDF, each only where at least one setting has both of its values): ``eps_vs_f_half`` (mean
+    minimal epsilon, log scale, vs f_0.5; P001 Fig 4c), ``corruption_vs_f_rev`` (mean corruption accuracy vs
+    f_rev with a quadratic fit over the Gaussian-blur settings; P001 Fig 5b), ``consistency_vs_ood`` (error
+    consistency vs OOD accuracy; P000 Fig 4).
+
+    Returns:
+        ``{"runs": per-run DataFrame, "settings": per-setting DataFrame, "figures": {stem: [paths]},
+        "missing": {run: [analyses]}, "out": Path}``.
+    """
+    from lowfreq.plotting.compare import FIGURES
+
+    table = collect_runs(run_dirs, names)
+    settings = aggregate_seeds(table)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_csv(table, out / "runs.csv")
+    _write_csv(settings, out / "settings.csv")
+    figures: dict[str, list[Path]] = {}
+    for stem, (needs, plot) in FIGURES.items():
+        usable = settings[[f"{n}_n" for n in needs]].gt(0).all(axis=1)
+        if usable.any():
+            figures[stem] = save_figure(plot(settings[usable])[0], out / stem)
+        else:
+            log.info("compare: no run has %s, %s not drawn", " and ".join(needs), stem)
+    missing = {str(run): str(lacks).split() for run, lacks in zip(table["run"], table["missing"], strict=True) if lacks}
+    write_json(out / "comparison.json", {
+        "runs": table.to_dict(orient="records"),
+        "settings": settings.to_dict(orient="records"),
+        "columns": {c.name: {"analysis": c.analysis, "key": c.key, "description": c.description} for c in COLUMNS},
+        "figures": {k: [str(p) for p in v] for k, v in figures.items()},
+        "missing": missing,
+    })
+    return {"runs": table, "settings": settings, "figures": figures, "missing": missing, "out": out}
+
+
+def _printed_table(table: pd.DataFrame) -> str:
+    shown = [c for c in COLUMNS if table[c.name].notna().any()]
+    printed = pd.DataFrame({"run": table["run"], **{c.name: table[c.name].map(c.format) for c in shown}})
+    return printed.to_string(index=False)
+
+
+def compare(run_dirs: list[str], out: str = "comparison", names: list[str] | None = None) -> None:
+    """Put the analysis results of several runs side by side: one table, CSV files and the papers' scatter plots.
+
+    Args:
+        run_dirs: run directories (``lightning_logs/version_N``) or folders holding them (``lightning_logs``).
+        out: output folder for runs.csv, settings.csv (mean ± std over the seeds of a setting), comparison.json
+            and the figures.
+        names: one label per run (default: front-end, its parameter and backbone from each run's config.yaml).
+    """
+    result = compare_runs(run_dirs, out, names)
+    lines = [_printed_table(result["runs"]), ""]
+    lines += [f"{run} lacks: {', '.join(lacks)}" for run, lacks in result["missing"].items()]
+    lines += [f"wrote {result['out']}/runs.csv, settings.csv, comparison.json"]
+    lines += [f"figure {stem}: {paths[0]}" for stem, paths in result["figures"].items()]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def compare_main(args: list[str] | None = None) -> None:
+    """Run :func:`compare` on ``args`` (default ``sys.argv[2:]``, after ``lowfreq compare``)."""
+    from jsonargparse import ArgumentParser
+
+    parser = ArgumentParser(prog="lowfreq compare", description=(compare.__doc__ or "").splitlines()[0])
+    parser.add_argument("run_dirs", nargs="+", help="run directories (lightning_logs/version_N) or lightning_logs")
+    parser.add_argument("--out", default="comparison", help="output folder (default: comparison)")
+    parser.add_argument("--names", nargs="+", default=None, help="one label per run (default: from config.yaml)")
+    parsed = parser.parse_args(sys.argv[2:] if args is None else list(args))
+    compare(list(parsed.run_dirs), parsed.out, parsed.names)

@@ -1,0 +1,155 @@
+"""``lowfreq compare``: tables over runs, seeds as mean ± std, the papers' scatter plots, missing analyses."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lowfreq.compare import aggregate_seeds, collect_runs, compare_main, compare_runs, run_label
+from lowfreq.plotting.compare import plot_corruption_vs_f_rev, quadratic_fit
+
+from fake_runs import run_config as _config
+from fake_runs import write_run as _write_run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _adversarial(f_half: float, mean: float) -> dict:
+    return {"f_half": f_half, "f_half_std": 0.01, "summary": {"median": mean, "mean": mean, "std": 0.1 * mean,
+                                                              "num_failed": 0}}
+
+
+def _corruptions(acc: float) -> dict:
+    return {"source": "generated", "result": {"mean_acc": acc, "clean_acc": acc + 0.2,
+                                              "band_acc": {"low": acc + 0.1, "medium": acc, "high": acc - 0.1}}}
+
+
+def test_run_label_names_front_end_parameter_and_backbone():
+    assert run_label(_config("GaussianBlur", 0, sigma=1.5)) == "GaussianBlur(σ=1.5) + CIFARResNet18"
+    assert run_label(_config("PCAProjection", 0, n_components=512)) == "PCAProjection(K=512) + CIFARResNet18"
+    assert run_label(_config("Identity", 0)) == "Identity + CIFARResNet18"
+    assert run_label({"model": {"class_path": "lowfreq.models.FourierMaskProbe"}}) == "FourierMaskProbe"
+
+
+def test_collect_reads_every_value_and_says_what_each_run_lacks(tmp_path):
+    full = _write_run(tmp_path / "a", _config("GaussianBlur", 3, sigma=1.0), {
+        "hybrid": {"hybrid": {"f_rev": 0.3, "f_rev_std": 0.01}},
+        "adversarial": _adversarial(0.35, 2 / 255),
+        "corruptions": _corruptions(0.6),
+        "cue_conflict": {"result": {"shape_bias": 0.9}},
+        "robustness": {"table": [{"rho": 0.0, "clean": 0.9, "fgsm": 0.2, "pgd": 0.1}, {"rho": 0.5}]},
+    }, metrics={"test_acc": 0.91, "val_acc": 0.9})
+    bare = _write_run(tmp_path / "b", _config("Identity", 0), {"hybrid": {"hybrid": {"f_rev": 0.5}}})
+    table = collect_runs([full, bare])
+    a, b = table.iloc[0], table.iloc[1]
+    assert (a["f_rev"], a["f_half"], a["eps_mean"], a["corruption_high"]) == (0.3, 0.35, 2 / 255, 0.5)
+    assert (a["test_acc"], a["val_acc"], a["shape_bias"], a["robust_pgd"]) == (0.91, 0.9, 0.9, 0.1)
+    assert a["seed"] == 3 and a["frontend"] == "GaussianBlur" and a["frontend_param"] == 1.0
+    assert a["missing"] == ""
+    assert b["f_rev"] == 0.5 and math.isnan(b["f_half"]) and math.isnan(b["f_rev_perm_std"])
+    assert b["missing"].split() == ["adversarial", "corruptions", "cue_conflict", "metrics", "robustness"]
+
+
+def test_folder_of_versions_expands_and_bad_paths_say_what_is_wrong(tmp_path):
+    for i in range(2):
+        _write_run(tmp_path / "lightning_logs" / f"version_{i}", _config("Identity", i), {})
+    assert len(collect_runs([tmp_path / "lightning_logs"])) == 2
+    assert len(collect_runs([tmp_path])) == 2  # <dir>/*/version_*
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        collect_runs([tmp_path / "nope"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="not a run directory"):
+        collect_runs([tmp_path / "empty"])
+    with pytest.raises(ValueError, match="names must give one name per run: 2 runs, got 1"):
+        collect_runs([tmp_path / "lightning_logs"], names=["x"])
+
+
+def test_seeds_of_one_setting_become_mean_and_sample_std(tmp_path):
+    values = [0.30, 0.34, 0.29]
+    runs = [_write_run(tmp_path / f"s{i}", _config("GaussianBlur", i, sigma=1.5), {"hybrid": {"hybrid": {"f_rev": v}}})
+            for i, v in enumerate(values)]
+    runs.append(_write_run(tmp_path / "base", _config("Identity", 0), {"hybrid": {"hybrid": {"f_rev": 0.5}}}))
+    settings = aggregate_seeds(collect_runs(runs)).set_index("setting")
+    blur = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18"]
+    assert blur["n_runs"] == 3 and blur["seeds"] == "0 1 2"
+    assert blur["f_rev_mean"] == pytest.approx(np.mean(values), abs=1e-12)
+    assert blur["f_rev_seed_std"] == pytest.approx(np.std(values, ddof=1), abs=1e-12)
+    base = settings.loc["Identity + CIFARResNet18"]
+    assert base["f_rev_seed_std"] == 0.0 and base["f_rev_n"] == 1
+    assert math.isnan(base["f_half_mean"]) and base["f_half_n"] == 0
+
+
+def test_quadratic_fit_recovers_an_exact_parabola_and_refuses_two_points():
+    x = np.array([0.1, 0.2, 0.3, 0.45])
+    assert quadratic_fit(x, -2.0 * x**2 + 0.5 * x + 0.7) == pytest.approx([-2.0, 0.5, 0.7], abs=1e-9)
+    assert quadratic_fit(np.array([0.1, 0.1, 0.2]), np.array([1.0, 2.0, 3.0])) is None
+
+
+def test_compare_writes_tables_figures_and_draws_the_blur_fit(tmp_path, capsys):
+    runs = []
+    for sigma, f_rev in ((0.5, 0.45), (1.0, 0.35), (1.5, 0.25), (2.0, 0.2)):
+        for seed in (0, 1):
+            acc = 0.8 - (f_rev - 0.3) ** 2 + 0.01 * seed
+            runs.append(_write_run(tmp_path / f"blur{sigma}_{seed}", _config("GaussianBlur", seed, sigma=sigma), {
+                "hybrid": {"hybrid": {"f_rev": f_rev}}, "corruptions": _corruptions(acc),
+                "adversarial": _adversarial(0.5 - f_rev / 2, (1 + sigma) / 255)}))
+    runs.append(_write_run(tmp_path / "base", _config("Identity", 0), {"hybrid": {"hybrid": {"f_rev": 0.6}}}))
+    result = compare_runs(runs, tmp_path / "out")
+    assert set(result["figures"]) == {"eps_vs_f_half", "corruption_vs_f_rev"}  # no model-vs-human results
+    for stem in result["figures"]:
+        assert (tmp_path / "out" / f"{stem}.png").stat().st_size > 1000
+    assert len(pd.read_csv(tmp_path / "out" / "runs.csv")) == 9
+    assert len(pd.read_csv(tmp_path / "out" / "settings.csv")) == 5
+    saved = json.loads((tmp_path / "out" / "comparison.json").read_text())
+    assert saved["missing"] == {"Identity + CIFARResNet18 seed 0": ["adversarial", "corruptions"]}
+
+    fig, ax = plot_corruption_vs_f_rev(result["settings"])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "GaussianBlur(σ=1.5) + CIFARResNet18 (n=2 runs)" in legend
+    assert "quadratic fit over 4 blur settings" in legend
+    (fit,) = [line for line in ax.get_lines() if line.get_label().startswith("quadratic fit")]
+    grid_x, grid_y = fit.get_data()
+    blur = result["settings"][result["settings"]["frontend"] == "GaussianBlur"]
+    expected = np.polyfit(blur["f_rev_mean"], blur["corruption_acc_mean"] * 100, 2)
+    assert grid_y == pytest.approx(np.polyval(expected, grid_x))
+    assert "%" in ax.get_ylabel() and "Nyquist" in ax.get_xlabel()
+
+    compare_main([str(p) for p in runs[:2]] + ["--out", str(tmp_path / "cli"), "--names", "blur", "blur"])
+    printed = capsys.readouterr().out
+    assert "blur seed 0" in printed and "blur seed 1" in printed and "f_rev" in printed
+    assert (tmp_path / "cli" / "eps_vs_f_half.png").is_file()
+
+
+@pytest.mark.slow
+def test_compare_on_runs_made_by_fit(tmp_path, capsys):
+    from lowfreq.cli import main
+
+    analyses = json.dumps([
+        {"class_path": "lowfreq.callbacks.HybridCurveAnalysis",
+         "init_args": {"num_images": 16, "num_permutations": 1}},
+        {"class_path": "lowfreq.callbacks.AdversarialSpectrumAnalysis",
+         "init_args": {"num_images": 8, "attacks": ["fmn", "pgd"], "num_bootstrap": 20}},
+        {"class_path": "lowfreq.callbacks.CorruptionAnalysis",
+         "init_args": {"num_images": 8, "corruptions": ["gaussian_noise", "contrast"], "severities": [1, 5],
+                       "cache_dir": str(tmp_path / "cache")}},
+    ])
+    for frontend in ("lowfreq.frontends.GaussianBlur", "lowfreq.frontends.Identity"):
+        main(["fit", "-c", str(ROOT / "tests" / "conf" / "tiny_blur.yaml"), f"--trainer.default_root_dir={tmp_path}",
+              f"--model.init_args.frontend={frontend}", f"--trainer.callbacks={analyses}",
+              "--data.init_args.image_size=32"])  # the corruption library needs at least 32 x 32
+    capsys.readouterr()
+    main(["compare", str(tmp_path / "lightning_logs"), "--out", str(tmp_path / "cmp")])
+    printed = capsys.readouterr().out
+    assert "GaussianBlur(σ=1.5) + CIFARResNet18 seed 0" in printed and "Identity + CIFARResNet18 seed 0" in printed
+    table = pd.read_csv(tmp_path / "cmp" / "runs.csv")
+    assert table[["f_half", "eps_mean", "val_acc", "corruption_acc", "corruption_high"]].notna().all().all()
+    assert table["f_rev"].notna().any()  # after 3 steps a model may have no crossing yet (NaN, stored as null)
+    for row in table.itertuples():
+        saved = json.loads((Path(row.run_dir) / "analysis" / "corruptions" / "result.json").read_text())
+        assert row.corruption_acc == saved["result"]["mean_acc"]
+        assert saved["source"] == "generated"
+    assert (tmp_path / "cmp" / "eps_vs_f_half.png").is_file()
+    assert (tmp_path / "cmp" / "corruption_vs_f_rev.png").is_file()

@@ -1,0 +1,130 @@
+"""Figures a researcher can show: legends name the run, every rate shows its n, axes agree with their labels."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+import lowfreq.callbacks.base
+from lowfreq._describe import module_label, run_label
+from lowfreq.backbones import CIFARResNet18, SimpleCNN, TorchvisionClassifier
+from lowfreq.cli import main
+from lowfreq.frontends import FourierMask, GaussianBlur, Identity, PCAProjection
+from lowfreq.models import FourierMaskProbe, FrontEndClassifier
+from lowfreq.plotting import (
+    plot_component_accuracy,
+    plot_component_curves,
+    plot_cue_conflict,
+    plot_hybrid_curve,
+    plot_hybrid_probabilities,
+    plot_perturbation_profile,
+    plot_perturbation_spectrum,
+    plot_success_rate,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = str(ROOT / "tests" / "conf" / "tiny_blur.yaml")
+RUN = "GaussianBlur(σ=1.5) + CIFARResNet18(width=4)"
+
+
+def _legend(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+# ---- run labels -----------------------------------------------------------------------------------------------
+def test_run_labels_name_front_end_parameter_and_backbone():
+    assert run_label(FrontEndClassifier(GaussianBlur(1.5), CIFARResNet18(width=4))) == RUN
+    assert run_label(FrontEndClassifier(GaussianBlur(2.0, padding="reflect"), CIFARResNet18())) == (
+        "GaussianBlur(σ=2, padding=reflect) + CIFARResNet18")
+    assert run_label(FrontEndClassifier(Identity(), SimpleCNN())) == "SimpleCNN, no front-end"
+    assert module_label(PCAProjection(8, image_shape=(3, 16, 16))) == "PCAProjection(k=8, image_shape=3x16x16)"
+    assert module_label(FourierMask((16, 16))) == "FourierMask(image_size=16x16)"
+    assert module_label(TorchvisionClassifier("resnet18", num_classes=10)) == "TorchvisionClassifier(resnet18)"
+    probe = FourierMaskProbe(classifier=SimpleCNN(widths=(4, 8)), image_size=(16, 16))
+    assert run_label(probe) == "FourierMaskProbe on SimpleCNN(widths=(4, 8))"
+    assert run_label(nn.Linear(2, 2)) == "Linear" and module_label(nn.Conv2d(1, 1, 1)) == "Conv2d"
+
+
+# ---- each plot ------------------------------------------------------------------------------------------------
+def _curve():
+    f_mix = torch.tensor([0.0, 0.1, 0.2, 0.5, 1.0], dtype=torch.float64)
+    p_low = torch.stack([torch.linspace(0.9, 0.1, 5), torch.linspace(0.8, 0.2, 5)]).double()
+    p_high = 0.95 - p_low
+    return SimpleNamespace(f_mix=f_mix, p_low=p_low.mean(0), p_high=p_high.mean(0), p_other=torch.full((5,), 0.05),
+                           confidence=torch.full((5,), 0.7), p_low_per_permutation=p_low,
+                           p_high_per_permutation=p_high, f_rev=0.3, f_rev_std=0.01, num_pairs=500)
+
+
+def test_hybrid_figures_name_the_run_and_the_number_of_hybrids():
+    _, ax = plot_hybrid_curve(_curve(), label=RUN)
+    assert f"{RUN}\nn = 500 pairs x 2 pairings" in _legend(ax)
+    assert "%" in ax.get_ylabel() and ax.get_ylim() == (-100, 100) and "Nyquist" in ax.get_xlabel()
+    _, ax = plot_hybrid_probabilities(_curve(), label=RUN)
+    assert ax.get_title() == f"{RUN}\nn = 500 pairs x 2 pairings"
+    assert "%" in ax.get_ylabel() and max(ax.get_lines()[0].get_ydata()) == pytest.approx(85)  # in %, as labelled
+
+
+def test_component_figures_keep_the_legend_off_the_data_and_state_cycles():
+    history = [{"epoch": e, "acc_low": [0.2, 0.9], "acc_high": [0.7, 0.1], "acc": 0.9} for e in (1, 2, 3)]
+    result = {"radii": [4, 8], "radii_cycles": [0.125, 0.25], "history": history, "last": {"num_images": 300}}
+    fig, ax = plot_component_curves(result, label=RUN)
+    assert "LFC r=8 (0.25 c/px)" in _legend(ax) and "HFC r=4 (0.125 c/px)" in _legend(ax)
+    assert ax.get_title() == f"{RUN}\nn = 300 images"
+    fig.canvas.draw()
+    legend_box, axes_box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend_box.x0 >= axes_box.x1  # right of the axes: covers no curve
+    accuracy = SimpleNamespace(radii=torch.tensor([4.0, 8.0]), acc_low=torch.tensor([0.2, 0.9]),
+                               acc_high=torch.tensor([0.7, 0.1]), acc=0.9, image_size=32, num_images=300)
+    fig, ax = plot_component_accuracy(accuracy, label=RUN)
+    assert f"{RUN}, n = 300 images: LFC" in _legend(ax)
+    (top,) = ax.child_axes
+    assert top.get_xlabel() == "radius (cycles/pixel)"
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0  # under the axes
+    assert top.xaxis.get_transform().transform([0.25]) == pytest.approx([8.0])  # 0.25 cycles/pixel = r 8 / N 32
+
+
+def test_cue_conflict_axis_is_in_percent_with_n():
+    result = SimpleNamespace(shape_fraction=0.8, texture_fraction=0.15, other_fraction=0.05, shape_bias=0.842,
+                             num_images=2000)
+    _, ax = plot_cue_conflict(result, label=RUN)
+    assert [b.get_height() for b in ax.patches] == pytest.approx([80, 15, 5])
+    assert ax.get_ylabel() == "decisions (%)" and ax.get_ylim()[1] > 100
+    assert ax.get_title() == f"{RUN}\nshape bias 0.84, n = 2000 images"
+
+
+def test_adversarial_figures_show_n_and_percent():
+    eps = torch.tensor([1, 2, 3, 4, float("inf")], dtype=torch.float64) / 255
+    result = SimpleNamespace(power=torch.rand(8, 8, dtype=torch.float64), f_half=0.2, f_half_low=0.18,
+                             f_half_high=0.22, epsilons=eps, summary={"median": 3 / 255})
+    _, ax = plot_success_rate(result, label=RUN)
+    assert _legend(ax) == [f"{RUN}\nn = 5 images, median 3.00/255"]
+    assert ax.get_ylabel() == "images fooled (%)" and max(ax.get_lines()[0].get_ydata()) == pytest.approx(80)
+    _, ax = plot_perturbation_profile(result, label=RUN)
+    assert f"{RUN}\nn = 5 images" in _legend(ax)
+    _, ax = plot_perturbation_spectrum(result, label=RUN)
+    assert ax.get_title().startswith(f"{RUN}\nn = 5 images")
+
+
+# ---- the callbacks pass the run label -------------------------------------------------------------------------
+def test_callback_figures_name_the_run(tmp_path, monkeypatch):
+    figures = {}
+    monkeypatch.setattr(lowfreq.callbacks.base, "save_figure", lambda fig, path: figures.update({str(path): fig}))
+    main(["fit", "-c", TINY, f"--trainer.default_root_dir={tmp_path}",
+          "--trainer.callbacks+=lowfreq.callbacks.HybridCurveAnalysis", "--trainer.callbacks.num_images=8",
+          "--trainer.callbacks+=lowfreq.callbacks.CueConflictAnalysis", "--trainer.callbacks.num_images=16",
+          "--trainer.callbacks+=lowfreq.callbacks.FrequencyComponentAnalysis", "--trainer.callbacks.num_images=16",
+          "--trainer.callbacks.radii=[4, 8]"])
+    by_stem = {Path(p).parent.name + "/" + Path(p).name: fig for p, fig in figures.items()}
+    assert set(by_stem) == {"hybrid/figure", "hybrid/probabilities", "cue_conflict/figure",
+                            "frequency_components/figure", "frequency_components/radius"}
+    hybrid = by_stem["hybrid/figure"].axes[0]
+    assert f"{RUN}\nn = 8 pairs x 4 pairings" in _legend(hybrid)
+    assert by_stem["hybrid/probabilities"].axes[0].get_title().startswith(RUN)
+    assert by_stem["cue_conflict/figure"].axes[0].get_title().startswith(f"{RUN}\n")
+    assert "n = 16 images" in by_stem["cue_conflict/figure"].axes[0].get_title()
+    curves = by_stem["frequency_components/figure"].axes[0]
+    assert curves.get_title() == f"{RUN}\nn = 16 images" and "LFC r=8 (0.5 c/px)" in _legend(curves)  # 16 px
+    assert any(t.startswith(f"{RUN}, n = 16 images: ") for t in _legend(by_stem["frequency_components/radius"].axes[0]))
