@@ -20,6 +20,8 @@ from lowfreq.analysis import (
 )
 from lowfreq.corruption_names import CORRUPTIONS
 
+from toy_models import template_classifier
+
 # P001 Table A, written out here rather than read from the package
 LOW = ["snow", "frost", "fog", "brightness", "contrast"]
 MEDIUM = ["motion_blur", "zoom_blur", "defocus_blur", "glass_blur", "elastic_transform", "jpeg_compression",
@@ -104,14 +106,7 @@ def _setup() -> tuple[nn.Module, torch.Tensor, torch.Tensor, dict]:
     """A template-matching float64 classifier, 18 clean images and a corrupted copy per condition (noise that grows
     with the severity, different per corruption): some right, some wrong."""
     g = torch.Generator().manual_seed(0)
-    templates = torch.rand(3, 3, 8, 8, generator=g, dtype=torch.float64) - 0.5
-    y = torch.arange(18) % 3
-    x = (0.5 + 0.4 * templates[y] + 0.05 * torch.randn(18, 3, 8, 8, generator=g, dtype=torch.float64)).clamp(0, 1)
-    linear = nn.Linear(3 * 8 * 8, 3).double()
-    with torch.no_grad():
-        linear.weight.copy_(templates.flatten(1))
-        linear.bias.copy_(-0.5 * templates.flatten(1).sum(1))
-    model = nn.Sequential(nn.Flatten(), linear)
+    model, x, y = template_classifier(g, num_classes=3, size=8, num_images=18, noise=0.05)
     data = {}
     for k, c in enumerate(GRID_C):
         for s in GRID_S:

@@ -27,6 +27,8 @@ from lowfreq.analysis import (
 from lowfreq.mvh.decisions import StimulusDecisions
 from lowfreq.mvh.labels import logits_to_16
 
+from toy_models import template_classifier
+
 GRID = [0.0, 0.1, 0.3, 0.6, 1.0]
 BATCH = 8
 
@@ -35,14 +37,7 @@ def _setup() -> tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor, torch
     """A template-matching float64 classifier (5 white-noise templates) and 30 noisy images of the templates; the
     same in every process. Hybrids go from the high seed's class (f_mix = 0) to the low seed's (f_mix = 1)."""
     g = torch.Generator().manual_seed(0)
-    templates = torch.rand(5, 3, 16, 16, generator=g, dtype=torch.float64) - 0.5
-    y = torch.arange(30) % 5
-    x = (0.5 + 0.4 * templates[y] + 0.1 * torch.randn(30, 3, 16, 16, generator=g, dtype=torch.float64)).clamp(0, 1)
-    linear = nn.Linear(3 * 16 * 16, 5).double()
-    with torch.no_grad():
-        linear.weight.copy_(templates.flatten(1))
-        linear.bias.copy_(-0.5 * templates.flatten(1).sum(1))
-    model = nn.Sequential(nn.Flatten(), linear)
+    model, x, y = template_classifier(g, num_classes=5, size=16, num_images=30, noise=0.1)
     y_texture = (y + 1 + torch.randint(0, 4, (30,), generator=g)) % 5  # != y everywhere
     logits_1000 = torch.randn(30, 1000, generator=g)
     return model, x, y, y_texture, logits_1000
