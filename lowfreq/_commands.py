@@ -30,7 +30,7 @@ COMMANDS: dict[str, str] = {
     "test": "evaluate on the test split: lowfreq test -c RECIPE --ckpt_path PATH",
     "predict": "class probabilities of the predict split",
     "alignment": "model-vs-human benchmark metrics of a raw-data folder of decision CSVs, as JSON",
-    "download": "fetch what the recipes need (cifar10, cifar10c, mvh, weights NAME) where they look, checksummed",
+    "download": "fetch data and weights (cifar10, cifar10c, imagenetc, mvh, weights NAME) where the recipes look",
     "compare": "put several runs side by side: one table (CSV) and the papers' scatter plots",
     "report": "one self-contained HTML page of one or several runs (figures, numbers, paper values, config)",
 }

@@ -9,12 +9,13 @@ DNS nor a silently dropped connection can hang the caller; offline, the error sa
 from __future__ import annotations
 
 import hashlib
+import tarfile
 import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-__all__ = ["PROBE_TIMEOUT_S", "download_file", "file_sha256", "probe"]
+__all__ = ["PROBE_TIMEOUT_S", "download_file", "extract_tar", "file_sha256", "probe"]
 
 PROBE_TIMEOUT_S = 8.0
 """Seconds :func:`probe` waits for an answer before calling a server unreachable."""
@@ -105,3 +106,16 @@ def download_file(
     except (OSError, ValueError) as err:  # URLError and HTTPError are OSErrors
         raise RuntimeError(f"download of {url} failed ({type(err).__name__}: {err}); {place}") from None
     return dest
+
+
+def extract_tar(archive: str | Path, dest: str | Path) -> None:
+    """Unpack a tar archive into ``dest`` with tarfile's "data" filter (no member may land outside ``dest``).
+
+    Used for archives without a published checksum (torchvision's ``extract_archive`` applies no filter on
+    Python < 3.14).
+    """
+    with tarfile.open(archive) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, filter="data")
+        else:  # pragma: no cover - Python < 3.10.12 / 3.11.4
+            tar.extractall(dest)

@@ -1,10 +1,11 @@
-"""``lowfreq download cifar10|cifar10c|mvh|weights NAME``: what the recipes need, checksummed, where they look.
+"""``lowfreq download cifar10|cifar10c|imagenetc|mvh|weights NAME``: what the recipes need, where they look.
 
 ========================================  ==============================================  ===========================
 command                                   where the files go (the recipes' defaults)      checked with
 ========================================  ==============================================  ===========================
 ``lowfreq download cifar10``              ``data/cifar10/cifar-10-batches-py/``           torchvision's md5
 ``lowfreq download cifar10c``             ``data/CIFAR-10-C/`` (15 x 5 corruptions, 2.9 GB)  md5 of the archive
+``lowfreq download imagenetc``            ``data/ImageNet-C/<corruption>/<severity>/``    image count per folder
 ``lowfreq download mvh``                  ``data/model-vs-human/{datasets,raw-data}/``    SHA-256 (CSVs), image count
 ``lowfreq download weights torchvision:resnet50.IMAGENET1K_V1``  ``$TORCH_HOME/hub/checkpoints/``  hash in the name
 ``lowfreq download weights timm:NAME``    the Hugging Face cache (timm's own download)    the hub's
@@ -27,7 +28,7 @@ from jsonargparse import auto_cli
 
 from lowfreq._download import download_file, probe
 
-__all__ = ["cifar10", "cifar10c", "download_main", "mvh", "weights"]
+__all__ = ["cifar10", "cifar10c", "download_main", "imagenetc", "mvh", "weights"]
 
 _SOURCES = ("torchvision", "timm", "openclip", "robustbench")
 
@@ -67,6 +68,26 @@ def cifar10c(data_dir: str = "data") -> str:
 
     where = download_cifar10_c(data_dir)
     _say(f"CIFAR-10-C in {where}")
+    return str(where)
+
+
+def imagenetc(data_dir: str = "data/ImageNet-C", corruptions: list[str] | None = None) -> str:
+    """Download ImageNet-C (Zenodo's blur/digital/noise/weather archives, tens of GB) and unpack it.
+
+    No checksums are published for these archives: every ``<corruption>/<severity>/`` folder must hold the
+    50,000 validation images instead. Point ``CorruptionAnalysis(data_dir=...)`` at the folder.
+
+    Args:
+        data_dir: the ImageNet-C root (receives ``<corruption>/<severity>/<wnid>/*.JPEG``).
+        corruptions: corruption names (default all 15; only the archives holding them are fetched).
+
+    Returns:
+        The ImageNet-C root.
+    """
+    from lowfreq.data.corruptions import download_imagenet_c
+
+    where = download_imagenet_c(data_dir, corruptions)
+    _say(f"ImageNet-C in {where}")
     return str(where)
 
 
@@ -200,7 +221,7 @@ def download_main(args: list[str] | None = None) -> None:
     """Run ``lowfreq download <what> ...`` on ``args`` (default ``sys.argv[2:]``)."""
     argv = sys.argv[2:] if args is None else list(args)
     auto_cli(
-        {"cifar10": cifar10, "cifar10c": cifar10c, "mvh": mvh, "weights": weights},
+        {"cifar10": cifar10, "cifar10c": cifar10c, "imagenetc": imagenetc, "mvh": mvh, "weights": weights},
         args=argv,
         prog="lowfreq download",
         description="Fetch what the recipes need into the paths they read, with checksums; fails fast offline.",

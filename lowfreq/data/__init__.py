@@ -12,6 +12,7 @@ from lowfreq.data.corruptions import (
     CIFAR10CDataset,
     corrupt_images,
     download_cifar10_c,
+    download_imagenet_c,
     imagenet_c_dataset,
     to_grayscale,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "color_jitter",
     "corrupt_images",
     "download_cifar10_c",
+    "download_imagenet_c",
     "imagenet_c_dataset",
     "random_crop_flip",
     "render_texture",

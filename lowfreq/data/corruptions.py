@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -36,8 +38,8 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_bool, check_image, check_positive_int
-from lowfreq._download import probe
-from lowfreq.corruption_names import CORRUPTIONS, check_corruption, check_severity
+from lowfreq._download import download_file, extract_tar, probe
+from lowfreq.corruption_names import CORRUPTIONS, check_corruption, check_corruptions, check_severity
 from lowfreq.io import atomic_write
 from lowfreq.seeding import derive_seed
 
@@ -46,6 +48,9 @@ __all__ = [
     "CIFAR10C_FILENAME",
     "CIFAR10C_MD5",
     "CIFAR10C_URL",
+    "IMAGENETC_ARCHIVES",
+    "IMAGENETC_ARCHIVE_URL",
+    "IMAGENETC_IMAGES_PER_CONDITION",
     "IMAGENETC_URL",
     "MIN_GENERATED_SIZE",
     "RANDOM_CORRUPTIONS",
@@ -53,6 +58,7 @@ __all__ = [
     "corrupt_images",
     "corruption_cache_file",
     "download_cifar10_c",
+    "download_imagenet_c",
     "find_cifar10_c",
     "imagenet_c_dataset",
     "official_layout",
@@ -70,6 +76,16 @@ CIFAR10C_DIR = "CIFAR-10-C"
 """Folder the archive extracts to (``<corruption>.npy`` files and ``labels.npy``)."""
 IMAGENETC_URL = "https://zenodo.org/records/2235448"
 """Where ImageNet-C's archives (blur, digital, noise, weather) are published."""
+IMAGENETC_ARCHIVE_URL = IMAGENETC_URL + "/files/{name}.tar"
+IMAGENETC_ARCHIVES: dict[str, tuple[str, ...]] = {
+    "blur": ("defocus_blur", "glass_blur", "motion_blur", "zoom_blur"),
+    "digital": ("contrast", "elastic_transform", "pixelate", "jpeg_compression"),
+    "noise": ("gaussian_noise", "shot_noise", "impulse_noise"),
+    "weather": ("frost", "snow", "fog", "brightness"),
+}
+"""ImageNet-C's archives and the corruptions each holds (the "extra" archive's corruptions are not used)."""
+IMAGENETC_IMAGES_PER_CONDITION = 50_000
+"""Images in each ``<corruption>/<severity>/`` folder of ImageNet-C (the ImageNet validation set)."""
 
 MIN_GENERATED_SIZE = 32
 """Smallest height and width ``imagecorruptions`` accepts."""
@@ -238,6 +254,65 @@ def _as_long(target: int) -> Tensor:
     return torch.tensor(target, dtype=torch.long)
 
 
+def _imagenet_c_images(folder: Path) -> int:
+    return sum(1 for p in folder.rglob("*") if p.suffix.lower() in (".jpeg", ".jpg", ".png"))
+
+
+def download_imagenet_c(
+    data_dir: str | Path, corruptions: Sequence[str] | None = None, *, progress: bool = True,
+    timeout: float | None = None,
+) -> Path:
+    """Make ImageNet-C's ``<corruption>/<severity>/<wnid>/`` folders available in ``data_dir``.
+
+    Downloads the archives (:data:`IMAGENETC_ARCHIVES`, tens of GB) that hold the requested corruptions and are not
+    already unpacked, unpacks them (filtered tar extraction) and checks the result: every requested corruption
+    must have the five severity folders with :data:`IMAGENETC_IMAGES_PER_CONDITION` images each (there are no
+    published checksums for these archives, so the unpacked folders are checked instead). An archive file already
+    in ``data_dir`` is unpacked without downloading. Offline, the error names the archive, its URL and the folder.
+
+    Args:
+        data_dir: the ImageNet-C root (receives ``<corruption>/<severity>/``).
+        corruptions: corruption names (None = all 15).
+        progress: show a download progress bar.
+        timeout: seconds the reachability probe waits; None = 8 s.
+
+    Returns:
+        ``data_dir`` as a Path.
+    """
+    root = Path(data_dir).expanduser()
+    wanted = set(check_corruptions(corruptions))
+
+    def complete(name: str) -> bool:
+        folders = [root / name / str(s) for s in range(1, 6)]
+        return all(f.is_dir() and _imagenet_c_images(f) == IMAGENETC_IMAGES_PER_CONDITION for f in folders)
+
+    for archive_name, members in IMAGENETC_ARCHIVES.items():
+        if not wanted & set(members) or all(complete(name) for name in members):
+            continue
+        archive = root / f"{archive_name}.tar"
+        if not archive.is_file():
+            download_file(IMAGENETC_ARCHIVE_URL.format(name=archive_name), archive, progress=progress,
+                          timeout=timeout, hint=f"then run download_imagenet_c({str(root)!r}) again to unpack it")
+        with tempfile.TemporaryDirectory(dir=root) as tmp:
+            extract_tar(archive, tmp)
+            for name in members:
+                found = [p for p in (Path(tmp) / name, Path(tmp) / archive_name / name) if p.is_dir()]
+                if not found:
+                    raise RuntimeError(f"{archive} does not contain the folder {name}/")
+                for severity in range(1, 6):
+                    n = _imagenet_c_images(found[0] / str(severity))
+                    if n != IMAGENETC_IMAGES_PER_CONDITION:
+                        raise RuntimeError(f"{archive} holds {n} images in {name}/{severity}/, expected "
+                                           f"{IMAGENETC_IMAGES_PER_CONDITION}: the archive is incomplete, delete it "
+                                           "and download it again")
+                if (root / name).exists():
+                    shutil.rmtree(root / name)
+                shutil.move(str(found[0]), root / name)
+        archive.unlink()
+        log.info("ImageNet-C %s -> %s", archive_name, root)
+    return root
+
+
 def imagenet_c_dataset(
     data_dir: str | Path, corruption: str, severity: int, *, resize_crop: bool = False
 ) -> Dataset:
@@ -265,9 +340,10 @@ def imagenet_c_dataset(
     folder = Path(data_dir).expanduser() / corruption / str(severity)
     if not folder.is_dir():
         raise FileNotFoundError(
-            f"ImageNet-C folder {str(folder)!r} not found. Download the ImageNet-C archives (blur.tar, digital.tar, "
-            f"noise.tar, weather.tar) from {IMAGENETC_URL} and extract them into {str(Path(data_dir))!r} so that "
-            "it holds <corruption>/<severity>/<wnid>/*.JPEG."
+            f"ImageNet-C folder {str(folder)!r} not found. Run `lowfreq download imagenetc --data_dir "
+            f"{str(Path(data_dir))}`, or download the ImageNet-C archives (blur.tar, digital.tar, noise.tar, "
+            f"weather.tar) from {IMAGENETC_URL} and extract them into {str(Path(data_dir))!r} so that it holds "
+            "<corruption>/<severity>/<wnid>/*.JPEG."
         )
     steps: list[Any] = [T.Resize(256), T.CenterCrop(224)] if resize_crop else []
     return ImageFolder(str(folder), transform=T.Compose([*steps, T.ToTensor()]), target_transform=_as_long)

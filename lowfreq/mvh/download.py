@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from lowfreq._checks import check_choice
-from lowfreq._download import download_file, file_sha256
+from lowfreq._download import download_file, extract_tar, file_sha256
 from lowfreq.mvh.raw_data import BENCHMARK_DATASETS, IMAGE_DATASETS
 
 __all__ = [
@@ -228,13 +227,7 @@ def download_datasets(
         archive = root / "datasets" / f"{name}.tar.gz"
         _fetch(RELEASE_URL.format(name=name), archive, progress)
         with tempfile.TemporaryDirectory(dir=root / "datasets") as tmp:
-            # Not torchvision's extract_archive: these archives have no published checksum, and torchvision
-            # extracts without tarfile's "data" filter (Python < 3.14), which refuses members outside the folder.
-            with tarfile.open(archive) as tar:
-                if hasattr(tarfile, "data_filter"):
-                    tar.extractall(tmp, filter="data")
-                else:  # pragma: no cover - Python < 3.10.12 / 3.11.4
-                    tar.extractall(tmp)
+            extract_tar(archive, tmp)  # filtered: these archives have no published checksum
             unpacked = Path(tmp) / name
             if not unpacked.is_dir():
                 raise RuntimeError(

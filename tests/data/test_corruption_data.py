@@ -263,3 +263,55 @@ def test_generator_rejects_bad_input():
         corrupt_images(x, "fog", 1, indices=[0, 1])
     with pytest.raises(TypeError, match="x must be a torch.Tensor"):
         corrupt_images(x.numpy(), "fog", 1)  # type: ignore[arg-type]
+
+
+# ---- ImageNet-C download ------------------------------------------------------------------------------------------
+def _imagenet_c_archive(server: Path, name: str, members: tuple[str, ...], images: int, nested: bool) -> Path:
+    """A small ImageNet-C archive: <corruption>/<severity>/<wnid>/*.JPEG with ``images`` images per severity."""
+    src = server / f"src_{name}"
+    for corruption in members:
+        for severity in range(1, 6):
+            for i in range(images):
+                folder = src / (name if nested else "") / corruption / str(severity) / f"n0{i % 2}"
+                folder.mkdir(parents=True, exist_ok=True)
+                Image.new("RGB", (8, 8), (i, severity, 0)).save(folder / f"{i}.JPEG")
+    archive = server / f"{name}.tar"
+    with tarfile.open(archive, "w") as tar:
+        for child in src.iterdir():
+            tar.add(child, arcname=child.name)
+    return archive
+
+
+def test_download_imagenet_c_fetches_only_the_archives_needed_and_checks_the_folders(tmp_path, monkeypatch):
+    server = tmp_path / "server"
+    server.mkdir()
+    _imagenet_c_archive(server, "noise", corruptions_module.IMAGENETC_ARCHIVES["noise"], 3, nested=False)
+    _imagenet_c_archive(server, "weather", corruptions_module.IMAGENETC_ARCHIVES["weather"], 3, nested=True)
+    monkeypatch.setattr(corruptions_module, "IMAGENETC_ARCHIVE_URL", server.as_uri() + "/{name}.tar")
+    monkeypatch.setattr(corruptions_module, "IMAGENETC_IMAGES_PER_CONDITION", 3)
+    root = tmp_path / "ImageNet-C"
+    root.mkdir()
+    assert corruptions_module.download_imagenet_c(root, ["gaussian_noise", "fog"], progress=False) == root
+    assert sorted(p.name for p in root.iterdir()) == sorted([*corruptions_module.IMAGENETC_ARCHIVES["noise"],
+                                                              *corruptions_module.IMAGENETC_ARCHIVES["weather"]])
+    data = imagenet_c_dataset(root, "fog", 4)
+    assert len(data) == 3 and data[0][0].shape == (3, 8, 8)
+    assert not list(root.glob("*.tar"))  # archives removed after unpacking
+    (server / "noise.tar").unlink()  # present and complete: nothing is fetched again
+    corruptions_module.download_imagenet_c(root, ["shot_noise"], progress=False)
+
+    _imagenet_c_archive(server, "blur", corruptions_module.IMAGENETC_ARCHIVES["blur"], 2, nested=False)
+    with pytest.raises(RuntimeError, match=r"holds 2 images in defocus_blur/1/, expected 3"):
+        corruptions_module.download_imagenet_c(root, ["zoom_blur"], progress=False)
+
+
+def test_download_imagenet_c_offline_names_the_archive_and_the_folder(tmp_path, monkeypatch):
+    import lowfreq._download as download_module
+
+    monkeypatch.setattr(download_module, "probe", lambda url, timeout=None: "URLError: no route to host")
+    with pytest.raises(RuntimeError) as info:
+        corruptions_module.download_imagenet_c(tmp_path / "inc", ["pixelate"], progress=False)
+    message = str(info.value)
+    assert "digital.tar" in message and str(tmp_path / "inc") in message and "no route to host" in message
+    with pytest.raises(ValueError, match="corruptions"):
+        corruptions_module.download_imagenet_c(tmp_path / "inc", ["blurry"])
