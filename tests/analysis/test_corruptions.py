@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch import nn
 
 from lowfreq.analysis import (
@@ -20,6 +18,7 @@ from lowfreq.analysis import (
 )
 from lowfreq.corruption_names import CORRUPTIONS
 
+from gloo import run_in_processes
 from toy_models import template_classifier
 
 # P001 Table A, written out here rather than read from the package
@@ -182,21 +181,9 @@ def test_bad_input_names_the_parameter():
         corruption_accuracy(model, data, clean=(x - 1, y))
 
 
-def _worker(rank: int, world: int, init_file: str, out: str) -> None:
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
-    try:
-        result = _metric_result(rank, world)
-        if rank == 0:
-            torch.save(result, out)
-    finally:
-        dist.destroy_process_group()
-
-
 @pytest.mark.ddp
 def test_two_processes_match_one(tmp_path: Path):
-    out = tmp_path / "two.pt"
-    mp.spawn(_worker, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
-    two = torch.load(out, weights_only=False)
+    two = run_in_processes(_metric_result, tmp_path)
     one = _metric_result(0, 1)
     assert two.num_clean == 18 and int(two.num_images.sum()) == 18 * 6
     _assert_same(two, one)

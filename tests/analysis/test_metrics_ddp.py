@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch import nn
 
 from lowfreq.analysis import (
@@ -27,6 +25,7 @@ from lowfreq.analysis import (
 from lowfreq.mvh.decisions import StimulusDecisions
 from lowfreq.mvh.labels import logits_to_16
 
+from gloo import run_in_processes
 from toy_models import template_classifier
 
 GRID = [0.0, 0.1, 0.3, 0.6, 1.0]
@@ -65,16 +64,6 @@ def _metrics(rank: int, world: int, num_permutations: int = 2, radii: tuple[floa
         "cue": cue.compute(),
         "decisions": decisions.compute(),
     }
-
-
-def _worker(rank: int, world: int, init_file: str, out: str) -> None:
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
-    try:
-        results = _metrics(rank, world)
-        if rank == 0:
-            torch.save(results, out)
-    finally:
-        dist.destroy_process_group()
 
 
 def _assert_same(a, b) -> None:
@@ -116,9 +105,7 @@ def test_single_permutation_and_radius_keep_their_shapes():
 
 @pytest.mark.ddp
 def test_two_processes_match_one(tmp_path: Path):
-    out = tmp_path / "two.pt"
-    mp.spawn(_worker, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
-    two = torch.load(out, weights_only=False)
+    two = run_in_processes(_metrics, tmp_path)
     one = _metrics(0, 1)
     for key in ("hybrid", "components", "cue"):
         _assert_same(two[key], one[key])
