@@ -28,6 +28,7 @@ Foolbox and eagerpy are an optional extra: ``pip install 'lowfreq[attacks]'``.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ __all__ = [
     "smooth_first_layer",
     "success_rate",
 ]
+
+log = logging.getLogger(__name__)
 
 ATTACKS = ("fmn", "pgd", "bb")
 """Candidate generators of :func:`minimal_perturbations` ("bb" refines the best candidate found before it)."""
@@ -610,18 +613,24 @@ class AdversarialSpectrumMetric(Metric):
         order = torch.argsort(cat(self.indices))
         indices, epsilons = cat(self.indices)[order].cpu(), cat(self.epsilons)[order].cpu()
         radial = cat(self.radial)[order].cpu()
-        radial = radial[torch.isfinite(epsilons)]
-        if len(radial) == 0:
-            raise ValueError("no successful perturbation to summarise (every attack failed on every image)")
+        # a spectrum needs a perturbation: failed images (inf) and images already classified as their target
+        # (epsilon 0, no power) are left out of it; both stay in the epsilons and the success rate
+        radial = radial[torch.isfinite(epsilons) & (radial.sum(1) > 0)]
         inverse, counts = _radius_bins(*self.image_size, "cpu")
-        f_grid = _half_power_of_radial(radial.sum(0), inverse, counts, "grid")
-        f_exact = _half_power_of_radial(radial.sum(0), inverse, counts, "exact")
-        g = seeded_generator(self.seed)
-        samples = np.array([
-            _half_power_of_radial(radial[torch.randint(0, len(radial), (len(radial),), generator=g)].sum(0),
-                                  inverse, counts, "grid")
-            for _ in range(self.num_bootstrap)
-        ])
+        if len(radial) == 0:
+            log.warning("no image has a non-zero successful perturbation (%d failed, %d already the target): "
+                        "f_0.5 is NaN", int((~torch.isfinite(epsilons)).sum()), int((epsilons == 0).sum()))
+            f_grid = f_exact = math.nan
+            samples = np.array([])
+        else:
+            f_grid = _half_power_of_radial(radial.sum(0), inverse, counts, "grid")
+            f_exact = _half_power_of_radial(radial.sum(0), inverse, counts, "exact")
+            g = seeded_generator(self.seed)
+            samples = np.array([
+                _half_power_of_radial(radial[torch.randint(0, len(radial), (len(radial),), generator=g)].sum(0),
+                                      inverse, counts, "grid")
+                for _ in range(self.num_bootstrap)
+            ])
         spread = (float(samples.std()), float(np.percentile(samples, 2.5)), float(np.percentile(samples, 97.5))) \
             if len(samples) else (math.nan, math.nan, math.nan)
         return AdversarialSpectrum(

@@ -278,3 +278,18 @@ def test_missing_foolbox_names_the_extra(monkeypatch):
     x = _images(2)
     with pytest.raises(ImportError, match=r"pip install 'lowfreq\[attacks\]'"):
         minimal_perturbations(model, x, torch.tensor([0, 1]), targets=torch.tensor([1, 0]))
+
+
+def test_spectrum_of_only_failed_or_already_adversarial_images_is_nan_not_an_error(caplog):
+    from lowfreq.analysis.adversarial import MinimalPerturbations
+
+    metric = AdversarialSpectrumMetric((SIZE, SIZE), ("fmn", "pgd"), num_bootstrap=10)
+    eps = torch.tensor([math.inf, 0.0, math.inf], dtype=torch.float64)  # two failed, one already the target
+    delta = torch.zeros(3, 1, SIZE, SIZE, dtype=torch.float64)
+    metric.update(MinimalPerturbations(epsilons=eps, perturbations=delta, targets=torch.tensor([1, 0, 1]),
+                                       labels=torch.tensor([0, 1, 0]), attack=["", "fmn", ""], num_failed=2,
+                                       attacks=("fmn", "pgd")), torch.arange(3))
+    result = metric.compute()
+    assert math.isnan(result.f_half) and math.isnan(result.f_half_exact) and math.isnan(result.f_half_std)
+    assert result.summary["num_failed"] == 2 and result.summary["success_rate"][0] == pytest.approx(1 / 3)
+    assert "f_0.5 is NaN" in caplog.text
