@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def main() -> None:
         f"--trainer.max_epochs={args.max_epochs}", "--trainer.max_steps=-1",
         f"--trainer.accelerator={args.accelerator}", "--trainer.devices=1", "--trainer.callbacks=[]",
         "--trainer.logger=false", "--trainer.enable_checkpointing=false",
+        f"--trainer.default_root_dir={tempfile.mkdtemp(prefix='time_to_accuracy-')}",  # the run summary goes there
         "--trainer.num_sanity_val_steps=0", f"{m}lr_scheduler.init_args.T_max={args.max_epochs}",
         f"{d}val_fraction=0.0", f"{d}device_resident={resident}",
     ]
