@@ -1,4 +1,4 @@
-"""Running a model for analysis: where its weights live, eval mode for a while, exact accumulators."""
+"""Running a model for analysis: where its weights live, eval mode without autograd, exact sums, progress."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from contextlib import contextmanager
 
 import torch
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 
-__all__ = ["accumulator_dtype", "eval_mode", "model_device_dtype"]
+__all__ = ["accumulator_dtype", "analysis_mode", "eval_mode", "image_progress", "model_device_dtype"]
 
 
 def model_device_dtype(model: nn.Module, fallback: Tensor) -> tuple[torch.device, torch.dtype]:
@@ -33,3 +34,18 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
         yield model
     finally:
         model.train(was_training)
+
+
+@contextmanager
+def analysis_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode and no autograd for the block: the forward passes of an analysis keep no graph.
+
+    The training flag is restored afterwards; gradients are off even when the caller enabled them.
+    """
+    with eval_mode(model), torch.no_grad():
+        yield model
+
+
+def image_progress(total: int, desc: str, enabled: bool) -> tqdm:
+    """A progress bar that counts images (``total`` of them) and shows the rate and the time left."""
+    return tqdm(total=total, desc=desc, unit="img", disable=not enabled, leave=False, dynamic_ncols=True)

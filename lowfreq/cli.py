@@ -106,6 +106,12 @@ class LowFreqCLI(LightningCLI):
             "every analysis callback.",
         )
         parser.add_argument(
+            "--analyses.preset", type=Literal["smoke", "paper"] | None, default=None,
+            help="smoke: every analysis on at most 50 images with small budgets (adversarial: FMN + PGD, no "
+            "Brendel-Bethge; corruptions: severity 3 only); paper: the recipe's sizes (the papers'), never scaled "
+            "down by analyses.full_at_epochs. null: the recipe's sizes, scaled by full_at_epochs.",
+        )
+        parser.add_argument(
             "--analyses.full_at_epochs", type=int | None, default=None,
             help="The analyses' num_images are meant for a fit of this many epochs; a shorter fit scales them down "
             f"in proportion (at least {self.MIN_SCALED_IMAGES} images). null: no scaling.",
@@ -182,6 +188,7 @@ class LowFreqCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """The Trainer, with the recipe's callbacks (analyses sized by ``analyses.*``) and a run summary."""
+        from lowfreq.callbacks.plan import AnalysisPlan
         from lowfreq.callbacks.summary import RunSummary
 
         init = self.config_init[self.subcommand] if self.subcommand else self.config_init
@@ -200,7 +207,8 @@ class LowFreqCLI(LightningCLI):
                 extra.append(ModelCheckpoint(save_last=True))
         if not any(isinstance(c, RunSummary) for c in callbacks):
             extra.append(RunSummary())  # after the analyses: their on_fit_end / on_validation_end run first
-        kwargs.setdefault("callbacks", [*callbacks, *extra])
+        plan = [] if any(isinstance(c, AnalysisPlan) for c in callbacks) else [AnalysisPlan()]  # before the analyses
+        kwargs.setdefault("callbacks", [*plan, *callbacks, *extra])
         return super().instantiate_trainer(**kwargs)
 
     def _size_analyses(self, callbacks: list[Callback], options: Namespace, max_epochs: int | None) -> list[Callback]:
@@ -225,12 +233,21 @@ class LowFreqCLI(LightningCLI):
         full_at = options.get("full_at_epochs")
         if full_at is not None and (isinstance(full_at, bool) or full_at < 1):
             raise ValueError(f"analyses.full_at_epochs must be a positive integer or null, got {full_at!r}")
+        preset = options.get("preset")
+        if preset not in (None, "smoke", "paper"):
+            raise ValueError(f"analyses.preset must be smoke, paper or null, got {preset!r}")
         dropped = [c for c in analyses if "all" in skip or c.name in skip or type(c).__name__ in skip]
         if dropped:
             rank_zero_info(f"analyses off: {', '.join(c.name for c in dropped)}")
+        if preset == "smoke":
+            for callback in analyses:
+                callback.use_smoke_budget()
+            rank_zero_info(f"analyses.preset=smoke: at most {AnalysisCallback.SMOKE_IMAGES} images per analysis, "
+                           "small budgets (adversarial: FMN + PGD; corruptions: severity 3)")
         fraction = None
-        if self.subcommand == "fit" and full_at is not None and max_epochs is not None and 0 < max_epochs < full_at:
-            fraction = max_epochs / full_at
+        scaled = self.subcommand == "fit" and full_at is not None and max_epochs is not None
+        if scaled and preset != "paper" and 0 < max_epochs < full_at:  # type: ignore[operator]
+            fraction = max_epochs / full_at  # type: ignore[operator]
         resized = []
         for callback in analyses:
             if callback in dropped:

@@ -28,10 +28,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 from torchmetrics import Metric
-from tqdm.auto import tqdm
 
 from lowfreq._checks import check_image, check_labels, check_positive_int, check_range
-from lowfreq._device import accumulator_dtype, eval_mode, model_device_dtype
+from lowfreq._device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
 from lowfreq.analysis.hybrid import _check_labels_fit_logits
 from lowfreq.filters import frequency_components, rescale_by_max, square_size
 from lowfreq.spectral import index_radius_to_cycles, split_frequencies
@@ -99,7 +98,6 @@ def check_radii(radii: Sequence[float] | Tensor) -> Tensor:
     return torch.tensor(values, dtype=torch.float64)
 
 
-@torch.no_grad()
 def component_counts(
     model: nn.Module,
     images: Tensor,
@@ -122,7 +120,7 @@ def component_counts(
         inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
         rescale: rescale every image (original, LFC, HFC) by its maximum.
         batch_size: images per forward pass.
-        progress: show a tqdm bar over batches.
+        progress: show a bar counting the images passed to the model (M x (2 R + 1)), with the time left.
 
     Returns:
         (2 R + 2,) float64 tensor on the CPU: ``[correct on x_l for each radius, correct on x_h for each radius,
@@ -143,8 +141,8 @@ def component_counts(
     counts[-1] = n
     scale = rescale_by_max if rescale else (lambda t: t)
     cutoffs = [index_radius_to_cycles(r, size) for r in grid.tolist()]
-    with eval_mode(model):
-        for start in tqdm(range(0, n, batch_size), desc="frequency components", disable=not progress, leave=False):
+    with analysis_mode(model), image_progress(n * (2 * num_radii + 1), "frequency components", progress) as bar:
+        for start in range(0, n, batch_size):
             x = images[start : start + batch_size].to(device=device, dtype=dtype)
             y = labels[start : start + batch_size].to(device)
             logits = model(scale(x))
@@ -155,6 +153,7 @@ def component_counts(
                 low, high = split_frequencies(x, cutoff, inclusive=inclusive)
                 counts[i] += (model(scale(low)).argmax(dim=-1) == y).sum()
                 counts[num_radii + i] += (model(scale(high)).argmax(dim=-1) == y).sum()
+            bar.update(x.shape[0] * (2 * num_radii + 1))
     return counts.cpu().double()
 
 
@@ -212,7 +211,7 @@ def component_accuracy(
         inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
         rescale: rescale every image (original, LFC, HFC) by its maximum (P003 Table 1's evaluation scale).
         batch_size: images per forward pass.
-        progress: show a tqdm bar over batches.
+        progress: show a bar counting the images passed to the model, with the time left.
 
     Returns:
         :class:`ComponentAccuracy` with ``acc_low``, ``acc_high`` (R,) and ``acc`` on the originals.

@@ -33,7 +33,7 @@ from torchmetrics import Metric
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_image, check_labels, check_positive_int
-from lowfreq._device import accumulator_dtype, eval_mode, model_device_dtype
+from lowfreq._device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
 from lowfreq.analysis.hybrid import _check_labels_fit_logits
 from lowfreq.corruption_names import (
     BANDS,
@@ -121,7 +121,6 @@ def _grid(
     return check_corruptions(corruptions), check_severities(severities)
 
 
-@torch.no_grad()
 def correct_counts(
     model: nn.Module,
     images: Tensor,
@@ -147,10 +146,17 @@ def correct_counts(
     n = images.shape[0]
     check_labels(labels, "labels", length=n)
     check_positive_int("batch_size", batch_size)
+    with image_progress(n, name, False) as bar:
+        return _correct_counts(model, images, labels, batch_size, bar)
+
+
+def _correct_counts(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int, bar: tqdm) -> Tensor:
+    """:func:`correct_counts` after its checks, advancing ``bar`` by the images of each batch."""
+    n = images.shape[0]
     device, dtype = model_device_dtype(model, images)
     counts = torch.zeros(2, dtype=accumulator_dtype(device), device=device)
     counts[1] = n
-    with eval_mode(model):
+    with analysis_mode(model):
         for start in range(0, n, batch_size):
             x = images[start : start + batch_size].to(device=device, dtype=dtype)
             y = labels[start : start + batch_size].to(device)
@@ -158,6 +164,7 @@ def correct_counts(
             if start == 0:  # labels the model cannot output would silently count as wrong
                 _check_labels_fit_logits(logits, (labels,), ("labels",))
             counts[0] += (logits.argmax(dim=-1) == y).sum()
+            bar.update(x.shape[0])
     return counts.cpu().double()
 
 
@@ -180,7 +187,7 @@ def corruption_counts(
         corruptions: rows of the grid; None = the corruptions in ``data`` (in the standard order), or all 15.
         severities: columns of the grid (1 ... 5); None = the severities in ``data``, or all 5.
         batch_size: images per forward pass.
-        progress: show a tqdm bar over the conditions.
+        progress: show a bar counting the images (clean and corrupted), with the time left.
 
     Returns:
         ``(counts, clean_counts)``: (C, S, 2) and (2,) float64 tensors on the CPU, ``[..., 0]`` correct and
@@ -189,12 +196,16 @@ def corruption_counts(
     grid_c, grid_s = _grid(corruptions, severities, list(data))
     counts = torch.zeros(len(grid_c), len(grid_s), 2, dtype=torch.float64)
     clean_counts = torch.zeros(2, dtype=torch.float64)
+    check_positive_int("batch_size", batch_size)
+    sets = [(counts[_cell(key, grid_c, grid_s)], *data[key], f"images of {key}") for key in data]
     if clean is not None:
-        clean_counts += correct_counts(model, *clean, batch_size=batch_size, name="clean images")
-    for key in tqdm(list(data), desc="corruptions", disable=not progress, leave=False):
-        i, j = _cell(key, grid_c, grid_s)
-        images, labels = data[key]
-        counts[i, j] += correct_counts(model, images, labels, batch_size=batch_size, name=f"images of {key}")
+        sets.append((clean_counts, *clean, "clean images"))
+    for _, images, labels, name in sets:
+        check_image(images, name)
+        check_labels(labels, "labels", length=images.shape[0])
+    with image_progress(sum(int(images.shape[0]) for _, images, _, _ in sets), "corruptions", progress) as bar:
+        for cell, images, labels, _ in sets:
+            cell += _correct_counts(model, images, labels, batch_size, bar)
     return counts, clean_counts
 
 
@@ -294,7 +305,7 @@ def corruption_accuracy(
         corruptions: rows of the grid; None = the corruptions in ``data`` (in the standard order).
         severities: columns of the grid (1 ... 5); None = the severities in ``data``.
         batch_size: images per forward pass.
-        progress: show a tqdm bar over the conditions.
+        progress: show a bar counting the images, with the time left.
 
     Returns:
         :class:`CorruptionAccuracy`.

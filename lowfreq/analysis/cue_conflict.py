@@ -13,10 +13,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 from torchmetrics import Metric
-from tqdm.auto import tqdm
 
 from lowfreq._checks import check_image, check_labels, check_positive_int
-from lowfreq._device import eval_mode, model_device_dtype
+from lowfreq._device import analysis_mode, image_progress, model_device_dtype
 
 __all__ = [
     "CueConflictMetric",
@@ -84,7 +83,6 @@ def cue_conflict_result(counts: Tensor) -> CueConflictResult:
     )
 
 
-@torch.no_grad()
 def cue_conflict_decisions(
     model: nn.Module,
     x: Tensor,
@@ -103,7 +101,7 @@ def cue_conflict_decisions(
         y_shape: (N,) shape classes.
         y_texture: (N,) texture classes, different from ``y_shape`` for every image.
         batch_size: images per forward pass.
-        progress: show a progress bar.
+        progress: show a bar counting the images, with the time left.
     """
     check_image(x)
     check_positive_int("batch_size", batch_size)
@@ -111,11 +109,12 @@ def cue_conflict_decisions(
     check_labels(y_texture, "y_texture", length=x.shape[0])
     device, dtype = model_device_dtype(model, x)
     counts = torch.zeros(3, dtype=torch.long)
-    with eval_mode(model):
-        for start in tqdm(range(0, x.shape[0], batch_size), desc="cue conflict", disable=not progress, leave=False):
+    with analysis_mode(model), image_progress(x.shape[0], "cue conflict", progress) as bar:
+        for start in range(0, x.shape[0], batch_size):
             sl = slice(start, start + batch_size)
             logits = model(x[sl].to(device=device, dtype=dtype))
             counts += cue_conflict_counts(logits, y_shape[sl], y_texture[sl]).cpu()
+            bar.update(logits.shape[0])
     return cue_conflict_result(counts)
 
 

@@ -41,7 +41,7 @@ from torchmetrics import Metric
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_image, check_labels, check_positive_int, check_range
-from lowfreq._device import accumulator_dtype, eval_mode, model_device_dtype
+from lowfreq._device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
 from lowfreq.seeding import seeded_generator
 from lowfreq.spectral import MAX_RADIAL_FREQUENCY, make_hybrids, nyquist_to_cycles
 
@@ -270,7 +270,6 @@ def hybrid_pairs(labels: Tensor, *, num_permutations: int = 4, seed: int = 0) ->
     return out
 
 
-@torch.no_grad()
 def hybrid_counts(
     model: nn.Module,
     x_low: Tensor,
@@ -295,7 +294,7 @@ def hybrid_counts(
         y_high: (N,) labels of the high seeds.
         f_mix: (F,) mixing frequencies in Nyquist units (see :func:`check_f_mix`); None = :data:`DEFAULT_F_MIX`.
         batch_size: hybrids per forward pass.
-        progress: show a tqdm bar over batches.
+        progress: show a bar counting hybrid images, with the time left.
 
     Returns:
         (F, 3) float64 tensor on the CPU: per f_mix the number of hybrids predicted as ``y_low``, as ``y_high``, and
@@ -315,7 +314,8 @@ def hybrid_counts(
         check_labels(y, name, length=n)
     check_positive_int("batch_size", batch_size)
     names = ("y_low", "y_high")
-    return _hybrid_counts(model, x_low, x_high, y_low, y_high, grid, batch_size, progress, names)
+    with image_progress(n * grid.numel(), "hybrid images", progress) as bar:
+        return _hybrid_counts(model, x_low, x_high, y_low, y_high, grid, batch_size, bar, names)
 
 
 def _hybrid_counts(
@@ -326,20 +326,26 @@ def _hybrid_counts(
     y_high: Tensor,
     grid: Tensor,
     batch_size: int,
-    progress: bool,
+    bar: tqdm,
     label_names: tuple[str, str],
+    high: Tensor | None = None,
 ) -> Tensor:
-    """:func:`hybrid_counts` after its checks; the labels are checked against the first logits' K here."""
+    """:func:`hybrid_counts` after its checks; the labels are checked against the first logits' K here.
+
+    With ``high`` (N,) indices, the high seed of pair i is ``x_high[high[i]]``, gathered one batch at a time, so
+    no (N, C, H, W) copy of the seeds is made. Only one batch of seeds, spectra and logits is held at a time.
+    """
     n = x_low.shape[0]
     device, dtype = model_device_dtype(model, x_low)
     counts = torch.zeros(grid.numel(), _COUNT_FIELDS, dtype=accumulator_dtype(device), device=device)
     cutoffs = [nyquist_to_cycles(f) for f in grid.tolist()]
-    with eval_mode(model):
-        for start in tqdm(range(0, n, batch_size), desc="hybrid images", disable=not progress, leave=False):
+    with analysis_mode(model):
+        for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
+            rows = slice(start, stop) if high is None else high[start:stop]
             lo = x_low[start:stop].to(device=device, dtype=dtype)
-            hi = x_high[start:stop].to(device=device, dtype=dtype)
-            yl, yh = y_low[start:stop].to(device), y_high[start:stop].to(device)
+            hi = x_high[rows].to(device=device, dtype=dtype)
+            yl, yh = y_low[start:stop].to(device), y_high[rows].to(device)
             for j, hybrid in enumerate(make_hybrids(lo, hi, cutoffs)):
                 logits = model(hybrid)
                 if start == 0 and j == 0:  # labels the model cannot output would count as neither seed
@@ -348,6 +354,7 @@ def _hybrid_counts(
                 counts[j, 0] += (pred == yl).sum()
                 counts[j, 1] += (pred == yh).sum()
                 counts[j, 2] += prob.to(counts.dtype).sum()
+                bar.update(stop - start)
     return counts.cpu().double()
 
 
@@ -459,7 +466,7 @@ def hybrid_curve(
         num_permutations: independent pairings (P001: 4), >= 1.
         seed: seed of the pairing, >= 0.
         batch_size: hybrids per forward pass.
-        progress: show a tqdm bar over permutations.
+        progress: show a bar counting hybrid images (N x P x F), with the time left.
 
     Returns:
         :class:`HybridCurve` with curves, per-permutation curves and f_rev (mean ± std over permutations and of the
@@ -478,19 +485,11 @@ def hybrid_curve(
     check_positive_int("batch_size", batch_size)
     pairs = hybrid_pairs(labels, num_permutations=num_permutations, seed=seed)  # (P, N), validates labels
     counts = torch.zeros(num_permutations, grid.numel(), _COUNT_FIELDS, dtype=torch.float64)
-    for p in tqdm(range(num_permutations), desc="hybrid permutations", disable=not progress, leave=False):
-        high = pairs[p].to(images.device)
-        counts[p] = _hybrid_counts(
-            model,
-            images,
-            images[high],
-            labels,
-            labels[high.to(labels.device)],
-            grid,
-            batch_size,
-            False,
-            ("labels", "labels"),
-        )
+    with image_progress(num_permutations * n * grid.numel(), "hybrid images", progress) as bar:
+        for p in range(num_permutations):
+            counts[p] = _hybrid_counts(
+                model, images, images, labels, labels, grid, batch_size, bar, ("labels", "labels"), high=pairs[p]
+            )
     return hybrid_curve_from_counts(grid, counts, n, seed=seed)
 
 

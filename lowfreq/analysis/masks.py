@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from lowfreq._checks import check_choice, check_image, check_labels, check_positive_int, check_range
-from lowfreq._device import eval_mode, model_device_dtype
+from lowfreq._device import analysis_mode, eval_mode, model_device_dtype
 from lowfreq.seeding import seeded_generator
 
 __all__ = [
@@ -439,7 +439,6 @@ def mask_differences(masks: Tensor, reference: Tensor) -> tuple[Tensor, Tensor]:
     return difference, display
 
 
-@torch.no_grad()
 def filtered_accuracy(
     model: nn.Module, images: Tensor, labels: Tensor, masks: Tensor, *, batch_size: int = 256
 ) -> dict[str, float]:
@@ -461,7 +460,7 @@ def filtered_accuracy(
     device, dtype = model_device_dtype(model, images)
     complement = complementary_mask(masks)
     correct = {"clean": 0, "masked": 0, "complement": 0}
-    with eval_mode(model):
+    with analysis_mode(model):
         logits0 = model(images[:1].to(device, dtype))
         check_labels(labels, "labels", num_classes=logits0.shape[1], length=len(images))
         for idx in torch.arange(len(images)).split(batch_size):

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar, Literal
 
 import lightning as L
 import torch
-from tqdm.auto import tqdm
 
 from lowfreq._checks import check_choice
 from lowfreq._describe import run_label
 from lowfreq.analysis.adversarial import (
     ATTACKS,
-    DEFAULT_ATTACKS,
+    PROTOCOLS,
     AdversarialSpectrumMetric,
     derangement_targets,
     minimal_perturbations,
@@ -36,7 +36,10 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
     ``analysis_adv_median_eps`` and ``analysis_adv_mean_eps``. Needs ``pip install 'lowfreq[attacks]'``.
 
     Args:
-        attacks: candidate attacks (see :func:`~lowfreq.analysis.minimal_perturbations`; default fmn, pgd, bb).
+        protocol: a named keyword set of :data:`~lowfreq.analysis.adversarial.PROTOCOLS`: "default" (FMN, PGD
+            where FMN failed, Brendel-Bethge refinement), "every-attack" (the PGD search on every image too, the
+            former default, about 4-5x the cost) or "smoke" (no Brendel-Bethge).
+        attacks: candidate attacks, overriding the protocol's (see :func:`~lowfreq.analysis.minimal_perturbations`).
         num_bootstrap: bootstrap replicates of f_0.5 over images.
         num_images: images of the seeded subset (P001: 1000).
         batch_size: images per attack call.
@@ -48,6 +51,7 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
 
     def __init__(
         self,
+        protocol: Literal["default", "every-attack", "smoke"] = "default",
         attacks: list[str] | None = None,
         num_bootstrap: int = 1000,
         num_images: int | None = 1000,
@@ -56,10 +60,35 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
         split: str = "test",
     ) -> None:
         super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split=split)
-        self.attacks = list(DEFAULT_ATTACKS) if attacks is None else list(attacks)
-        for name in self.attacks:
+        check_choice("protocol", protocol, tuple(PROTOCOLS))
+        self.protocol = protocol
+        self.attacks = None if attacks is None else list(attacks)
+        for name in self.attacks or []:
             check_choice("attacks", name, ATTACKS)
         self.num_bootstrap = num_bootstrap
+
+    PASSES_PER_IMAGE: ClassVar[dict[str, tuple[int, int]]] = {
+        "default": (16, 200), "every-attack": (33, 822), "smoke": (2, 100),
+    }
+    """(forwards without, with gradient) per image of each protocol, counted on the model of
+    ``benchmarks/adversarial.py`` (``benchmarks/analysis_cost.py`` counts them for any model)."""
+
+    def planned_passes(self, num_images: int) -> tuple[int, int]:
+        """About :attr:`PASSES_PER_IMAGE` of the protocol per image (it depends on how fast the attacks succeed)."""
+        forward, grad = self.PASSES_PER_IMAGE[self.protocol]
+        return num_images * forward, num_images * grad
+
+    def use_smoke_budget(self) -> None:
+        """At most :attr:`SMOKE_IMAGES` images, the "smoke" protocol (FMN, PGD where FMN failed), 100 bootstraps."""
+        super().use_smoke_budget()
+        self.protocol, self.attacks, self.num_bootstrap = "smoke", None, min(self.num_bootstrap, 100)
+
+    def attack_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``minimal_perturbations``: the protocol's, with ``attacks`` if given."""
+        options = dict(PROTOCOLS[self.protocol])
+        if self.attacks is not None:
+            options["attacks"] = tuple(self.attacks)
+        return options
 
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Attack this rank's shard, gather the results, write (every rank)."""
@@ -69,15 +98,17 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
         targets = derangement_targets(labels, self.seed)  # on the whole subset: the same on every rank
         local = shard_indices(torch.arange(len(subset)), trainer.global_rank, trainer.world_size)
         height, width = stack_images_labels(dataset, subset[:1])[0].shape[-2:]
+        options = self.attack_options()
         metric = AdversarialSpectrumMetric(
-            (height, width), self.attacks, num_bootstrap=self.num_bootstrap, seed=self.seed
+            (height, width), options["attacks"], num_bootstrap=self.num_bootstrap, seed=self.seed
         ).to(pl_module.device)
-        batches = local.split(self.batch_size)
-        for pos in tqdm(batches, desc="adversarial", disable=not self.show_progress(trainer), leave=False):
-            x, y = stack_images_labels(dataset, subset[pos])
-            result = minimal_perturbations(pl_module, x, y, targets=targets[pos], seed=self.seed,
-                                           attacks=self.attacks, batch_size=self.batch_size)
-            metric.update(result, subset[pos])
+        with self.progress(trainer, local.numel(), "adversarial") as bar:
+            for pos in local.split(self.batch_size):
+                x, y = stack_images_labels(dataset, subset[pos])
+                result = minimal_perturbations(pl_module, x, y, targets=targets[pos], seed=self.seed,
+                                               batch_size=self.batch_size, **options)
+                metric.update(result, subset[pos])
+                bar.update(pos.numel())
         spectrum = metric.compute()  # collective: every rank
         out = self.output_dir(trainer)  # broadcasts: every rank
         figures = {}

@@ -13,9 +13,10 @@ from lightning.pytorch.trainer.states import TrainerFn
 from torch import Tensor
 from torch.utils.data import Dataset
 from torchmetrics import Metric
+from tqdm.auto import tqdm
 
 from lowfreq._checks import check_positive_int
-from lowfreq._device import accumulator_dtype, eval_mode
+from lowfreq._device import accumulator_dtype, eval_mode, image_progress
 from lowfreq.io import save_figure, versions, write_json
 from lowfreq.seeding import seeded_subset
 
@@ -73,6 +74,22 @@ class AnalysisCallback(L.Callback):
         """The analysis; called on every rank with ``pl_module`` in eval mode."""
         raise NotImplementedError
 
+    # ---- cost ------------------------------------------------------------------------------------------------
+    SMOKE_IMAGES = 50
+    """``num_images`` of ``--analyses.preset smoke``."""
+
+    def planned_images(self, trainer: L.Trainer) -> int:
+        """Images of this rank's share of the analysis subset."""
+        return len(self.local_indices(trainer, len(self.dataset(trainer))))  # type: ignore[arg-type]
+
+    def planned_passes(self, num_images: int) -> tuple[int, int]:
+        """Images through the model for ``num_images`` of the subset: (without gradient, with input gradient)."""
+        return num_images, 0
+
+    def use_smoke_budget(self) -> None:
+        """``--analyses.preset smoke``: at most :attr:`SMOKE_IMAGES` images (subclasses cut their own budgets)."""
+        self.num_images = self.SMOKE_IMAGES if self.num_images is None else min(self.num_images, self.SMOKE_IMAGES)
+
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Run the analysis on the trained model."""
         self._run_in_eval(trainer, pl_module)
@@ -111,6 +128,10 @@ class AnalysisCallback(L.Callback):
     def show_progress(trainer: L.Trainer) -> bool:
         """Progress bars only on rank 0 and only when the trainer shows one."""
         return trainer.is_global_zero and trainer.progress_bar_callback is not None
+
+    def progress(self, trainer: L.Trainer, total: int, desc: str | None = None) -> tqdm:
+        """A bar counting ``total`` images of this rank (rate and time left), shown as :meth:`show_progress` says."""
+        return image_progress(total, desc or self.name, self.show_progress(trainer))
 
     def output_dir(self, trainer: L.Trainer) -> Path:
         """``<log_dir>/analysis/<name>`` (``trainer.log_dir`` broadcasts: call on every rank)."""

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 import lightning as L
 from lightning.pytorch.trainer.states import TrainerFn
-from tqdm.auto import tqdm
 
 from lowfreq._checks import check_bool, check_choice, check_positive_int
 from lowfreq._describe import run_label
@@ -99,6 +98,10 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         """Restore the curve of a resumed run."""
         self._history = list(state_dict.get("history", []))
 
+    def planned_passes(self, num_images: int) -> tuple[int, int]:
+        """The image, its LFC and its HFC at every radius (one evaluation; more along training)."""
+        return num_images * (1 + 2 * len(self.radii)), 0
+
     # ---- work ----------------------------------------------------------------------------------------------------
     def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> ComponentAccuracy:
         dataset = self.dataset(trainer)
@@ -109,9 +112,11 @@ class FrequencyComponentAnalysis(AnalysisCallback):
             ),
             pl_module,
         )
-        starts = range(0, local.numel(), self.batch_size)
-        for start in tqdm(starts, desc="frequency components", disable=not self.show_progress(trainer), leave=False):
-            metric.update(pl_module, *stack_images_labels(dataset, local[start : start + self.batch_size]))
+        per_image = 1 + 2 * len(self.radii)  # the image, its LFC and HFC at every radius
+        with self.progress(trainer, local.numel() * per_image, "frequency components") as bar:
+            for batch in local.split(self.batch_size):
+                metric.update(pl_module, *stack_images_labels(dataset, batch))
+                bar.update(batch.numel() * per_image)
         return metric.compute()  # collective: every rank
 
     def _evaluate_and_write(

@@ -11,7 +11,6 @@ import lightning as L
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
 from lowfreq._checks import check_bool, check_choice
 from lowfreq.analysis.corruptions import CorruptionAccuracy, CorruptionAccuracyMetric
@@ -91,6 +90,15 @@ class CorruptionAnalysis(AnalysisCallback):
         self.severities = list(check_severities(severities))
         self.grayscale, self.resize_crop = grayscale, resize_crop
 
+    def planned_passes(self, num_images: int) -> tuple[int, int]:
+        """The clean images and every (corruption, severity) condition (generating them is not counted)."""
+        return num_images * (1 + len(self.corruptions) * len(self.severities)), 0
+
+    def use_smoke_budget(self) -> None:
+        """At most :attr:`SMOKE_IMAGES` images, one severity (3) of every corruption."""
+        super().use_smoke_budget()
+        self.severities = [3]
+
     # ---- work ----------------------------------------------------------------------------------------------------
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Evaluate every condition on this rank's shard, sum across ranks, write the result and figures."""
@@ -135,21 +143,18 @@ class CorruptionAnalysis(AnalysisCallback):
         local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
         cache = self._cache_dir(trainer) if generate else None
         conditions = [(c, s) for c in self.corruptions for s in self.severities] if generate else []
-        starts = range(0, local.numel(), self.batch_size)
-        bar = tqdm(total=len(starts) * (1 + len(conditions)), desc="corruptions" if generate else "clean",
-                   disable=not self.show_progress(trainer), leave=False)
-        with bar:
-            for start in starts:
-                index = local[start : start + self.batch_size]
+        total = local.numel() * (1 + len(conditions))
+        with self.progress(trainer, total, "corruptions" if generate else "clean") as bar:
+            for index in local.split(self.batch_size):
                 x, y = stack_images_labels(dataset, index)
                 metric.update(pl_module, self._prepare(x, channels), y)
-                bar.update()
+                bar.update(index.numel())
                 for corruption, severity in conditions:
                     corrupted = corrupt_images(
                         x, corruption, severity, seed=self.seed, indices=index, cache_dir=cache
                     )
                     metric.update(pl_module, self._prepare(corrupted, channels), y, corruption, severity)
-                    bar.update()
+                    bar.update(index.numel())
 
     def _official(
         self,
@@ -162,9 +167,9 @@ class CorruptionAnalysis(AnalysisCallback):
         """Every requested condition of the official release that exists in ``data_dir``; warns about the rest."""
         assert self.data_dir is not None
         conditions = [(c, s) for c in self.corruptions for s in self.severities]
-        bar = tqdm(conditions, desc="corruptions", disable=not self.show_progress(trainer), leave=False)
         absent = []
-        for corruption, severity in bar:
+        bar = self.progress(trainer, 0, "corruptions")  # total set from the first condition's size
+        for corruption, severity in conditions:
             try:
                 dataset: Dataset = (
                     CIFAR10CDataset(self.data_dir, corruption, severity)
@@ -175,9 +180,13 @@ class CorruptionAnalysis(AnalysisCallback):
                 absent.append(f"{corruption}/{severity}")
                 continue
             local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
-            for start in range(0, local.numel(), self.batch_size):
-                x, y = stack_images_labels(dataset, local[start : start + self.batch_size])
+            if not bar.total:
+                bar.total = local.numel() * len(conditions)
+            for index in local.split(self.batch_size):
+                x, y = stack_images_labels(dataset, index)
                 metric.update(pl_module, self._prepare(x, channels), y, corruption, severity)
+                bar.update(index.numel())
+        bar.close()
         if absent:
             rank_zero_warn(f"CorruptionAnalysis: {len(absent)} conditions are missing in {self.data_dir!r}: "
                            f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}")

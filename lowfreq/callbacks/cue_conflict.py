@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import lightning as L
 import torch
-from tqdm.auto import tqdm
 
 from lowfreq._describe import run_label
 from lowfreq.analysis.cue_conflict import CueConflictMetric
@@ -33,6 +32,10 @@ class CueConflictAnalysis(AnalysisCallback):
     def __init__(self, num_images: int | None = None, batch_size: int = 256, seed: int = 0) -> None:
         super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split="cue_conflict")
 
+    def planned_images(self, trainer: L.Trainer) -> int:
+        """Images of this rank's share of the cue-conflict set."""
+        return len(self.local_indices(trainer, len(trainer.datamodule.cue_conflict_dataset())))  # type: ignore[attr-defined]
+
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Classify this rank's shard, sync the counts, write (every rank)."""
         datamodule = getattr(trainer, "datamodule", None)
@@ -44,11 +47,11 @@ class CueConflictAnalysis(AnalysisCallback):
         dataset = datamodule.cue_conflict_dataset()
         indices = self.local_indices(trainer, len(dataset))
         metric = self.on_device(CueConflictMetric(), pl_module)
-        batches = [indices[i : i + self.batch_size] for i in range(0, indices.numel(), self.batch_size)]
-        with torch.no_grad():
-            for batch in tqdm(batches, desc="cue conflict", disable=not self.show_progress(trainer), leave=False):
+        with torch.no_grad(), self.progress(trainer, indices.numel(), "cue conflict") as bar:
+            for batch in indices.split(self.batch_size):
                 x, y_shape, y_texture = stack_items(dataset, batch)
                 metric.update(pl_module(x.to(pl_module.device)), y_shape, y_texture)
+                bar.update(batch.numel())
         result = metric.compute()  # collective: every rank
         out = self.output_dir(trainer)  # broadcasts: every rank
         figures = {"figure": plot_cue_conflict(result, label=run_label(pl_module))[0]} if trainer.is_global_zero else {}

@@ -10,7 +10,6 @@ import lightning as L
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
 from lowfreq._checks import check_choice, check_positive_int
 from lowfreq._describe import run_label
@@ -74,6 +73,10 @@ class HybridCurveAnalysis(AnalysisCallback):
         self.f_mix = self._grid.tolist()
         self.num_permutations = num_permutations
 
+    def planned_passes(self, num_images: int) -> tuple[int, int]:
+        """One forward per hybrid: images x permutations x f_mix."""
+        return num_images * self.num_permutations * self._grid.numel(), 0
+
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Pair on the whole subset, classify this rank's share of the pairs, sync, write (every rank)."""
         dataset = self.dataset(trainer)
@@ -88,15 +91,14 @@ class HybridCurveAnalysis(AnalysisCallback):
             pl_module,
         )
         batches = [local[i : i + self.batch_size] for i in range(0, local.numel(), self.batch_size)]
-        show = self.show_progress(trainer)
-        total = self.num_permutations * len(batches)
-        with tqdm(total=total, desc="hybrid images", disable=not show, leave=False) as bar:
+        total = self.num_permutations * local.numel() * self._grid.numel()  # hybrid images
+        with self.progress(trainer, total, "hybrid images") as bar:
             for p in range(self.num_permutations):
                 for pos in batches:
                     x_low, y_low = stack_images_labels(dataset, subset[pos])
                     x_high, y_high = stack_images_labels(dataset, subset[pairs[p, pos]])
                     metric.update(pl_module, x_low, x_high, y_low, y_high, permutation=p)
-                    bar.update()
+                    bar.update(pos.numel() * self._grid.numel())
         curve = metric.compute()  # collective: every rank
         out = self.output_dir(trainer)  # broadcasts: every rank
         figures, scalars = {}, {}

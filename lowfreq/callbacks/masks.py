@@ -54,6 +54,10 @@ class FourierMaskAnalysis(AnalysisCallback):
         check_positive_int("num_bands", num_bands)
         self.num_bands = num_bands
 
+    def planned_passes(self, num_images: int) -> tuple[int, int]:
+        """Clean, masked and complement-filtered images."""
+        return 3 * num_images, 0
+
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Evaluate the mask on the subset and write the files (every rank computes; rank 0 writes)."""
         mask = getattr(pl_module, "mask", None)

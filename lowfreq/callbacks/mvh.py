@@ -10,7 +10,6 @@ import lightning as L
 import pandas as pd
 import torch
 from lightning.pytorch.utilities import rank_zero_warn
-from tqdm.auto import tqdm
 
 from lowfreq._checks import check_bool, check_positive_int
 from lowfreq.callbacks.base import AnalysisCallback
@@ -121,6 +120,10 @@ class ModelVsHumanAnalysis(AnalysisCallback):
         raw = Path(self.raw_data_dir) if self.raw_data_dir is not None else root / "raw-data"
         return dataset, raw
 
+    def planned_images(self, trainer: L.Trainer) -> int:
+        """Stimuli of this rank's share."""
+        return len(self.local_indices(trainer, len(self._stimuli(trainer)[0])))
+
     # ---- analysis ----------------------------------------------------------------------------------------------
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Classify this rank's shard, gather the decisions, benchmark them against the humans (every rank)."""
@@ -131,10 +134,11 @@ class ModelVsHumanAnalysis(AnalysisCallback):
             torch.utils.data.Subset(dataset, local.tolist()), batch_size=self.batch_size, shuffle=False
         )
         offset = 0
-        with torch.no_grad():
-            for x, _ in tqdm(loader, desc="model-vs-human", disable=not self.show_progress(trainer), leave=False):
+        with torch.no_grad(), self.progress(trainer, local.numel(), "model-vs-human") as bar:
+            for x, _ in loader:
                 metric.update(pl_module(x.to(pl_module.device)), local[offset : offset + len(x)])
                 offset += len(x)
+                bar.update(len(x))
         decisions = metric.compute()  # collective: every rank
         out = self.output_dir(trainer)  # broadcasts: every rank
         result: dict = {}

@@ -49,6 +49,10 @@ class RobustnessAnalysis(AnalysisCallback):
         check_range("epsilon", epsilon, 0.0, 1.0)
         self.epsilon = epsilon
 
+    def planned_passes(self, num_images: int) -> tuple[int, int]:
+        """Per smoothing: clean forwards and re-checks, FGSM (1 gradient step) and PGD (40, Foolbox's default)."""
+        return num_images * len(self.rhos) * 4, num_images * len(self.rhos) * 41
+
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Evaluate every smoothed copy on the subset and write the table."""
         dataset = self.dataset(trainer)

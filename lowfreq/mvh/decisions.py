@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from torchmetrics import Metric
 from tqdm.auto import tqdm
 
-from lowfreq._device import eval_mode
+from lowfreq._device import analysis_mode, image_progress
 from lowfreq.mvh.labels import CLASSES_16, logits_to_16
 from lowfreq.mvh.metrics import METRICS, benchmark
 from lowfreq.mvh.raw_data import decision_table, is_human
@@ -31,7 +31,6 @@ from lowfreq.mvh.raw_data import decision_table, is_human
 __all__ = ["StimulusDecisions", "alignment_sweep", "model_decisions", "predict_16", "records_to_table"]
 
 
-@torch.no_grad()
 def predict_16(
     model: nn.Module,
     dataset: Any,
@@ -56,9 +55,10 @@ def predict_16(
     tensors = [*model.parameters(), *model.buffers()]
     device = tensors[0].device if tensors else torch.device("cpu")
     out = []
-    with eval_mode(model):
-        for x, _ in tqdm(loader, desc="model-vs-human decisions", disable=not progress, leave=False):
+    with analysis_mode(model), image_progress(len(idx), "model-vs-human decisions", progress) as bar:
+        for x, _ in loader:
             out.append(logits_to_16(model(x.to(device))).argmax(-1).cpu())
+            bar.update(len(x))
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
 
 
@@ -97,7 +97,7 @@ def model_decisions(
         indices: items to evaluate; ``None`` evaluates all.
         batch_size: images per forward pass.
         num_workers: DataLoader workers.
-        progress: show a tqdm bar over batches.
+        progress: show a bar counting the images, with the time left.
     """
     idx = list(range(len(dataset))) if indices is None else list(indices)
     pred = predict_16(model, dataset, idx, batch_size=batch_size, num_workers=num_workers, progress=progress)
