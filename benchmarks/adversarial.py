@@ -5,11 +5,14 @@ One process, one model (a small CNN trained for one epoch on the embedded synthe
 
 (a) P001's 2021 protocol (methods.md §5.2 a): Foolbox Brendel-Bethge L-inf from ``--seeds`` random starting images
     the model assigns to the target class (drawn from a pool of test images), minimum over the seeds;
-(b) ``lowfreq.analysis.minimal_perturbations``, by default with its defaults (FMN + PGD budget search).
+(b) ``lowfreq.analysis.minimal_perturbations`` with each of ``--protocols`` (keyword sets of
+    ``lowfreq.analysis.adversarial.PROTOCOLS``; default: "default", the former default "every-attack", "smoke").
 
-Prints seconds, median and mean minimal epsilon (in 1/255) of both, and the ratios.
+Prints seconds, median and mean minimal epsilon (in 1/255) and failures of each, and the ratios to (a) and to the
+first protocol. Numba's compilation of Brendel-Bethge runs once before the clocks (2 images).
 
     python benchmarks/adversarial.py [--num-images 100] [--seeds 4] [--bb-steps 1000] [--threads N]
+        [--protocols default,every-attack,smoke] [--skip-authors] [--model simplecnn|resnet18] [--npz PATH]
 """
 
 from __future__ import annotations
@@ -23,18 +26,24 @@ import lightning as L
 import numpy as np
 import torch
 
-from lowfreq.analysis.adversarial import derangement_targets, minimal_perturbations
-from lowfreq.backbones import SimpleCNN
-from lowfreq.data import SyntheticShapesDataModule
-from lowfreq.frontends import Identity
+from lowfreq.analysis.adversarial import PROTOCOLS, derangement_targets, minimal_perturbations
+from lowfreq.backbones import CIFARResNet18, SimpleCNN
+from lowfreq.data import CIFAR10DataModule, SyntheticShapesDataModule
+from lowfreq.frontends import GaussianBlur, Identity
 from lowfreq.models import FrontEndClassifier
 
 
 def _train(args: argparse.Namespace) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
-    data = SyntheticShapesDataModule(num_train=args.train_images, num_val=100, num_test=args.pool_images,
-                                     num_conflict=10, image_size=32, batch_size=64, seed=0)
+    if args.npz:
+        data = CIFAR10DataModule(npz_path=args.npz, download=False, batch_size=128)
+    else:
+        data = SyntheticShapesDataModule(num_train=args.train_images, num_val=100, num_test=args.pool_images,
+                                         num_conflict=10, image_size=32, batch_size=64, seed=0)
     torch.manual_seed(0)
-    model = FrontEndClassifier(Identity(), SimpleCNN(num_classes=10, widths=(16, 32)))
+    if args.model == "resnet18":
+        model = FrontEndClassifier(GaussianBlur(sigma=1.5), CIFARResNet18(num_classes=10, width=16))
+    else:
+        model = FrontEndClassifier(Identity(), SimpleCNN(num_classes=10, widths=(16, 32)))
     L.Trainer(accelerator="cpu", max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
               enable_model_summary=False).fit(model, datamodule=data)
     data.setup("test")
@@ -71,9 +80,13 @@ def main() -> None:
     parser.add_argument("--bb-steps", type=int, default=1000)
     parser.add_argument("--train-images", type=int, default=4000)
     parser.add_argument("--pool-images", type=int, default=500)
-    parser.add_argument("--ours-attacks", default="fmn,pgd,bb", help="attacks of (b), comma-separated")
-    parser.add_argument("--ours-bb-steps", type=int, default=100, help="Brendel-Bethge steps of (b) if it has bb")
+    parser.add_argument("--protocols", default="default,every-attack,smoke", help="PROTOCOLS names, comma-separated")
+    parser.add_argument("--skip-authors", action="store_true", help="leave out (a), the authors' protocol")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--npz", default=None, help="train and attack on this CIFAR-10 .npz (e.g. the shared subset) "
+                        "instead of the synthetic shapes")
+    parser.add_argument("--model", choices=("simplecnn", "resnet18"), default="simplecnn",
+                        help="SimpleCNN(16, 32), or blur (sigma 1.5) + CIFARResNet18(width=16) as in the CIFAR recipes")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -84,28 +97,34 @@ def main() -> None:
         pool_pred = model(pool_x).argmax(-1)
         accuracy = float((pool_pred == pool_y).float().mean())
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{args.num_images} images, SimpleCNN(16, 32) after 1 epoch (test accuracy {accuracy:.3f}), "
+    name = "blur + CIFARResNet18(width=16)" if args.model == "resnet18" else "SimpleCNN(16, 32)"
+    print(f"{args.num_images} images, {name} after 1 epoch (test accuracy {accuracy:.3f}), "
           f"{torch.get_num_threads()} threads, load average {load:.2f}", flush=True)
 
-    t0 = time.perf_counter()
-    authors = _authors_protocol(model, x, targets, pool_x, pool_pred, args.seeds, args.bb_steps)
-    authors_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    attacks = tuple(args.ours_attacks.split(","))
-    ours = minimal_perturbations(model, x, y, targets=targets, attacks=attacks, bb_steps=args.ours_bb_steps).epsilons
-    ours_s = time.perf_counter() - t0
+    minimal_perturbations(model, x[:2], y[:2], targets=targets[:2], bb_steps=2)  # numba compiles here, once
 
     def stats(eps: torch.Tensor) -> tuple[float, float, int]:
         finite = eps[torch.isfinite(eps)]
         return float(eps.median()) * 255, float(finite.mean()) * 255, int((~torch.isfinite(eps)).sum())
 
-    (a_med, a_mean, a_fail), (b_med, b_mean, b_fail) = stats(authors), stats(ours)
-    print(f"(a) BB from {args.seeds} target-class starts ({args.bb_steps} steps): {authors_s:8.1f} s, "
-          f"median {a_med:.3f}/255, mean {a_mean:.3f}/255, failed {a_fail}")
-    print(f"(b) minimal_perturbations {'+'.join(attacks):>14}:  {ours_s:8.1f} s, "
-          f"median {b_med:.3f}/255, mean {b_mean:.3f}/255, failed {b_fail}")
-    print(f"speed-up (a)/(b): {authors_s / ours_s:.1f} x; median (b)/(a): {b_med / a_med:.4f}; "
-          f"per image (b) <= (a): {float((ours <= authors * 1.0001).double().mean()):.3f}")
+    rows: dict[str, tuple[float, torch.Tensor]] = {}
+    if not args.skip_authors:
+        t0 = time.perf_counter()
+        authors = _authors_protocol(model, x, targets, pool_x, pool_pred, args.seeds, args.bb_steps)
+        rows[f"(a) BB from {args.seeds} target-class starts, {args.bb_steps} steps"] = (time.perf_counter() - t0,
+                                                                                      authors)
+    for name in args.protocols.split(","):
+        t0 = time.perf_counter()
+        eps = minimal_perturbations(model, x, y, targets=targets, **PROTOCOLS[name]).epsilons
+        rows[f"(b) {name}: {'+'.join(PROTOCOLS[name]['attacks'])}, pgd on {PROTOCOLS[name]['pgd_images']}"] = (
+            time.perf_counter() - t0, eps)
+    first_s, first = next(iter(rows.values()))
+    first_median = stats(first)[0]
+    for label, (seconds, eps) in rows.items():
+        median, mean, failed = stats(eps)
+        print(f"{label:<48} {seconds:8.1f} s  median {median:7.3f}/255  mean {mean:7.3f}/255  failed {failed}  "
+              f"time x{seconds / first_s:.3f}  median x{median / first_median:.4f}  "
+              f"per image <= first: {float((eps <= first * 1.0001).double().mean()):.2f}", flush=True)
 
 
 if __name__ == "__main__":

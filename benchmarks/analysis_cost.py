@@ -2,11 +2,12 @@
 
 Each analysis runs on one model with a recorder around it that notes every forward pass (batch size, and whether
 autograd was on). The floor replays exactly those passes on random inputs of the same shapes, as a bare loop:
-``model(x)`` under ``torch.no_grad()``, or forward + the input gradient where the analysis ran with gradients (the
-attacks and the mask fitting). ``ratio = analysis time / floor``: what lowfreq adds on top of the network (FFT
-mixing and filtering, label checks, attack bookkeeping, the Brendel-Bethge solver, ...). Inputs of the
-corruption row are made before the clock starts (noise and contrast in plain torch), so its ratio is that of the
-evaluation, not of generating corruptions.
+``model(x)`` under ``torch.no_grad()``, or forward + the input gradient for the analyses whose method is gradients
+(``GRADIENT_METHODS``: the attacks, the mask fitting). A counting analysis that ran with autograd on is still held
+to no-grad forwards; the ``grad`` column shows it. ``ratio = analysis time / floor``: what lowfreq adds on top of
+the network (FFT mixing and filtering, label checks, attack bookkeeping, the Brendel-Bethge solver, ...). Inputs
+of the corruption row are made before the clock starts (noise and contrast in plain torch), so its ratio is that
+of the evaluation, not of generating corruptions.
 
     python benchmarks/analysis_cost.py [--num-images 200] [--width 16] [--device cpu|cuda] [--threads N]
         [--analyses hybrid,components,...] [--json out.json]
@@ -51,9 +52,13 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+GRADIENT_METHODS = {"mask_fit", "adversarial"}
+"""Analyses whose method is gradients (their floor keeps the gradient passes); every other floor is no-grad."""
+
+
 def floor_seconds(model: nn.Module, calls: list[tuple[int, bool]], shape: tuple[int, ...],
                   device: torch.device) -> float:
-    """Replay ``calls`` on random inputs: no-grad forwards, or forward + backward where grad was on."""
+    """Replay ``calls`` on random inputs: no-grad forwards, or forward + input gradient where marked."""
     inputs = {b: torch.rand(b, *shape, device=device) for b in {b for b, _ in calls}}
     model.eval()
     _sync(device)
@@ -126,7 +131,8 @@ def main() -> None:
         runs[name](recorder)
         _sync(device)
         seconds = time.perf_counter() - start
-        floor = floor_seconds(net, recorder.calls, (3, 32, 32), device)
+        needed = recorder.calls if name in GRADIENT_METHODS else [(b, False) for b, _ in recorder.calls]
+        floor = floor_seconds(net, needed, (3, 32, 32), device)
         images = sum(b for b, _ in recorder.calls)
         grad = sum(b for b, g_ in recorder.calls if g_)
         row = {"analysis": name, "passes": len(recorder.calls), "images": images, "grad_images": grad,

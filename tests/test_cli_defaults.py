@@ -172,3 +172,25 @@ def test_cifar_recipe_smoke_run_gets_small_analyses(monkeypatch):
                                                                 "--trainer.accelerator=cpu"], **KW)
     assert _sizes(cli.trainer.callbacks) == {"hybrid": 10000, "frequency_components": 2000, "adversarial": 1000,
                                                   "corruptions": 1000}
+
+
+def test_preset_smoke_cuts_every_budget_and_paper_keeps_the_papers_sizes(monkeypatch, infos):
+    args = ["fit", "-c", BLUR_RECIPE, "--trainer.max_epochs=1", "--trainer.accelerator=cpu"]
+    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: None)
+    smoke = LowFreqCLI(FrontEndClassifier, ImageDataModule, args=[*args, "--analyses.preset=smoke"], **KW)
+    analyses = {c.name: c for c in smoke.trainer.callbacks if isinstance(c, AnalysisCallback)}
+    assert {k: c.num_images for k, c in analyses.items()} == dict.fromkeys(analyses, AnalysisCallback.SMOKE_IMAGES)
+    assert analyses["adversarial"].attack_options()["attacks"] == ("fmn", "pgd")  # no Brendel-Bethge
+    assert analyses["corruptions"].severities == [3]
+    assert any("analyses.preset=smoke" in m for m in infos)
+    paper = LowFreqCLI(FrontEndClassifier, ImageDataModule, args=[*args, "--analyses.preset=paper"], **KW)
+    assert _sizes(paper.trainer.callbacks) == {"hybrid": 10000, "frequency_components": 2000, "adversarial": 1000,
+                                               "corruptions": 1000}  # a 1-epoch fit, not scaled down
+    with pytest.raises(SystemExit):  # jsonargparse rejects the value and names the choices
+        LowFreqCLI(FrontEndClassifier, ImageDataModule, args=[*args, "--analyses.preset=quick"], **KW)
+
+
+def test_the_plan_comes_before_the_analyses(monkeypatch):
+    callbacks = _callbacks(monkeypatch, "fit", *_THREE)
+    kinds = [type(c).__name__ for c in callbacks]
+    assert kinds.index("AnalysisPlan") < min(kinds.index(k) for k in ("HybridCurveAnalysis", "CueConflictAnalysis"))

@@ -75,9 +75,9 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
     "smoke": {"attacks": ("fmn", "pgd"), "pgd_images": "unsolved"},
 }
 """Named keyword sets of :func:`minimal_perturbations`. "default": its defaults. "every-attack": the former
-default, the PGD budget search on every image (about 4-5x the cost on a CIFAR ResNet-18; on the images of
-``benchmarks/adversarial.py`` its candidate was never the smallest where FMN succeeded). "smoke": FMN, and PGD where
-FMN failed, no Brendel-Bethge (no numba compilation; medians 1-2.5 % higher in the benchmark)."""
+default, the PGD budget search on every image (2-5x the time of "default" in ``benchmarks/adversarial.py``, where
+its candidate beat the Brendel-Bethge refinement of FMN's on 2 of 166 images). "smoke": FMN, and PGD where FMN
+failed, no Brendel-Bethge (no numba compilation; medians 1.5-30 % higher, more on barely trained networks)."""
 
 DEFAULT_PGD_BUDGETS: tuple[float, ...] = tuple(k / 255 for k in (0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32))
 """Ascending L-inf budgets of the PGD search (1/255 units from 0.25 to 32)."""
@@ -185,8 +185,8 @@ def minimal_perturbations(
         pgd_budgets: ascending L-inf budgets of the PGD search.
         pgd_steps: PGD iterations per budget (Foolbox default 40).
         search_steps: bisection steps between the last failing and the first succeeding grid budget (0: grid only).
-        pgd_images: "unsolved" runs the PGD search only on the images that no attack before it fooled (where FMN
-            found a perturbation, PGD's is not smaller: ``benchmarks/adversarial.py``), "all" on every image.
+        pgd_images: "unsolved" (default) runs the PGD budget search only on the images that no attack before it
+            fooled, "all" on every image (the former default: 2-5x the time; see :data:`PROTOCOLS`).
         batch_size: images per attack call.
         progress: show a bar counting the attacked images, with the time left.
 

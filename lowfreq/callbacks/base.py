@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,6 +101,7 @@ class AnalysisCallback(L.Callback):
             self._run_in_eval(trainer, pl_module)
 
     def _run_in_eval(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._started = time.perf_counter()
         with eval_mode(pl_module):
             self.run(trainer, pl_module)
 
@@ -150,7 +152,7 @@ class AnalysisCallback(L.Callback):
         figures: dict[str, Any],
         scalars: dict[str, float],
     ) -> None:
-        """Rank 0 writes result.json (+ init args, step, versions) and figures, and logs to every logger; all wait.
+        """Rank 0 writes result.json (+ init args, step, versions, seconds) and figures, logs to every logger; all wait.
 
         The scalars go to every logger in ``trainer.loggers`` (TensorBoard, CSV, ...), the figures to every logger
         whose ``experiment`` has ``add_figure`` (TensorBoard: tag ``analysis/<name>/<stem>``), so a run can be read
@@ -159,6 +161,9 @@ class AnalysisCallback(L.Callback):
         if trainer.is_global_zero:
             payload = {**result, "callback": type(self).__name__, "init_args": self.init_args(),
                        "global_step": trainer.global_step, "versions": versions()}
+            started = getattr(self, "_started", None)
+            if started is not None:  # wall time of the analysis on this rank, up to its files
+                payload["seconds"] = round(time.perf_counter() - started, 3)
             write_json(out / "result.json", payload)
             for stem, fig in figures.items():
                 save_figure(fig, out / stem)

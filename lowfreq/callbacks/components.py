@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Any, Literal
 
 import lightning as L
@@ -86,7 +87,7 @@ class FrequencyComponentAnalysis(AnalysisCallback):
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """After fit (skipped when the last epoch end already evaluated this step) and in validate."""
         validating = trainer.state.fn == TrainerFn.VALIDATING
-        if not validating and self._history and self._history[-1]["global_step"] == trainer.global_step:
+        if self.planned_images(trainer) == 0 and not validating:
             return
         self._evaluate_and_write(trainer, pl_module, trainer.current_epoch, in_epoch_hook=False)
 
@@ -97,6 +98,13 @@ class FrequencyComponentAnalysis(AnalysisCallback):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the curve of a resumed run."""
         self._history = list(state_dict.get("history", []))
+
+    def planned_images(self, trainer: L.Trainer) -> int:
+        """This rank's images; 0 after a fit whose last epoch end already evaluated this step."""
+        validating = trainer.state.fn == TrainerFn.VALIDATING
+        if not validating and self._history and self._history[-1]["global_step"] == trainer.global_step:
+            return 0
+        return super().planned_images(trainer)
 
     def planned_passes(self, num_images: int) -> tuple[int, int]:
         """The image, its LFC and its HFC at every radius (one evaluation; more along training)."""
@@ -122,6 +130,7 @@ class FrequencyComponentAnalysis(AnalysisCallback):
     def _evaluate_and_write(
         self, trainer: L.Trainer, pl_module: L.LightningModule, epoch: int, *, in_epoch_hook: bool
     ) -> None:
+        self._started = time.perf_counter()
         result = self._evaluate(trainer, pl_module)
         self._history.append(
             {
