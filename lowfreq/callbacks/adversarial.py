@@ -78,6 +78,13 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
         forward, grad = self.PASSES_PER_IMAGE[self.protocol]
         return num_images * forward, num_images * grad
 
+    def planned_note(self) -> str:
+        """Brendel-Bethge's CPU solver and numba's compilation are not model passes."""
+        if "bb" not in self.attack_options()["attacks"]:
+            return ""
+        return ("+ Brendel-Bethge: numba compiles once per process (about 35 s on 2 CPU cores), then its solver "
+                "takes about 0.1-0.2 s per image on the CPU")
+
     def use_smoke_budget(self) -> None:
         """At most :attr:`SMOKE_IMAGES` images, the "smoke" protocol (FMN, PGD where FMN failed), 100 bootstraps."""
         super().use_smoke_budget()

@@ -87,6 +87,10 @@ class AnalysisCallback(L.Callback):
         """Images through the model for ``num_images`` of the subset: (without gradient, with input gradient)."""
         return num_images, 0
 
+    def planned_note(self) -> str:
+        """Cost the plan's model passes leave out (empty: none worth saying)."""
+        return ""
+
     def use_smoke_budget(self) -> None:
         """``--analyses.preset smoke``: at most :attr:`SMOKE_IMAGES` images (subclasses cut their own budgets)."""
         self.num_images = self.SMOKE_IMAGES if self.num_images is None else min(self.num_images, self.SMOKE_IMAGES)

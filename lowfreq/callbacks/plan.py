@@ -28,6 +28,7 @@ class PlannedAnalysis:
     forward_images: int
     gradient_images: int
     seconds: float
+    note: str = ""
 
 
 def _duration(seconds: float) -> str:
@@ -45,7 +46,8 @@ def format_plan(plan: list[PlannedAnalysis], forward_s: float, gradient_s: float
     for item in plan:
         passes = f"{item.forward_images:,} forward" + (f" + {item.gradient_images:,} with gradient"
                                                        if item.gradient_images else "")
-        lines.append(f"  {item.name:<22} {item.num_images:>7,} images  {passes:<38} {_duration(item.seconds)}")
+        lines.append(f"  {item.name:<22} {item.num_images:>7,} images  {passes:<38} {_duration(item.seconds)}"
+                     + (f"  {item.note}" if item.note else ""))
     total = sum(item.seconds for item in plan)
     lines.append(f"  {'total':<22} {'':>14}  {'':<38} {_duration(total)}  (model passes only: attack solvers, "
                  "generated corruptions and figures come on top)")
@@ -103,7 +105,7 @@ class AnalysisPlan(L.Callback):
     def _plan(callback: AnalysisCallback, trainer: L.Trainer) -> PlannedAnalysis:
         n = callback.planned_images(trainer)
         forward, gradient = callback.planned_passes(n)
-        return PlannedAnalysis(callback.name, n, forward, gradient, 0.0)
+        return PlannedAnalysis(callback.name, n, forward, gradient, 0.0, callback.planned_note())
 
     @staticmethod
     def time_per_image(model: torch.nn.Module, x: torch.Tensor) -> tuple[float, float]:
