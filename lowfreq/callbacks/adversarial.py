@@ -38,7 +38,7 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
     Args:
         protocol: a named keyword set of :data:`~lowfreq.analysis.adversarial.PROTOCOLS`: "default" (FMN, PGD
             where FMN failed, Brendel-Bethge refinement), "every-attack" (the PGD search on every image too, the
-            former default, about 4-5x the cost) or "smoke" (no Brendel-Bethge).
+            former default, 2-5x the time) or "smoke" (no Brendel-Bethge).
         attacks: candidate attacks, overriding the protocol's (see :func:`~lowfreq.analysis.minimal_perturbations`).
         num_bootstrap: bootstrap replicates of f_0.5 over images.
         num_images: images of the seeded subset (P001: 1000).

@@ -86,8 +86,7 @@ class FrequencyComponentAnalysis(AnalysisCallback):
 
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """After fit (skipped when the last epoch end already evaluated this step) and in validate."""
-        validating = trainer.state.fn == TrainerFn.VALIDATING
-        if self.planned_images(trainer) == 0 and not validating:
+        if self._already_evaluated(trainer):
             return
         self._evaluate_and_write(trainer, pl_module, trainer.current_epoch, in_epoch_hook=False)
 
@@ -99,12 +98,14 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         """Restore the curve of a resumed run."""
         self._history = list(state_dict.get("history", []))
 
-    def planned_images(self, trainer: L.Trainer) -> int:
-        """This rank's images; 0 after a fit whose last epoch end already evaluated this step."""
+    def _already_evaluated(self, trainer: L.Trainer) -> bool:
+        """After a fit whose last epoch end evaluated this step (the same answer on every rank)."""
         validating = trainer.state.fn == TrainerFn.VALIDATING
-        if not validating and self._history and self._history[-1]["global_step"] == trainer.global_step:
-            return 0
-        return super().planned_images(trainer)
+        return not validating and bool(self._history) and self._history[-1]["global_step"] == trainer.global_step
+
+    def planned_images(self, trainer: L.Trainer) -> int:
+        """This rank's images; 0 when :meth:`run` will skip (already evaluated at this step)."""
+        return 0 if self._already_evaluated(trainer) else super().planned_images(trainer)
 
     def planned_passes(self, num_images: int) -> tuple[int, int]:
         """The image, its LFC and its HFC at every radius (one evaluation; more along training)."""

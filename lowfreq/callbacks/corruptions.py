@@ -168,25 +168,24 @@ class CorruptionAnalysis(AnalysisCallback):
         assert self.data_dir is not None
         conditions = [(c, s) for c in self.corruptions for s in self.severities]
         absent = []
-        bar = self.progress(trainer, 0, "corruptions")  # total set from the first condition's size
-        for corruption, severity in conditions:
-            try:
-                dataset: Dataset = (
-                    CIFAR10CDataset(self.data_dir, corruption, severity)
-                    if layout == "cifar10-c"
-                    else imagenet_c_dataset(self.data_dir, corruption, severity, resize_crop=self.resize_crop)
-                )
-            except FileNotFoundError:
-                absent.append(f"{corruption}/{severity}")
-                continue
-            local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
-            if not bar.total:
-                bar.total = local.numel() * len(conditions)
-            for index in local.split(self.batch_size):
-                x, y = stack_images_labels(dataset, index)
-                metric.update(pl_module, self._prepare(x, channels), y, corruption, severity)
-                bar.update(index.numel())
-        bar.close()
+        with self.progress(trainer, 0, "corruptions") as bar:  # total set from the first condition's size
+            for corruption, severity in conditions:
+                try:
+                    dataset: Dataset = (
+                        CIFAR10CDataset(self.data_dir, corruption, severity)
+                        if layout == "cifar10-c"
+                        else imagenet_c_dataset(self.data_dir, corruption, severity, resize_crop=self.resize_crop)
+                    )
+                except FileNotFoundError:
+                    absent.append(f"{corruption}/{severity}")
+                    continue
+                local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
+                if not bar.total:
+                    bar.total = local.numel() * len(conditions)
+                for index in local.split(self.batch_size):
+                    x, y = stack_images_labels(dataset, index)
+                    metric.update(pl_module, self._prepare(x, channels), y, corruption, severity)
+                    bar.update(index.numel())
         if absent:
             rank_zero_warn(f"CorruptionAnalysis: {len(absent)} conditions are missing in {self.data_dir!r}: "
                            f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}")

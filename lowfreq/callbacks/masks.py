@@ -54,6 +54,10 @@ class FourierMaskAnalysis(AnalysisCallback):
         check_positive_int("num_bands", num_bands)
         self.num_bands = num_bands
 
+    def planned_images(self, trainer: L.Trainer) -> int:
+        """The whole subset (every rank evaluates all of it)."""
+        return len(seeded_subset(len(self.dataset(trainer)), self.num_images, self.seed))  # type: ignore[arg-type]
+
     def planned_passes(self, num_images: int) -> tuple[int, int]:
         """Clean, masked and complement-filtered images."""
         return 3 * num_images, 0
@@ -67,7 +71,8 @@ class FourierMaskAnalysis(AnalysisCallback):
         mask = mask.detach().clamp(0.0, 1.0).cpu()
         dataset = self.dataset(trainer)
         x, y = stack_images_labels(dataset, seeded_subset(len(dataset), self.num_images, self.seed))  # type: ignore[arg-type]
-        accuracy = filtered_accuracy(classifier, x, y, mask.to(x.dtype), batch_size=self.batch_size)
+        accuracy = filtered_accuracy(classifier, x, y, mask.to(x.dtype), batch_size=self.batch_size,
+                                     progress=self.show_progress(trainer))
         square = mask.shape[0] == mask.shape[1]
         radial, radial_edges = radial_energy(mask, self.num_bands) if square else (None, None)
         angular, angular_edges = angular_energy(mask, self.num_bands)

@@ -11,7 +11,7 @@ import torch
 from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info
 
-from lowfreq._device import analysis_mode
+from lowfreq._device import analysis_mode, model_device_dtype
 from lowfreq.callbacks.base import AnalysisCallback, stack_items
 
 __all__ = ["AnalysisPlan", "PlannedAnalysis", "format_plan"]
@@ -75,14 +75,15 @@ class AnalysisPlan(L.Callback):
         analyses = [c for c in trainer.callbacks if isinstance(c, AnalysisCallback)]  # type: ignore[attr-defined]
         if not analyses or not trainer.is_global_zero:
             return
+        plan = [item for item in (self._plan(c, trainer) for c in analyses) if item is not None]
         try:
-            x = self._timing_batch(analyses, trainer).to(pl_module.device)
-            plan = [self._plan(c, trainer) for c in analyses]
+            device, dtype = model_device_dtype(pl_module, torch.zeros(0))
+            x = self._timing_batch(analyses, trainer).to(device, dtype)
+            forward_s, gradient_s = self.time_per_image(pl_module, x)
         except Exception as err:  # noqa: BLE001 - a plan is advice: the analyses report their own errors
             log.info("no analysis plan: %s", err)
             return
         batch = len(x)
-        forward_s, gradient_s = self.time_per_image(pl_module, x)
         for item in plan:
             item.seconds = item.forward_images * forward_s + item.gradient_images * gradient_s
         rank_zero_info(format_plan(plan, forward_s, gradient_s, batch, str(pl_module.device)))
@@ -102,8 +103,12 @@ class AnalysisPlan(L.Callback):
         raise RuntimeError("; ".join(errors))
 
     @staticmethod
-    def _plan(callback: AnalysisCallback, trainer: L.Trainer) -> PlannedAnalysis:
-        n = callback.planned_images(trainer)
+    def _plan(callback: AnalysisCallback, trainer: L.Trainer) -> PlannedAnalysis | None:
+        try:
+            n = callback.planned_images(trainer)
+        except Exception as err:  # noqa: BLE001 - left out of the plan; the analysis reports its own error
+            log.info("%s left out of the analysis plan: %s", callback.name, err)
+            return None
         forward, gradient = callback.planned_passes(n)
         return PlannedAnalysis(callback.name, n, forward, gradient, 0.0, callback.planned_note())
 

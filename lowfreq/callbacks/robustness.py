@@ -49,6 +49,10 @@ class RobustnessAnalysis(AnalysisCallback):
         check_range("epsilon", epsilon, 0.0, 1.0)
         self.epsilon = epsilon
 
+    def planned_images(self, trainer: L.Trainer) -> int:
+        """The whole subset (every rank evaluates all of it)."""
+        return len(seeded_subset(len(self.dataset(trainer)), self.num_images, self.seed))  # type: ignore[arg-type]
+
     def planned_passes(self, num_images: int) -> tuple[int, int]:
         """Per smoothing: clean forwards and re-checks, FGSM (1 gradient step) and PGD (40, Foolbox's default)."""
         return num_images * len(self.rhos) * 4, num_images * len(self.rhos) * 41
@@ -58,14 +62,16 @@ class RobustnessAnalysis(AnalysisCallback):
         dataset = self.dataset(trainer)
         x, y = stack_images_labels(dataset, seeded_subset(len(dataset), self.num_images, self.seed))  # type: ignore[arg-type]
         rows = []
-        for rho in self.rhos:
-            model = smooth_first_layer(pl_module, rho) if rho > 0 else pl_module
-            row: dict = {"rho": rho}
-            for attack in ("fgsm", "pgd"):
-                out = robust_accuracy(model, x, y, attack=attack, epsilons=(self.epsilon,),
-                                      batch_size=self.batch_size, seed=self.seed)
-                row["clean"], row[attack] = out["clean"], out["accuracy"][0]
-            rows.append(row)
+        with self.progress(trainer, 2 * len(self.rhos) * len(y), "robustness (FGSM, PGD)") as bar:
+            for rho in self.rhos:
+                model = smooth_first_layer(pl_module, rho) if rho > 0 else pl_module
+                row: dict = {"rho": rho}
+                for attack in ("fgsm", "pgd"):
+                    out = robust_accuracy(model, x, y, attack=attack, epsilons=(self.epsilon,),
+                                          batch_size=self.batch_size, seed=self.seed)
+                    row["clean"], row[attack] = out["clean"], out["accuracy"][0]
+                    bar.update(len(y))
+                rows.append(row)
         out_dir = self.output_dir(trainer)
         result = {"epsilon": self.epsilon, "num_images": len(y), "table": rows, "split": self.split}
         first = rows[0]
