@@ -21,7 +21,7 @@ from lowfreq._device import accumulator_dtype, eval_mode, image_progress
 from lowfreq.io import save_figure, versions, write_json
 from lowfreq.seeding import seeded_subset
 
-__all__ = ["AnalysisCallback", "shard_indices", "stack_images_labels", "stack_items"]
+__all__ = ["AfterFitOrValidate", "AnalysisCallback", "shard_indices", "stack_images_labels", "stack_items"]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,24 @@ def stack_images_labels(dataset: Dataset, indices: Tensor) -> tuple[Tensor, Tens
     return fields[0], fields[1].long()
 
 
-class AnalysisCallback(L.Callback):
+class AfterFitOrValidate(L.Callback):
+    """A callback whose :meth:`after` runs at the end of ``fit`` and of ``validate`` (not after a fit's validation)."""
+
+    def after(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:  # pragma: no cover - abstract
+        """The work; called on every rank."""
+        raise NotImplementedError
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """After ``fit``, on the trained model."""
+        self.after(trainer, pl_module)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """At the end of ``validate`` (not after the validation epochs of a fit)."""
+        if trainer.state.fn == TrainerFn.VALIDATING:
+            self.after(trainer, pl_module)
+
+
+class AnalysisCallback(AfterFitOrValidate):
     """Base for analyses run after ``fit`` and from ``lightning validate -c ... --ckpt_path ...``.
 
     Subclasses implement :meth:`run` (every rank calls it; collectives inside run on every rank) and use
@@ -95,16 +112,8 @@ class AnalysisCallback(L.Callback):
         """``--analyses.preset smoke``: at most :attr:`SMOKE_IMAGES` images (subclasses cut their own budgets)."""
         self.num_images = self.SMOKE_IMAGES if self.num_images is None else min(self.num_images, self.SMOKE_IMAGES)
 
-    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """Run the analysis on the trained model."""
-        self._run_in_eval(trainer, pl_module)
-
-    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """Run the analysis at the end of ``validate`` (not after the validation epochs of a fit)."""
-        if trainer.state.fn == TrainerFn.VALIDATING:
-            self._run_in_eval(trainer, pl_module)
-
-    def _run_in_eval(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def after(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Run the analysis with ``pl_module`` in eval mode, timed for ``result.json``."""
         self._started = time.perf_counter()
         with eval_mode(pl_module):
             self.run(trainer, pl_module)

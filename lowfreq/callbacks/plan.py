@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 import lightning as L
 import torch
-from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info
 
 from lowfreq._device import analysis_mode, model_device_dtype
-from lowfreq.callbacks.base import AnalysisCallback, stack_items
+from lowfreq.callbacks.base import AfterFitOrValidate, AnalysisCallback, stack_items
 
 __all__ = ["AnalysisPlan", "PlannedAnalysis", "format_plan"]
 
@@ -54,7 +53,7 @@ def format_plan(plan: list[PlannedAnalysis], forward_s: float, gradient_s: float
     return "\n".join(lines)
 
 
-class AnalysisPlan(L.Callback):
+class AnalysisPlan(AfterFitOrValidate):
     """Print, before the ``*Analysis`` callbacks run, what each will cost, from one timed batch (rank 0).
 
     The CLI puts it before the recipe's callbacks. It times one no-grad forward and one forward with the input
@@ -62,16 +61,8 @@ class AnalysisPlan(L.Callback):
     analysis declares (``planned_passes``) for its share of images, and prints the table; nothing else changes.
     """
 
-    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """Before the analyses after ``fit``."""
-        self._report(trainer, pl_module)
-
-    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """Before the analyses at the end of ``validate``."""
-        if trainer.state.fn == TrainerFn.VALIDATING:
-            self._report(trainer, pl_module)
-
-    def _report(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def after(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Print the plan (rank 0), before the analyses that follow this callback."""
         analyses = [c for c in trainer.callbacks if isinstance(c, AnalysisCallback)]  # type: ignore[attr-defined]
         if not analyses or not trainer.is_global_zero:
             return
