@@ -49,8 +49,16 @@ COLUMNS: tuple[Column, ...] = (
         "f_rev",
         "hybrid",
         "hybrid.f_rev",
-        "hybrid reversal frequency, mean over permutations (Nyquist units)",
+        "hybrid reversal frequency, mean over crossing permutations (Nyquist units)",
         count="hybrid.num_pairs",
+        headline=True,
+    ),
+    Column(
+        "f_rev_crossing",
+        "hybrid",
+        "hybrid.num_crossing",
+        "permutations behind f_rev (p_low - p_high changes sign), of n",
+        count="hybrid.f_rev_per_permutation",
         headline=True,
     ),
     Column("f_rev_perm_std", "hybrid", "hybrid.f_rev_std", "std of f_rev over permutations (Nyquist units)"),
@@ -179,15 +187,15 @@ COLUMNS: tuple[Column, ...] = (
 its lines here."""
 
 
-def lookup(data: Any, key: str) -> Any:
-    """``data`` followed along a dotted path (list items by index); None where the path does not exist."""
+def lookup(data: Any, key: str, default: Any = None) -> Any:
+    """``data`` followed along a dotted path (list items by index); ``default`` where the path does not exist."""
     for part in key.split("."):
         if isinstance(data, list) and part.isdigit() and int(part) < len(data):
             data = data[int(part)]
         elif isinstance(data, dict) and part in data:
             data = data[part]
         else:
-            return None
+            return default
     return data
 
 

@@ -33,8 +33,11 @@ def test_tiny_fit_and_validate_write_summary_json_and_print_the_table(tmp_path, 
     (shape,) = [h for h in summary["headlines"] if h["key"] == "result.shape_bias"]
     assert shape["value"] == cue["shape_bias"] and shape["n"] == 16
     assert Path(shape["file"]) == run / "analysis" / "cue_conflict" / "result.json"
-    (f_rev,) = [h for h in summary["headlines"] if h["analysis"] == "hybrid"]
+    hybrid = json.loads((run / "analysis" / "hybrid" / "result.json").read_text())["hybrid"]
+    f_rev, crossing = [h for h in summary["headlines"] if h["analysis"] == "hybrid"]
     assert f_rev["n"] == 8 and (f_rev["value"] is None or 0 <= f_rev["value"] <= math.sqrt(2))
+    assert crossing["value"] == hybrid["num_crossing"] and crossing["n"] == 4  # of the 4 permutations
+    assert (f_rev["value"] is None) == (hybrid["num_crossing"] == 0)  # one crossing permutation gives a headline
     printed = "\n".join(r.getMessage() for r in caplog.records if RUN in r.getMessage())
     assert "fit finished at step 3" in printed
     assert "cue-conflict shape bias (synthetic shapes)" in printed and "n=16" in printed and "val accuracy" in printed

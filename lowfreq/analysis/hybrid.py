@@ -47,6 +47,7 @@ from lowfreq.spectral import MAX_RADIAL_FREQUENCY, make_hybrids, nyquist_to_cycl
 
 __all__ = [
     "DEFAULT_F_MIX",
+    "F_REV_RULE",
     "MAX_F_MIX",
     "HybridCurve",
     "HybridCurveMetric",
@@ -64,6 +65,12 @@ DEFAULT_F_MIX: tuple[float, ...] = (
     0.0, 0.03, 0.04, 0.05, 0.06, 0.08, 0.09, 0.11, 0.13, 0.15, 0.17, 0.19, 0.22, 0.27, 0.33, 0.42, 0.57, 1.0,
 )
 """P001's 2021–2023 alpha grid / 100, in Nyquist units (1 = 0.5 cycles/pixel)."""
+
+F_REV_RULE = (
+    "f_rev: mean (and population std) over the permutations whose p_low - p_high changes sign, "
+    "num_crossing of them; f_rev_of_mean: the crossing of the permutation-averaged curve"
+)
+"""How :class:`HybridCurve` defines its headline, recorded in every result file."""
 
 MAX_F_MIX = 2 * MAX_RADIAL_FREQUENCY
 """Largest meaningful f_mix in Nyquist units: sqrt(2), the corners of the spectrum (the hybrid is the low seed)."""
@@ -88,9 +95,11 @@ class HybridCurve:
         p_low_per_permutation: (P, F) p_low of each permutation.
         p_high_per_permutation: (P, F) p_high of each permutation.
         f_rev_per_permutation: (P,) reversal frequency of each permutation (NaN where d never changes sign).
-        f_rev: mean of ``f_rev_per_permutation`` (P001's "mean ± std over 4 permuted datasets").
-        f_rev_std: population standard deviation (numpy's default, ddof = 0) of ``f_rev_per_permutation``.
+        f_rev: mean of ``f_rev_per_permutation`` over the permutations whose d changes sign (P001's "mean ± std
+            over 4 permuted datasets" when all cross); NaN only when none crosses.
+        f_rev_std: population standard deviation (numpy's default, ddof = 0) over the same permutations.
         f_rev_of_mean: reversal frequency of the permutation-averaged curve (P001's figure notebooks).
+        num_crossing: permutations whose d changes sign (those behind ``f_rev`` and ``f_rev_std``).
         num_pairs: hybrids per f_mix and permutation (= number of seed images).
         seed: seed of the pairing.
         frequency_unit: always "nyquist" (recorded so that result files say it).
@@ -109,7 +118,13 @@ class HybridCurve:
     f_rev_of_mean: float
     num_pairs: int
     seed: int
+    num_crossing: int = -1
     frequency_unit: str = "nyquist"
+    f_rev_rule: str = F_REV_RULE
+
+    def __post_init__(self) -> None:
+        if self.num_crossing < 0:
+            self.num_crossing = int(torch.isfinite(self.f_rev_per_permutation).sum())
 
     def __setattr__(self, name: str, value: Any) -> None:
         # keep the documented shapes: torchmetrics squeezes 1-element tensors returned by Metric.compute()
@@ -420,8 +435,12 @@ def hybrid_curve_from_counts(f_mix: Tensor, counts: Tensor, num_pairs: int, *, s
     p_low_pp, p_high_pp = rates[..., 0], rates[..., 1]
     p_low, p_high = p_low_pp.mean(dim=0), p_high_pp.mean(dim=0)
     f_rev_pp = torch.tensor(
-        [reversal_frequency(grid, lo - hi) for lo, hi in zip(p_low_pp, p_high_pp, strict=True)], dtype=torch.float64
+        [reversal_frequency(grid, lo - hi, warn=False) for lo, hi in zip(p_low_pp, p_high_pp, strict=True)],
+        dtype=torch.float64,
     )
+    crossing = f_rev_pp[torch.isfinite(f_rev_pp)]
+    if crossing.numel() < len(f_rev_pp):
+        _warn_not_crossing(grid, p_low_pp - p_high_pp, f_rev_pp)
     return HybridCurve(
         f_mix=grid,
         p_low=p_low,
@@ -431,12 +450,42 @@ def hybrid_curve_from_counts(f_mix: Tensor, counts: Tensor, num_pairs: int, *, s
         p_low_per_permutation=p_low_pp,
         p_high_per_permutation=p_high_pp,
         f_rev_per_permutation=f_rev_pp,
-        f_rev=float(f_rev_pp.mean()),
-        f_rev_std=float(f_rev_pp.std(correction=0)),
+        f_rev=float(crossing.mean()) if crossing.numel() else math.nan,
+        f_rev_std=float(crossing.std(correction=0)) if crossing.numel() else math.nan,
         f_rev_of_mean=reversal_frequency(grid, p_low - p_high, warn=False),
         num_pairs=num_pairs,
         seed=seed,
+        num_crossing=int(crossing.numel()),
     )
+
+
+def _warn_not_crossing(grid: Tensor, difference: Tensor, f_rev_pp: Tensor) -> None:
+    """One RuntimeWarning saying which permutations have no sign change, how their d runs, and what f_rev is."""
+    missing = torch.nonzero(~torch.isfinite(f_rev_pp)).flatten().tolist()
+    lo, hi = float(grid[0]), float(grid[-1])
+    parts = []
+    for k in missing:
+        d = difference[k]
+        side = "above" if float(d.max()) <= 0 else "below"  # d < 0 at low f_mix: the crossing would lie higher
+        sign = "<= 0" if side == "above" else ">= 0"
+        parts.append(f"permutation {k}: p_low - p_high stays {sign} (from {float(d[0]):.3f} to {float(d[-1]):.3f})")
+    beyond = []
+    if any(float(difference[k].max()) <= 0 for k in missing) and hi < MAX_F_MIX - 1e-9:
+        beyond.append(f"above f_mix {hi:g}")
+    if any(float(difference[k].min()) >= 0 for k in missing) and lo > 0:
+        beyond.append(f"below f_mix {lo:g}")
+    crossing = len(f_rev_pp) - len(missing)
+    headline = (
+        f"f_rev is the mean over the other {crossing} of {len(f_rev_pp)} permutations"
+        if crossing
+        else "no permutation crosses, so f_rev is NaN"
+    )
+    advice = (
+        f" (a crossing {' or '.join(beyond)}, outside the grid, cannot be ruled out)"
+        if beyond
+        else " (the grid covers that side, so the model did not reverse its preference there)"
+    )
+    warnings.warn(f"{'; '.join(parts)}: {headline}{advice}", RuntimeWarning, stacklevel=3)
 
 
 def hybrid_curve(

@@ -26,6 +26,8 @@ __all__ = ["HEADLINES", "METRICS", "RunSummary", "format_summary", "read_headlin
 
 log = logging.getLogger(__name__)
 
+_ABSENT = object()  # a key missing from a result file (a stored null is present: NaN shows as "n/a")
+
 
 HEADLINES: tuple[Column, ...] = tuple(c for c in COLUMNS if c.headline and c.analysis != "metrics")
 """The headline values of the analyses (``headline=True`` in :data:`lowfreq.results.COLUMNS`); a result file
@@ -66,7 +68,7 @@ def read_headlines(run_dir: str | Path) -> tuple[list[dict[str, Any]], dict[str,
     headlines = []
     for line in HEADLINES:
         result = results.get(line.analysis)
-        if result is None or line.key.split(".")[0] not in result:  # that analysis did not run / has no such value
+        if result is None or lookup(result, line.key, default=_ABSENT) is _ABSENT:  # not run / no such value
             continue
         count = lookup(result, line.count) if line.count else None
         number = _number(count)

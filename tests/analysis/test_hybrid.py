@@ -6,6 +6,7 @@ import dataclasses
 import math
 import warnings
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -161,6 +162,35 @@ def test_result_from_counts_statistics():
     assert torch.allclose(curve.confidence, torch.full((3,), 0.7, dtype=torch.float64))
     assert curve.num_permutations == 2 and curve.frequency_unit == "nyquist"
 
+
+
+def test_one_permutation_without_crossing_does_not_erase_f_rev():
+    """The headline is the mean over the crossing permutations (numpy's nanmean / nanstd as the oracle)."""
+    f = check_f_mix([0.0, 0.5, 1.0])
+    counts = torch.zeros(3, 3, 3, dtype=torch.float64)
+    counts[0, :, 0], counts[0, :, 1] = torch.tensor([0.0, 4.0, 9.0]), torch.tensor([10.0, 6.0, 1.0])  # crosses
+    counts[1, :, 0], counts[1, :, 1] = torch.tensor([0.0, 1.0, 2.0]), torch.tensor([10.0, 9.0, 8.0])  # d < 0
+    counts[2, :, 0], counts[2, :, 1] = torch.tensor([0.0, 6.0, 9.0]), torch.tensor([10.0, 4.0, 1.0])  # crosses
+    with pytest.warns(RuntimeWarning) as record:
+        curve = hybrid_curve_from_counts(f, counts, 10)
+    per = curve.f_rev_per_permutation.numpy()
+    assert math.isnan(per[1]) and curve.num_crossing == 2
+    assert curve.f_rev == pytest.approx(float(np.nanmean(per)))
+    assert curve.f_rev_std == pytest.approx(float(np.nanstd(per)))
+    message = str(record[0].message)
+    assert len(record) == 1 and "permutation 1" in message and "2 of 3" in message and "widen" not in message
+    assert "above f_mix 1" in message  # the grid stops below sqrt(2): a crossing above it is possible
+    assert "f_rev_rule" in to_jsonable(curve)  # the result file says how the headline is defined
+
+
+def test_no_crossing_anywhere_is_nan_with_one_warning_saying_so():
+    f = check_f_mix([0.0, 0.5, math.sqrt(2)])
+    counts = torch.zeros(2, 3, 3, dtype=torch.float64)
+    counts[:, :, 1] = 10.0  # every hybrid is the high seed's class: d = -1 everywhere
+    with pytest.warns(RuntimeWarning, match="no permutation crosses") as record:
+        curve = hybrid_curve_from_counts(f, counts, 10)
+    assert math.isnan(curve.f_rev) and math.isnan(curve.f_rev_std) and curve.num_crossing == 0
+    assert len(record) == 1 and "did not reverse" in str(record[0].message)  # the grid covers both ends
 
 # ---- analytic classifiers: known crossing --------------------------------------------------------------------
 
