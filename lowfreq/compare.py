@@ -3,13 +3,15 @@
 :func:`collect_runs` reads what each run directory (``lightning_logs/version_N``) holds — its saved
 ``config.yaml``, the last logged accuracies and every ``analysis/<name>/result.json`` — into one row per run, with
 the columns of :data:`COLUMNS`; a missing analysis leaves its columns empty and is named in the row's ``missing``.
-:func:`aggregate_seeds` turns runs of one setting (same config but the seed) into mean ± std. :func:`compare_runs`
+:func:`aggregate_seeds` turns runs of one setting (the same resolved config but the seed and the analysis sizes,
+see :func:`setting_config`) into mean ± std; a seed repeated within a setting is kept apart, never pooled. :func:`compare_runs`
 writes both tables as CSV, the scatter plots of :mod:`lowfreq.plotting.compare`, and ``comparison.json``.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 import sys
@@ -32,6 +34,7 @@ __all__ = [
     "find_runs",
     "logged_scalars",
     "run_label",
+    "setting_config",
 ]
 
 log = logging.getLogger(__name__)
@@ -43,7 +46,20 @@ _LABEL_PARAMS: dict[str, tuple[str, ...]] = {
     "PCAProjection": ("n_components",),
     "IdealFilter": ("mode", "cutoff"),
 }
+_BACKBONE_LABEL_PARAMS: dict[str, tuple[str, ...]] = {"CIFARResNet18": ("width",), "PreActResNet18": ("width",)}
 _SYMBOLS = {"sigma": "σ", "n_components": "K"}
+
+# keys of a saved config that name where or how verbosely a run ran, or how many images its analyses used: runs
+# that differ only in these (and in the seed) are seeds of one setting
+_NOT_SETTING_KEYS = frozenset({
+    "seed_everything", "ckpt_path", "verbose", "weights_only", "return_predictions",
+    "analyses.num_images", "analyses.skip", "analyses.full_at_epochs",
+    *(f"trainer.{k}" for k in ("logger", "default_root_dir", "enable_progress_bar", "enable_model_summary",
+                               "enable_checkpointing", "log_every_n_steps", "num_sanity_val_steps", "profiler",
+                               "enable_autolog_hparams", "model_registry", "detect_anomaly", "barebones")),
+    "data.init_args.num_workers", "data.init_args.device_resident",
+})
+_ANALYSIS_SIZE_ARGS = frozenset({"num_images", "batch_size", "progress"})
 _ID_COLUMNS = ("run", "label", "setting", "seed", "frontend", "frontend_param", "backbone", "run_dir", "missing")
 
 
@@ -100,6 +116,14 @@ def run_label(config: dict[str, Any]) -> str:
     return _describe(config)[0]
 
 
+def _backbone_part(spec: Any) -> str:
+    """"CIFARResNet18(width=16)" for a backbone spec (its width where the config has one)."""
+    name = _spec_name(spec)
+    args = (spec.get("init_args") or {}) if isinstance(spec, dict) else {}
+    params = [p for p in _BACKBONE_LABEL_PARAMS.get(name, ()) if p in args]
+    return f"{name}({', '.join(f'{p}={_format_value(args[p])}' for p in params)})" if params else name
+
+
 def _describe(config: dict[str, Any]) -> tuple[str, str, Any, str]:
     """(label, front-end class, its main parameter, backbone class) of a saved config."""
     model = config.get("model") or {}
@@ -109,7 +133,51 @@ def _describe(config: dict[str, Any]) -> tuple[str, str, Any, str]:
         return name, "", None, ""
     frontend, param = _frontend_part(args.get("frontend"))
     backbone = _spec_name(args.get("backbone"))
-    return f"{frontend} + {backbone}", _spec_name(args.get("frontend")) or "Identity", param, backbone
+    label = f"{frontend} + {_backbone_part(args.get('backbone'))}"
+    return label, _spec_name(args.get("frontend")) or "Identity", param, backbone
+
+
+def setting_config(config: dict[str, Any], stage: str = "fit") -> dict[str, str]:
+    """The flattened config that defines a run's setting: ``{dotted key: value as YAML text}``.
+
+    Everything the saved config resolves counts except the seed, the analyses' sizes (``num_images``,
+    ``batch_size``, ``progress`` of each callback, ``analyses.*`` caps) and where or how verbosely the run ran
+    (log folder, logger, progress bar...). A ``validate`` / ``test`` run adds its stage and checkpoint: it
+    analyses that checkpoint, not a training of its own. Callbacks are keyed by class name.
+    """
+    flat: dict[str, str] = {}
+
+    def visit(prefix: str, value: Any) -> None:
+        if prefix in _NOT_SETTING_KEYS:
+            return
+        if isinstance(value, dict) and value:
+            for key, item in value.items():
+                visit(f"{prefix}.{key}" if prefix else str(key), item)
+        elif prefix == "trainer.callbacks" and isinstance(value, list):
+            for spec in value:
+                name = _spec_name(spec)
+                args = (spec.get("init_args") or {}) if isinstance(spec, dict) else {}
+                kept = {k: v for k, v in args.items() if k not in _ANALYSIS_SIZE_ARGS}
+                visit(f"trainer.callbacks.{name}", kept or {"": "on"})
+        else:
+            flat[prefix] = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+    visit("", config)
+    if stage != "fit":
+        flat["stage"] = stage
+        flat["checkpoint"] = str(config.get("ckpt_path"))
+    return flat
+
+
+def _run_stage(run: Path, config: dict[str, Any]) -> str:
+    """The stage (fit / validate / test) from the run's summary.json, else from its config."""
+    summary = run / "summary.json"
+    if summary.is_file():
+        try:
+            return str(read_json(summary).get("stage") or "fit")
+        except (OSError, ValueError):
+            pass
+    return "validate or test" if "verbose" in config else "fit"
 
 
 def logged_scalars(run: str | Path) -> dict[str, tuple[list[int], list[float]]]:
@@ -152,10 +220,11 @@ def _read_run(run: Path, name: str | None) -> dict[str, Any]:
     label, frontend, param, backbone = _describe(config or {})
     seed = (config or {}).get("seed_everything")
     row: dict[str, Any] = {
-        "run": f"{name or label} seed {seed}" if seed is not None else name or label,
+        "run": "",
         "label": name or label,
         "setting": name or label,
         "seed": seed,
+        "config": setting_config(config or {}, _run_stage(run, config or {})),
         "frontend": frontend,
         "frontend_param": param,
         "backbone": backbone,
@@ -193,10 +262,67 @@ def collect_runs(run_dirs: Sequence[str | Path], names: Sequence[str] | None = N
     anywhere = set().union(*(row["present"] for row in rows))
     for row in rows:
         row["missing"] = " ".join(sorted(anywhere - row.pop("present")))
-    table = pd.DataFrame(rows, columns=[*_ID_COLUMNS, *(c.name for c in COLUMNS)])
-    duplicated = table.duplicated(["setting", "seed"], keep=False) & table["seed"].notna()
-    table.loc[duplicated, "run"] = table.loc[duplicated, "run"] + " (" + table.loc[duplicated, "run_dir"] + ")"
-    return table
+    if names is None:
+        _label_settings(rows)
+    _separate_repeated_seeds(rows)
+    for row in rows:
+        seed = row["seed"]
+        row["run"] = f"{row['setting']} seed {seed}" if seed is not None else row["setting"]
+    return pd.DataFrame(rows, columns=[*_ID_COLUMNS, *(c.name for c in COLUMNS)])
+
+
+def _short_keys(keys: Sequence[str]) -> dict[str, str]:
+    """Each dotted key by its last part, or more parts where the last is shared (``max_epochs``, ``width``)."""
+    short = {}
+    for key in keys:
+        parts = [p for p in key.split(".") if p != "init_args"]
+        depth = 1
+        while depth < len(parts) and sum(k.split(".")[-1] == parts[-1] for k in keys) > 1:
+            candidate = ".".join(parts[-depth:])
+            if sum(".".join([p for p in k.split(".") if p != "init_args"][-depth:]) == candidate for k in keys) == 1:
+                break
+            depth += 1
+        short[key] = ".".join(parts[-depth:])
+    return short
+
+
+def _label_settings(rows: list[dict[str, Any]]) -> None:
+    """One setting per distinct setting config; labels that share a name get what differs between them."""
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_label.setdefault(row["label"], []).append(row)
+    for label, group in by_label.items():
+        distinct = {json.dumps(r["config"], sort_keys=True) for r in group}
+        if len(distinct) == 1:
+            continue
+        keys = sorted({k for r in group for k in r["config"]})
+        differing = [k for k in keys if len({r["config"].get(k) for r in group}) > 1]
+        short = _short_keys(differing)
+        for row in group:
+            parts = []
+            for key in differing:
+                value = row["config"].get(key)
+                if key == "stage":
+                    parts.append(str(value or "fit"))
+                elif key == "checkpoint":
+                    parts.append(f"checkpoint {'/'.join(Path(value).parts[-3:])}" if value else "")
+                else:
+                    parts.append(f"{short[key]}={value if value is not None else '-'}")
+            row["setting"] = row["label"] = f"{label} [{', '.join(p for p in parts if p)}]"
+
+
+def _separate_repeated_seeds(rows: list[dict[str, Any]]) -> None:
+    """A seed that appears twice in one setting is no second seed: the repeat becomes a setting of its own."""
+    seen: dict[tuple[str, Any], int] = {}
+    for row in rows:
+        if row["seed"] is None:
+            continue
+        key = (row["setting"], row["seed"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            log.warning("compare: %s repeats seed %s of setting %r: kept apart, not pooled as another seed",
+                        row["run_dir"], row["seed"], row["setting"])
+            row["setting"] = row["label"] = f"{row['setting']} (repeat {seen[key]})"
 
 
 def aggregate_seeds(table: pd.DataFrame) -> pd.DataFrame:
@@ -216,6 +342,7 @@ def aggregate_seeds(table: pd.DataFrame) -> pd.DataFrame:
             "backbone": group["backbone"].iloc[0],
             "n_runs": len(group),
             "seeds": " ".join(str(s) for s in group["seed"].tolist()),
+            "run_dirs": " ".join(group["run_dir"].tolist()),
         }
         for column in COLUMNS:
             values = group[column.name].dropna()
@@ -289,6 +416,9 @@ def compare(run_dirs: list[str], out: str = "comparison", names: list[str] | Non
     """
     result = compare_runs(run_dirs, out, names)
     lines = [_printed_table(result["runs"]), ""]
+    lines += ["settings (the seeds of one setting pooled as mean ± std):"]
+    lines += [f"  {row.setting}: {row.n_runs} run(s), seed(s) {row.seeds}: {row.run_dirs}"
+              for row in result["settings"].itertuples()]
     lines += [f"{run} lacks: {', '.join(lacks)}" for run, lacks in result["missing"].items()]
     lines += [f"wrote {result['out']}/runs.csv, settings.csv, comparison.json"]
     lines += [f"figure {stem}: {paths[0]}" for stem, paths in result["figures"].items()]

@@ -153,3 +153,47 @@ def test_compare_on_runs_made_by_fit(tmp_path, capsys):
         assert saved["source"] == "generated"
     assert (tmp_path / "cmp" / "eps_vs_f_half.png").is_file()
     assert (tmp_path / "cmp" / "corruption_vs_f_rev.png").is_file()
+
+
+def _resnet_run(tmp_path: Path, name: str, seed: int, *, epochs: int, width: int = 16, images: int = 100,
+                stage: str | None = None, f_rev: float = 0.3) -> Path:
+    config = _config("GaussianBlur", seed, sigma=1.5)
+    config["model"]["init_args"]["backbone"]["init_args"]["width"] = width
+    config["trainer"] = {"max_epochs": epochs, "default_root_dir": str(tmp_path / name), "callbacks": [
+        {"class_path": "lowfreq.callbacks.HybridCurveAnalysis", "init_args": {"num_images": images, "seed": 0}}]}
+    if stage:
+        config.update(ckpt_path=str(tmp_path / "fit1" / "checkpoints" / "last.ckpt"), verbose=True)
+    run = _write_run(tmp_path / name, config, {"hybrid": {"hybrid": {"f_rev": f_rev}}})
+    if stage:
+        (run / "summary.json").write_text(json.dumps({"stage": stage}))
+    return run
+
+
+def test_unlike_runs_are_not_pooled_and_labels_say_what_differs(tmp_path, capsys):
+    """The issue's case: a 1-epoch fit, a validate of its checkpoint with 10 images, a 3-epoch fit (all seed 0)."""
+    runs = [_resnet_run(tmp_path, "fit1", 0, epochs=1), _resnet_run(tmp_path, "val", 0, epochs=1, images=10,
+                                                                      stage="validate"),
+            _resnet_run(tmp_path, "fit3", 0, epochs=3)]
+    table = collect_runs(runs)
+    assert table["setting"].nunique() == 3
+    fit1, val, fit3 = table["setting"].tolist()
+    assert "width=16" in fit1 and "max_epochs=1" in fit1 and "max_epochs=3" in fit3
+    assert "validate" in val and "checkpoint fit1/checkpoints/last.ckpt" in val and "validate" not in fit1
+    settings = aggregate_seeds(table)
+    assert settings["n_runs"].tolist() == [1, 1, 1]
+    assert settings["run_dirs"].tolist() == [str(r) for r in runs]  # which runs went where
+    compare_main([*map(str, runs), "--out", str(tmp_path / "cmp")])
+    printed = capsys.readouterr().out
+    assert f"{fit3}: 1 run(s), seed(s) 0: {runs[2]}" in printed
+
+
+def test_seeds_pool_across_analysis_sizes_but_a_repeated_seed_stays_apart(tmp_path, caplog):
+    runs = [_resnet_run(tmp_path, "s0", 0, epochs=3, images=100, f_rev=0.30),
+            _resnet_run(tmp_path, "s1", 1, epochs=3, images=500, f_rev=0.34),
+            _resnet_run(tmp_path, "s0again", 0, epochs=3, images=100, f_rev=0.31)]
+    settings = aggregate_seeds(collect_runs(runs)).set_index("setting")
+    pooled = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18(width=16)"]
+    assert pooled["n_runs"] == 2 and pooled["seeds"] == "0 1" and pooled["f_rev_mean"] == pytest.approx(0.32)
+    repeat = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18(width=16) (repeat 2)"]
+    assert repeat["n_runs"] == 1 and repeat["run_dirs"] == str(runs[2])
+    assert any("repeats seed 0" in r.getMessage() for r in caplog.records)
