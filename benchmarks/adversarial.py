@@ -3,8 +3,8 @@
 One process, one model (a small CNN trained for one epoch on the embedded synthetic shapes, 32 x 32 RGB), the same
 ``--num-images`` test images with the same seeded targets:
 
-(a) P001's 2021 protocol (methods.md §5.2 a): Foolbox Brendel-Bethge L-inf from ``--seeds`` random starting images
-    the model assigns to the target class (drawn from a pool of test images), minimum over the seeds;
+(a) P001's 2021 protocol (the authors' early-2021 code): Foolbox Brendel-Bethge L-inf from ``--seeds`` random
+    starting images the model assigns to the target class (drawn from a pool of test images), minimum over the seeds;
 (b) ``lowfreq.analysis.minimal_perturbations`` with each of ``--protocols`` (keyword sets of
     ``lowfreq.analysis.adversarial.PROTOCOLS``; default: "default", the former default "every-attack", "smoke").
 

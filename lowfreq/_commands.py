@@ -2,7 +2,7 @@
 
 Nothing here imports Lightning: ``lowfreq``, ``lowfreq --help``, ``lowfreq alignment ...``, ``lowfreq download ...``
 and ``lowfreq compare ...`` start in about a second. The Lightning subcommands (``fit``, ``validate``, ``test``,
-``predict``) are run by :func:`lowfreq.cli.main`, which also uses this module.
+``predict``) are run by ``lowfreq.cli.main``, which also uses this module.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Short human-readable labels of front-ends, backbones and runs, for figure legends and run summaries.
 
 ``run_label(model)`` gives e.g. ``"GaussianBlur(σ=1.5) + CIFARResNet18"``, read from the ``init_args`` that
-front-ends and backbones record (:class:`lowfreq._spec.RecordsInitArgs`). Duck-typed: any module with
+front-ends and backbones record (``lowfreq._spec.RecordsInitArgs``). Duck-typed: any module with
 ``frontend`` and ``backbone`` attributes (``FrontEndClassifier``), or with a ``classifier`` (``FourierMaskProbe``).
 """
 

@@ -1,8 +1,8 @@
 """Downloads that fail fast offline: a reachability probe and a checksummed download (``torch.hub``).
 
-Every lowfreq download goes through :func:`download_file` (``torch.hub.download_url_to_file``: a temporary file in
+Every lowfreq download goes through ``download_file`` (``torch.hub.download_url_to_file``: a temporary file in
 the target folder, SHA-256 checked while streaming, moved into place only when complete). Before the download,
-:func:`probe` asks the server for the URL's headers within a few seconds, in a daemon thread, so neither a missing
+``probe`` asks the server for the URL's headers within a few seconds, in a daemon thread, so neither a missing
 DNS nor a silently dropped connection can hang the caller; offline, the error says which file to put where.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 __all__ = ["PROBE_TIMEOUT_S", "download_file", "extract_tar", "file_sha256", "probe"]
 
 PROBE_TIMEOUT_S = 8.0
-"""Seconds :func:`probe` waits for an answer before calling a server unreachable."""
+"""Seconds ``probe`` waits for an answer before calling a server unreachable."""
 
 
 def probe(url: str, timeout: float | None = None) -> str | None:
@@ -29,7 +29,7 @@ def probe(url: str, timeout: float | None = None) -> str | None:
 
     Args:
         url: the URL to probe.
-        timeout: seconds to wait, > 0; None uses :data:`PROBE_TIMEOUT_S`.
+        timeout: seconds to wait, > 0; None uses ``PROBE_TIMEOUT_S``.
     """
     timeout = PROBE_TIMEOUT_S if timeout is None else timeout
     if url.startswith("file://"):
@@ -81,7 +81,7 @@ def download_file(
             skips the check.
         progress: show a progress bar.
         hint: appended to the offline error (e.g. which argument points to the file instead).
-        timeout: seconds :func:`probe` waits for the server (None: :data:`PROBE_TIMEOUT_S`).
+        timeout: seconds ``probe`` waits for the server (None: ``PROBE_TIMEOUT_S``).
         probe_first: probe the server first (False when the caller just probed it for another file).
 
     Returns:

@@ -75,7 +75,7 @@ def build_from_spec(name: str, spec: Any, base: type[ModuleT]) -> ModuleT:
 
     Args:
         name: parameter name for error messages (e.g. "frontend").
-        spec: a module (returned as is), a spec dict, or the "unrecorded ..." string of :func:`module_spec`.
+        spec: a module (returned as is), a spec dict, or the "unrecorded ..." string of ``module_spec``.
         base: the required base class.
     """
     if isinstance(spec, base):

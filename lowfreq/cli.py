@@ -1,8 +1,8 @@
 """Command line: ``lowfreq fit -c recipe.yaml`` / ``lightning fit -c recipe.yaml`` (LightningCLI, subclass mode).
 
-The console scripts start in :mod:`lowfreq.entry`, which prints the top-level help and runs the light subcommands
+The console scripts start in ``lowfreq.entry``, which prints the top-level help and runs the light subcommands
 (``alignment``, ``download``, ``compare``) without importing Lightning; ``fit``, ``validate``, ``test`` and
-``predict`` come here. :func:`main` accepts every subcommand too (notebooks and tests call it with a list), and
+``predict`` come here. ``main`` accepts every subcommand too (notebooks and tests call it with a list), and
 turns Lightning's advertising tips off (a logging filter on its rank-zero loggers).
 """
 
@@ -61,8 +61,8 @@ class LowFreqCLI(LightningCLI):
       drops some analyses and ``--analyses.skip all`` every one (``fit``, ``validate`` and ``test``);
       ``analyses.full_at_epochs: E`` (a recipe setting) scales the analyses of a fit shorter than E epochs down
       in proportion (at least ``MIN_SCALED_IMAGES`` images), so a smoke run is not spent in its analyses;
-    * a :class:`~lowfreq.callbacks.RunSummary` prints the headline results and writes ``summary.json`` at the
-      end of ``fit``, ``validate`` and ``test``.
+    * a [`RunSummary`][lowfreq.callbacks.summary.RunSummary] prints the headline results and writes ``summary.json`` at
+      the end of ``fit``, ``validate`` and ``test``.
     """
 
     PRECISION_AUTO = "auto"
@@ -278,7 +278,7 @@ _TIP_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utili
 
 
 def _silence_tips() -> None:
-    """Install :class:`_NoAdvertisingTips` on Lightning's rank-zero loggers (once), and ignore one warning.
+    """Install ``_NoAdvertisingTips`` on Lightning's rank-zero loggers (once), and ignore one warning.
 
     The warning is Lightning's own use of a torch API deprecated in torch 2.10+ (``LeafSpec``), printed on every
     run; nothing a user (or lowfreq) can change. Other warnings are left alone.
@@ -295,7 +295,7 @@ def main(args: ArgsType = None) -> None:
     """Entry point of every subcommand; ``args`` (default ``sys.argv[1:]``) lets notebooks and tests drive it.
 
     ``main([])`` / ``main(["--help"])`` print the top-level help (every subcommand); ``alignment``, ``download``
-    and ``compare`` go to their modules; everything else to :class:`LowFreqCLI`. A bad input (a value a lowfreq
+    and ``compare`` go to their modules; everything else to ``LowFreqCLI``. A bad input (a value a lowfreq
     class rejects, a missing file, also when jsonargparse wraps it into parser errors) ends the command with one
     line, ``lowfreq: error: ...``, and exit status 2; set ``LOWFREQ_DEBUG=1`` for the full traceback.
     """

@@ -1,11 +1,12 @@
 """Runs side by side: ``lowfreq compare RUN_DIR... [--out DIR]`` (P001 Figs 4c and 5b, P000 Fig 4).
 
-:func:`collect_runs` reads what each run directory (``lightning_logs/version_N``) holds — its saved
-``config.yaml``, the last logged accuracies and every ``analysis/<name>/result.json`` — into one row per run, with
-the columns of :data:`COLUMNS`; a missing analysis leaves its columns empty and is named in the row's ``missing``.
-:func:`aggregate_seeds` turns runs of one setting (the same resolved config but the seed and the analysis sizes,
-see :func:`setting_config`) into mean ± std; a seed repeated within a setting is kept apart, never pooled. :func:`compare_runs`
-writes both tables as CSV, the scatter plots of :mod:`lowfreq.plotting.compare`, and ``comparison.json``.
+[`collect_runs`][lowfreq.compare.collect_runs] reads what each run directory (``lightning_logs/version_N``) holds — its
+saved ``config.yaml``, the last logged accuracies and every ``analysis/<name>/result.json`` — into one row per run, with
+the columns of ``COLUMNS``; a missing analysis leaves its columns empty and is named in the row's ``missing``.
+[`aggregate_seeds`][lowfreq.compare.aggregate_seeds] turns runs of one setting (the same resolved config but the seed
+and the analysis sizes, see [`setting_config`][lowfreq.compare.setting_config]) into mean ± std; a seed repeated within
+a setting is kept apart, never pooled. [`compare_runs`][lowfreq.compare.compare_runs] writes both tables as CSV, the
+scatter plots of ``lowfreq.plotting.compare``, and ``comparison.json``.
 """
 
 from __future__ import annotations
@@ -243,17 +244,18 @@ def _read_run(run: Path, name: str | None) -> dict[str, Any]:
 
 
 def collect_runs(run_dirs: Sequence[str | Path], names: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per run: its label, setting, seed and every :data:`COLUMNS` value it has (NaN where it has none).
+    """One row per run: its label, setting, seed and every ``COLUMNS`` value it has (NaN where it has none).
 
     Args:
-        run_dirs: run directories (``lightning_logs/version_N``) or folders of them (see :func:`find_runs`).
+        run_dirs: run directories (``lightning_logs/version_N``) or folders of them (see
+            [`find_runs`][lowfreq.compare.find_runs]).
         names: one label per run, replacing the one built from the config (runs with equal names are treated as
             seeds of one setting).
 
     Returns:
         DataFrame with the columns ``run, label, setting, seed, frontend, frontend_param, backbone, run_dir,
         missing`` (the analyses other runs have and this one lacks, space-separated; ``metrics``: no logged
-        accuracy) and one column per :data:`COLUMNS` entry.
+        accuracy) and one column per ``COLUMNS`` entry.
     """
     runs = find_runs(run_dirs)
     if names is not None and len(names) != len(runs):
@@ -330,7 +332,7 @@ def aggregate_seeds(table: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         One row per setting: ``setting, frontend, frontend_param, backbone, n_runs, seeds`` and, per
-        :data:`COLUMNS` entry, ``<name>_mean``, ``<name>_seed_std`` (over the runs that have it) and ``<name>_n``
+        ``COLUMNS`` entry, ``<name>_mean``, ``<name>_seed_std`` (over the runs that have it) and ``<name>_n``
         (how many runs have it; NaN mean and std where none has).
     """
     rows = []
@@ -426,7 +428,7 @@ def compare(run_dirs: list[str], out: str = "comparison", names: list[str] | Non
 
 
 def compare_main(args: list[str] | None = None) -> None:
-    """Run :func:`compare` on ``args`` (default ``sys.argv[2:]``, after ``lowfreq compare``)."""
+    """Run [`compare`][lowfreq.compare.compare] on ``args`` (default ``sys.argv[2:]``, after ``lowfreq compare``)."""
     from jsonargparse import ArgumentParser
 
     parser = ArgumentParser(prog="lowfreq compare", description=(compare.__doc__ or "").splitlines()[0])

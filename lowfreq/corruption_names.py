@@ -1,7 +1,7 @@
-"""The 15 common corruptions x 5 severities and P001's frequency bands (methods.md §6), with their validation.
+"""The 15 common corruptions x 5 severities and P001's frequency bands (S1 Appendix, Table A), with their validation.
 
-Both the corruption data (:mod:`lowfreq.data.corruptions`) and the corruption accuracy
-(:mod:`lowfreq.analysis.corruptions`) need the names, so they live in this torch-free base module.
+Both the corruption data (``lowfreq.data.corruptions``) and the corruption accuracy
+(``lowfreq.analysis.corruptions``) need the names, so they live in this torch-free base module.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ BAND_OF: dict[str, Band] = {name: band for band, names in FREQUENCY_BANDS.items(
 
 
 def check_corruption(name: str, value: object) -> str:
-    """Return ``value`` when it is one of :data:`CORRUPTIONS`, else raise ValueError naming ``name`` and the list."""
+    """Return ``value`` when it is one of ``CORRUPTIONS``, else raise ValueError naming ``name`` and the list."""
     if not isinstance(value, str) or value not in CORRUPTIONS:
         raise ValueError(f"{name} must be one of {list(CORRUPTIONS)}, got {value!r}")
     return value

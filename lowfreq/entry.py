@@ -1,7 +1,7 @@
 """The ``lowfreq`` and ``lightning`` console scripts: top-level help and light subcommands without Lightning.
 
 ``lowfreq``/``lowfreq --help`` print every subcommand; ``alignment``, ``download`` and ``compare`` import only what
-they need; ``fit``, ``validate``, ``test`` and ``predict`` go to :func:`lowfreq.cli.main` (LightningCLI), which is
+they need; ``fit``, ``validate``, ``test`` and ``predict`` go to ``lowfreq.cli.main`` (LightningCLI), which is
 where Lightning is first imported.
 """
 
@@ -19,7 +19,7 @@ def main(args: list[str] | None = None) -> None:
     """Run ``lowfreq <command> ...`` (``args`` default ``sys.argv[1:]``; tests and notebooks pass a list).
 
     An unknown command prints the top-level help to stderr and exits with status 2; a bad input ends with one
-    line, ``lowfreq: error: ...`` (see :func:`lowfreq.cli.main`).
+    line, ``lowfreq: error: ...`` (see ``lowfreq.cli.main``).
     """
     argv = list(sys.argv[1:] if args is None else args)
     prog = os.path.basename(sys.argv[0]) if args is None and sys.argv and sys.argv[0] else "lowfreq"

@@ -33,19 +33,19 @@ __all__ = [
 ]
 
 Padding = Literal["circular", "reflect", "zeros"]
-"""Border mode of :func:`separable_filter`."""
+"""Border mode of [`separable_filter`][lowfreq.filters.separable_filter]."""
 PCAMethod = Literal["auto", "covariance", "randomized"]
-"""Solver of :func:`pca_fit`."""
+"""Solver of [`pca_fit`][lowfreq.filters.pca_fit]."""
 MAX_SIGMA = 64.0
 
 
 def check_padding(padding: str) -> None:
-    """Raise ValueError unless ``padding`` is one of the :data:`Padding` modes."""
+    """Raise ValueError unless ``padding`` is one of the [`Padding`][lowfreq.filters.Padding] modes."""
     check_choice("padding", padding, get_args(Padding))
 
 
 def check_pca_method(method: str) -> None:
-    """Raise ValueError unless ``method`` is one of the :data:`PCAMethod` solvers."""
+    """Raise ValueError unless ``method`` is one of the [`PCAMethod`][lowfreq.filters.PCAMethod] solvers."""
     check_choice("method", method, get_args(PCAMethod))
 
 
@@ -154,7 +154,7 @@ def down_up_resize(x: Tensor, size: int, *, antialias: bool = True) -> Tensor:
 
 
 def _down_up_resize(x: Tensor, size: int, *, antialias: bool = True) -> Tensor:
-    """:func:`down_up_resize` without checking ``x`` (the caller did; no device synchronisation)."""
+    """``down_up_resize`` without checking ``x`` (the caller did; no device synchronisation)."""
     height, width = x.shape[-2:]
     with torch.autocast(device_type=x.device.type, enabled=False):
         xf = x.double() if x.dtype == torch.float64 else x.float()
@@ -216,7 +216,7 @@ def pca_fit(
         method: "covariance" accumulates the D x D covariance in float64 (one pass; memory 8 D^2 bytes, fine for
             CIFAR's D = 3072); "randomized" is a streaming randomized range finder with power iterations
             (memory O(D K), for ImageNet-size D); "auto" picks covariance when D <= 8192.
-        center: subtract the mean before computing components (methods.md §3 recommendation).
+        center: subtract the mean before computing components (our default: P001's PCA model has no mean term).
         oversample: extra columns of the randomized range finder (accuracy).
         n_iter: power iterations of the randomized method (accuracy).
         generator: random source for the randomized method.
@@ -291,7 +291,7 @@ def pca_project(x: Tensor, components: Tensor, mean: Tensor | None = None) -> Te
 
 
 def _pca_project(x: Tensor, components: Tensor, mean: Tensor | None = None) -> Tensor:
-    """:func:`pca_project` without the value checks of ``x`` (shapes only; no device synchronisation)."""
+    """``pca_project`` without the value checks of ``x`` (shapes only; no device synchronisation)."""
     if not isinstance(components, Tensor) or components.ndim != 2:
         got = tuple(components.shape) if isinstance(components, Tensor) else type(components).__name__
         raise ValueError(f"components must have shape (K, D), got {got}")

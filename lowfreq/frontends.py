@@ -2,7 +2,8 @@
 
 Every front-end is differentiable (attacks reach the input), keeps its fixed tensors in buffers (derived ones
 non-persistent, fitted ones persistent so checkpoints carry them) and runs its numerics in float32 even under
-autocast. :class:`FourierMask` has a trainable parameter; :class:`PCAProjection` is fitted before training.
+autocast. [`FourierMask`][lowfreq.frontends.FourierMask] has a trainable parameter;
+[`PCAProjection`][lowfreq.frontends.PCAProjection] is fitted before training.
 """
 
 from __future__ import annotations
@@ -40,17 +41,20 @@ class FrontEnd(RecordsInitArgs, nn.Module):
     rebuild them from plain data.
 
     How to add a front-end: subclass ``FrontEnd``, take plain-data ``__init__`` arguments (numbers, strings,
-    lists), implement :meth:`forward` (float32 numerics under autocast, no host reads of tensor values: it
-    runs in every training step), keep fixed tensors in buffers and learned ones in parameters. Override only
-    the hooks it needs; ``lowfreq.models.FrontEndClassifier`` calls them without knowing the class:
+    lists), implement [`forward`][lowfreq.frontends.FrontEnd.forward] (float32 numerics under autocast, no host reads of
+    tensor values: it runs in every training step), keep fixed tensors in buffers and learned ones in parameters.
+    Override only the hooks it needs; ``lowfreq.models.FrontEndClassifier`` calls them without knowing the class:
 
-    - :meth:`penalty`: a scalar added to the training loss, weighted by the model's ``lambda_l1``.
-    - :meth:`after_optimizer_step`: runs after every optimiser step (e.g. a projection onto constraints).
-    - :attr:`requires_fit` and :meth:`fit`: a front-end fitted on data before training. When ``requires_fit``
-      is True at the start of ``Trainer.fit``, ``lowfreq.callbacks.frontend_fit.FrontEndFitting`` fits it on
-      the datamodule's un-augmented training images on rank 0, broadcasts its state dict (persistent buffers
-      and parameters) and loads it on every rank with ``load_state_dict``. Store fitted tensors in persistent
-      buffers, so checkpoints carry them and ``requires_fit`` is False after ``load_state_dict``.
+    - [`penalty`][lowfreq.frontends.FrontEnd.penalty]: a scalar added to the training loss, weighted by the model's
+      ``lambda_l1``.
+    - [`after_optimizer_step`][lowfreq.frontends.FrontEnd.after_optimizer_step]: runs after every optimiser step (e.g. a
+      projection onto constraints).
+    - [`requires_fit`][lowfreq.frontends.FrontEnd.requires_fit] and [`fit`][lowfreq.frontends.FrontEnd.fit]: a front-end
+      fitted on data before training. When ``requires_fit`` is True at the start of ``Trainer.fit``,
+      ``lowfreq.callbacks.frontend_fit.FrontEndFitting`` fits it on the datamodule's un-augmented training images on
+      rank 0, broadcasts its state dict (persistent buffers and parameters) and loads it on every rank with
+      ``load_state_dict``. Store fitted tensors in persistent buffers, so checkpoints carry them and ``requires_fit`` is
+      False after ``load_state_dict``.
     """
 
     def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
@@ -66,7 +70,7 @@ class FrontEnd(RecordsInitArgs, nn.Module):
 
     @property
     def requires_fit(self) -> bool:
-        """Whether :meth:`fit` must run before training (False by default)."""
+        """Whether [`fit`][lowfreq.frontends.FrontEnd.fit] must run before training (False by default)."""
         return False
 
     def fit(self, batches: Iterable[Tensor]) -> FrontEnd:
@@ -146,16 +150,18 @@ class DownUpResize(FrontEnd):
 class PCAProjection(FrontEnd):
     """Projection onto the top-K principal subspace of the training images (P001, K = 512 on CIFAR-10).
 
-    Call :meth:`fit` before use; until then :attr:`requires_fit` is True, and ``FrontEndClassifier`` fits it
-    at the start of ``Trainer.fit`` on the un-augmented training set. The fitted mean and components are
-    persistent buffers, so checkpoints carry them.
+    Call [`fit`][lowfreq.frontends.PCAProjection.fit] before use; until then
+    [`requires_fit`][lowfreq.frontends.PCAProjection.requires_fit] is True, and ``FrontEndClassifier`` fits it at the
+    start of ``Trainer.fit`` on the un-augmented training set. The fitted mean and components are persistent buffers, so
+    checkpoints carry them.
 
     Args:
         n_components: K, 1 <= K <= C * H * W.
         image_shape: (C, H, W) of the images, fixing D = C * H * W.
         mode: "linear" x -> U U^T x (P001 Eq. 3, default) or "affine" x -> mu + U U^T (x - mu).
-        method: PCA solver for :meth:`fit` (see ``lowfreq.filters.pca_fit``).
-        max_images: :meth:`fit` uses only the first ``max_images`` images of its data (None = all).
+        method: PCA solver for [`fit`][lowfreq.frontends.PCAProjection.fit] (see ``lowfreq.filters.pca_fit``).
+        max_images: [`fit`][lowfreq.frontends.PCAProjection.fit] uses only the first ``max_images`` images of its data
+            (None = all).
     """
 
     mean: Tensor
@@ -193,7 +199,7 @@ class PCAProjection(FrontEnd):
 
     @property
     def is_fitted(self) -> bool:
-        """Whether the basis has been fitted by :meth:`fit` or restored by ``load_state_dict``."""
+        """Whether [`fit`][lowfreq.frontends.PCAProjection.fit] or ``load_state_dict`` has set the basis."""
         return self._fitted
 
     @property
@@ -247,7 +253,7 @@ class PCAProjection(FrontEnd):
 
 
 def _read_fitted_flag(module: nn.Module, incompatible_keys: object) -> None:
-    """``load_state_dict`` post-hook of :class:`PCAProjection`: the loaded ``fitted`` buffer, on the host."""
+    """``load_state_dict`` post-hook of ``PCAProjection``: the loaded ``fitted`` buffer, on the host."""
     if isinstance(module, PCAProjection):
         module._fitted = bool(module.fitted)
 
@@ -326,8 +332,9 @@ class FourierMask(FrontEnd):
 
     The mask lives on the ``rfft2`` half-plane (H, W // 2 + 1), so the output is real by construction and the
     effective full-plane mask is Hermitian-symmetric (P004's real-part extraction of a full mask is the same as
-    using its symmetrised version, methods.md §1.3). Values are kept in [0, 1]: the forward pass clamps, and
-    :meth:`after_optimizer_step` clamps the parameter in place. :meth:`penalty` is the mask's L1 term.
+    using its symmetrised version). Values are kept in [0, 1]: the forward pass clamps, and
+    [`after_optimizer_step`][lowfreq.frontends.FourierMask.after_optimizer_step] clamps the parameter in place.
+    [`penalty`][lowfreq.frontends.FourierMask.penalty] is the mask's L1 term.
 
     Args:
         image_size: (H, W) of the inputs.

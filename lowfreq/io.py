@@ -1,8 +1,8 @@
 """Writing results: JSON with tensors made plain, figures as PNG + PDF. Knows nothing of ranks or trainers.
 
-Every file is written atomically (:func:`atomic_write`): to a temporary file in the same folder, then renamed
-onto its path, so a write that fails half-way (disk full, a crash, an exception) leaves the previous file as it
-was instead of a truncated one.
+Every file is written atomically ([`atomic_write`][lowfreq.io.atomic_write]): to a temporary file in the same folder,
+then renamed onto its path, so a write that fails half-way (disk full, a crash, an exception) leaves the previous file
+as it was instead of a truncated one.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def atomic_write(path: str | Path, mode: str = "w", *, newline: str | None = Non
     Args:
         path: the final file.
         mode: ``"w"`` (text) or ``"wb"`` (binary).
-        newline: passed to :func:`open` in text mode (``""`` for the :mod:`csv` module).
+        newline: passed to ``open`` in text mode (``""`` for the ``csv`` module).
 
     Example:
         >>> import tempfile
@@ -112,7 +112,10 @@ def atomic_write(path: str | Path, mode: str = "w", *, newline: str | None = Non
 
 
 def write_json(path: str | Path, data: Any) -> Path:
-    """Write ``to_jsonable(data)`` to ``path`` (parents created), pretty-printed, atomically (:func:`atomic_write`)."""
+    """Write ``to_jsonable(data)`` to ``path`` (parents created), pretty-printed and atomically.
+
+    The file is written with [`atomic_write`][lowfreq.io.atomic_write].
+    """
     path = Path(path)
     text = json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n"
     with atomic_write(path) as f:
@@ -121,7 +124,7 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 
 def read_json(path: str | Path) -> Any:
-    """The JSON document at ``path`` (e.g. a ``result.json`` written by :func:`write_json`)."""
+    """The JSON document at ``path`` (e.g. a ``result.json`` written by [`write_json`][lowfreq.io.write_json])."""
     return json.loads(Path(path).read_text())
 
 
@@ -130,8 +133,8 @@ def save_figure(
 ) -> list[Path]:
     """Save a matplotlib Figure as ``stem.png`` and ``stem.pdf``; returns the written paths.
 
-    Each file is written atomically (:func:`atomic_write`): a failing ``savefig`` leaves that file's previous
-    version in place.
+    Each file is written atomically ([`atomic_write`][lowfreq.io.atomic_write]): a failing ``savefig`` leaves that
+    file's previous version in place.
     """
     stem = Path(stem)
     paths = [stem.with_suffix(f".{fmt}") for fmt in formats]

@@ -72,13 +72,13 @@ def _read_checkpoint(name: str, path: Path) -> dict[str, Any]:
 class FrontEndClassifier(L.LightningModule):
     """Image classifier ``backbone(frontend(x))`` for [0, 1] images.
 
-    The model knows front-ends only through the :class:`~lowfreq.frontends.FrontEnd` hooks: the training loss
+    The model knows front-ends only through the [`FrontEnd`][lowfreq.frontends.FrontEnd] hooks: the training loss
     adds ``lambda_l1 * frontend.penalty()`` (when the penalty is not None and ``lambda_l1 > 0``), every
     optimiser step is followed by ``frontend.after_optimizer_step()``, and a front-end whose ``requires_fit``
     is True is fitted at the start of ``fit`` by the callback
-    :class:`~lowfreq.callbacks.frontend_fit.FrontEndFitting` (returned by :meth:`configure_callbacks`: on
-    rank 0 on the datamodule's un-augmented training images, then broadcast). Front-ends without parameters
-    stay fixed.
+    [`FrontEndFitting`][lowfreq.callbacks.frontend_fit.FrontEndFitting] (returned by
+    [`configure_callbacks`][lowfreq.models.FrontEndClassifier.configure_callbacks]: on rank 0 on the datamodule's
+    un-augmented training images, then broadcast). Front-ends without parameters stay fixed.
 
     Args:
         frontend: the pixel-space operator (blur, PCA, ideal filter, mask, identity).
@@ -105,10 +105,10 @@ class FrontEndClassifier(L.LightningModule):
     ``train_loss_epoch``, ``train_acc`` (and ``train_l1``, the mean front-end penalty, when it enters the
     loss), ``val_loss``, ``val_acc``,
     ``test_loss``, ``test_acc`` (batch-size-weighted means over the epoch and all processes). A 1000-way ImageNet
-    backbone on model-vs-human data is scored on the 16 classes (see :meth:`setup`). No step synchronises
-    the GPU with the host, and only the logger's steps call ``self.log``: the epoch values accumulate in
-    device-side metrics and are read once per epoch, which keeps Lightning's per-step host time small enough for
-    the GPU to stay busy.
+    backbone on model-vs-human data is scored on the 16 classes (see
+    [`setup`][lowfreq.models.FrontEndClassifier.setup]). No step synchronises the GPU with the host, and only the
+    logger's steps call ``self.log``: the epoch values accumulate in device-side metrics and are read once per epoch,
+    which keeps Lightning's per-step host time small enough for the GPU to stay busy.
     """
 
     def __init__(
@@ -212,7 +212,7 @@ class FrontEndClassifier(L.LightningModule):
 
         A 1000-way (ImageNet) backbone evaluated on data whose classes are the 16 model-vs-human classes
         (``datamodule.class_names == CLASSES_16``, e.g. ``ModelVsHumanDataModule``) is scored on those 16 classes:
-        validation and test logits go through :func:`~lowfreq.mvh.labels.imagenet_to_16` (model-vs-human's
+        validation and test logits go through [`imagenet_to_16`][lowfreq.mvh.labels.imagenet_to_16] (model-vs-human's
         mean-probability mapping) before the loss and the accuracy, so ``val_acc`` is the 16-class accuracy.
 
         On CPUs, oneDNN's channels-last backward of strided 1x1 convolutions crashes or hangs in current torch
@@ -379,11 +379,12 @@ class FourierMaskProbe(L.LightningModule):
     weights given by ``class_path``; or ``checkpoint_path``: a lowfreq ``FrontEndClassifier`` checkpoint) is frozen:
     no gradients, and it stays in eval mode (BatchNorm statistics fixed) whatever Lightning switches. The mask
     ``M`` (H, W), unshifted FFT layout, starts at ones, filters every channel of the input
-    (:func:`lowfreq.analysis.masks.apply_masks`) and is clamped to [0, 1] after every optimiser step; the loss is
-    the objective of :func:`lowfreq.analysis.masks.fit_fourier_masks` (``exp((ΔCE)²) + λ · mean(M)``, batch mean).
-    Under DDP the mask's gradients are averaged across processes like any parameter, so every rank holds the same
-    mask. The mask acts on [0, 1] pixels, before the classifier's own normalisation (the authors mask the
-    normalised image; the difference is only the DC bin's offset).
+    ([`lowfreq.analysis.masks.apply_masks`][lowfreq.analysis.masks.apply_masks]) and is clamped to [0, 1] after every
+    optimiser step; the loss is the objective of
+    [`lowfreq.analysis.masks.fit_fourier_masks`][lowfreq.analysis.masks.fit_fourier_masks]
+    (``exp((ΔCE)²) + λ · mean(M)``, batch mean). Under DDP the mask's gradients are averaged across processes like any
+    parameter, so every rank holds the same mask. The mask acts on [0, 1] pixels, before the classifier's own
+    normalisation (the authors mask the normalised image; the difference is only the DC bin's offset).
 
     Logged: ``train_loss``, ``mask_mean`` (the relative L1 norm) per epoch; ``val_acc`` (unmasked),
     ``val_masked_acc`` and ``val_agreement`` (masked prediction = unmasked prediction).

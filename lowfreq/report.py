@@ -1,10 +1,10 @@
 """One self-contained HTML file per run or set of runs: ``lowfreq report RUN_DIR... [--out FILE]``.
 
 The page holds, per run, its label, seed and run directory, the key numbers of every analysis it has with the
-paper value each reproduces (:data:`PAPER_VALUES`), the metrics along training, every analysis figure, the saved
-``config.yaml`` and the library versions; for several runs, the table and scatter plots of
-:mod:`lowfreq.compare` come first. Figures are embedded as ``data:`` PNGs and a Content-Security-Policy forbids
-every other source, so the file opens offline and sends no request.
+paper value each reproduces ([`PAPER_VALUES`][lowfreq.report.PAPER_VALUES]), the metrics along training, every analysis
+figure, the saved ``config.yaml`` and the library versions; for several runs, the table and scatter plots of
+[`lowfreq.compare`][lowfreq.compare] come first. Figures are embedded as ``data:`` PNGs and a Content-Security-Policy
+forbids every other source, so the file opens offline and sends no request.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ PAPER_VALUES: dict[str, str] = {
     "robust_fgsm": "P003 Table 2: M_natural 0.107 at ε = 0.03 (ρ = 0)",
     "robust_pgd": "P003 Table 2: M_natural 0.003 at ε = 0.03 (ρ = 0)",
 }
-"""Paper value each compared quantity reproduces (methods.md §4.4, §5.5, §7.4, §9.5, §11), shown beside it."""
+"""Paper value each compared quantity reproduces (each value names its paper), shown beside it."""
 
 _PACKAGES = ("lowfreq", "torch", "torchvision", "lightning", "torchmetrics", "numpy", "foolbox", "open_clip_torch")
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -161,7 +161,7 @@ def _comparison_section(run_dirs: Sequence[Path], names: Sequence[str] | None) -
 
 
 def report_html(run_dirs: Sequence[str | Path], names: Sequence[str] | None = None) -> str:
-    """The report of ``run_dirs`` (runs or folders of runs, see :func:`lowfreq.compare.find_runs`) as HTML text."""
+    """The report of ``run_dirs`` (runs or folders of them, see [`find_runs`][lowfreq.compare.find_runs]) as HTML."""
     runs = find_runs(run_dirs)
     table = collect_runs(runs, names)
     rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in table.to_dict(orient="records")]
@@ -181,7 +181,10 @@ def report_html(run_dirs: Sequence[str | Path], names: Sequence[str] | None = No
 def write_report(
     run_dirs: Sequence[str | Path], out: str | Path | None = None, names: Sequence[str] | None = None
 ) -> Path:
-    """Write :func:`report_html` to ``out`` (default: ``<run>/report.html`` for one run, ``report.html`` else)."""
+    """Write [`report_html`][lowfreq.report.report_html] to ``out``.
+
+    By default ``out`` is ``<run>/report.html`` for one run, ``report.html`` else.
+    """
     runs = find_runs(run_dirs)
     path = Path(out) if out is not None else runs[0] / "report.html" if len(runs) == 1 else Path("report.html")
     text = report_html(runs, names)
@@ -203,7 +206,7 @@ def report(run_dirs: list[str], out: str | None = None, names: list[str] | None 
 
 
 def report_main(args: list[str] | None = None) -> None:
-    """Run :func:`report` on ``args`` (default ``sys.argv[2:]``, after ``lowfreq report``)."""
+    """Run [`report`][lowfreq.report.report] on ``args`` (default ``sys.argv[2:]``, after ``lowfreq report``)."""
     from jsonargparse import ArgumentParser
 
     parser = ArgumentParser(prog="lowfreq report", description=(report.__doc__ or "").splitlines()[0])

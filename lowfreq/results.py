@@ -1,7 +1,8 @@
-"""The quantities of a run directory: which ``analysis/<name>/result.json`` key holds what (:data:`COLUMNS`).
+"""The quantities of a run directory: which ``analysis/<name>/result.json`` key holds what (``COLUMNS``).
 
-One table serves ``lowfreq compare`` and ``lowfreq report`` (:mod:`lowfreq.compare`) and the summary printed at the
-end of ``fit`` / ``validate`` / ``test`` (:class:`lowfreq.callbacks.RunSummary`).
+One table serves ``lowfreq compare`` and ``lowfreq report`` ([`lowfreq.compare`][lowfreq.compare]) and the summary
+printed at the end of ``fit`` / ``validate`` / ``test``
+([`lowfreq.callbacks.RunSummary`][lowfreq.callbacks.summary.RunSummary]).
 """
 
 from __future__ import annotations

@@ -149,7 +149,8 @@ def half_power_frequency(
     Args:
         power: (..., H, W) power in the unshifted layout, averaged over the leading dimensions first.
         method: "exact" interpolates between the grid's distinct radii; "grid" is P001's figure code:
-            linear interpolation of the ``num_points``-point profile of :func:`radial_profile`.
+            linear interpolation of the ``num_points``-point profile of
+            [`radial_profile`][lowfreq.spectral.radial_profile].
         num_points: grid size for ``method="grid"``.
         exclude_dc: drop the DC bin first.
 
@@ -198,14 +199,14 @@ def _apply_rfft_mask(x: Tensor, mask: Tensor) -> Tensor:
 
 
 def _ideal_lowpass(x: Tensor, cutoff: float, inclusive: bool) -> Tensor:
-    """:func:`ideal_lowpass` without the value checks of ``x`` (no device synchronisation)."""
+    """``ideal_lowpass`` without the value checks of ``x`` (no device synchronisation)."""
     height, width = x.shape[-2:]
     mask = lowpass_mask(height, width, cutoff, inclusive=inclusive, rfft=True, device=x.device)
     return _apply_rfft_mask(x, mask)
 
 
 def _ideal_highpass(x: Tensor, cutoff: float, inclusive: bool) -> Tensor:
-    """:func:`ideal_highpass` without the value checks of ``x`` (no device synchronisation)."""
+    """``ideal_highpass`` without the value checks of ``x`` (no device synchronisation)."""
     return x - _ideal_lowpass(x, cutoff, inclusive)
 
 
@@ -221,13 +222,16 @@ def ideal_lowpass(x: Tensor, cutoff: float, *, inclusive: bool = True) -> Tensor
 
 
 def ideal_highpass(x: Tensor, cutoff: float, *, inclusive: bool = True) -> Tensor:
-    """The complement of :func:`ideal_lowpass`: ``x - ideal_lowpass(x, cutoff)``. Not clipped."""
+    """The complement of [`ideal_lowpass`][lowfreq.spectral.ideal_lowpass]: ``x - ideal_lowpass(x, cutoff)``.
+
+    Not clipped.
+    """
     check_image(x, unit_range=False)
     return _ideal_highpass(x, cutoff, inclusive)
 
 
 def split_frequencies(x: Tensor, cutoff: float, *, inclusive: bool = True) -> tuple[Tensor, Tensor]:
-    """(low, high) components with ``low + high == x``; see :func:`ideal_lowpass`."""
+    """(low, high) components with ``low + high == x``; see [`ideal_lowpass`][lowfreq.spectral.ideal_lowpass]."""
     low = ideal_lowpass(x, cutoff, inclusive=inclusive)
     return low, x - low
 
@@ -264,7 +268,7 @@ def make_hybrid(x_low: Tensor, x_high: Tensor, f_mix: float) -> Tensor:
         x_low: (B, C, H, W) images in [0, 1] giving the low frequencies.
         x_high: images of the same shape giving the high frequencies.
         f_mix: mixing radius in **cycles/pixel**, >= 0 (P001 quotes it in Nyquist units: use
-            :func:`nyquist_to_cycles`).
+            [`nyquist_to_cycles`][lowfreq.spectral.nyquist_to_cycles]).
 
     Returns:
         (B, C, H, W) hybrids clipped to [0, 1]. DC convention (P001's code): the mask is inclusive, so the DC

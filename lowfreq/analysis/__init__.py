@@ -3,8 +3,8 @@
 Submodules: ``hybrid`` (P001 hybrid images, reversal frequency), ``components`` (P003 low/high-frequency
 component accuracy), ``cue_conflict`` (shape vs texture decisions), ``masks`` (P004 learned Fourier masks),
 ``adversarial`` (P001 minimal perturbations and their spectra, P003 kernel smoothing; Foolbox is imported only when
-an attack runs). The model-vs-human benchmark (P000) is its own package, :mod:`lowfreq.mvh`. The counting analyses
-are a pure function plus a torchmetrics ``Metric`` with sum states (``HybridCurveMetric``,
+an attack runs). The model-vs-human benchmark (P000) is its own package, [`lowfreq.mvh`][lowfreq.mvh]. The counting
+analyses are a pure function plus a torchmetrics ``Metric`` with sum states (``HybridCurveMetric``,
 ``ComponentAccuracyMetric``, ``CueConflictMetric``) whose ``compute()`` returns the same result dataclass, for
 validation steps and callbacks. None of them imports Lightning.
 """

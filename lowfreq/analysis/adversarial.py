@@ -1,8 +1,8 @@
 """Minimal targeted L-inf adversarial perturbations (P001) and their Fourier spectra; kernel smoothing (P003).
 
-:func:`minimal_perturbations` runs Foolbox 3 attacks on a model that maps [0, 1] images to logits
-(``fb.PyTorchModel(model, bounds=(0, 1))``, no preprocessing: normalisation lives in the backbone) and keeps, per
-image, the smallest successful candidate of:
+[`minimal_perturbations`][lowfreq.analysis.adversarial.minimal_perturbations] runs Foolbox 3 attacks on a model that
+maps [0, 1] images to logits (``fb.PyTorchModel(model, bounds=(0, 1))``, no preprocessing: normalisation lives in the
+backbone) and keeps, per image, the smallest successful candidate of:
 
 * ``"fmn"``: Foolbox's fast minimum-norm attack (``LInfFMNAttack``), a minimisation attack;
 * ``"bb"``: Brendel-Bethge L-inf (``LinfinityBrendelBethgeAttack``, needs numba) started from each image's best
@@ -13,14 +13,16 @@ image, the smallest successful candidate of:
 
 Every candidate is re-checked with the model (argmax == target) and its reported epsilon is the L-inf norm of the
 returned perturbation. Images where every attack fails get ``inf`` (counted, never dropped). Targets default to the
-authors' seeded derangement of the labels (methods.md §5.2), stored in the result.
+authors' seeded derangement of the labels (as in P001's code), stored in the result.
 
-Spectral summaries (methods.md §5.4): :func:`perturbation_spectrum` (per-channel mean removed, DC excluded, averaged
-over images and channels), :func:`perturbation_half_power` (``f_0.5`` in cycles/pixel, grid or exact, with a
-bootstrap interval over images), :func:`success_rate` (the empirical CDF of the minimal epsilons).
+Spectral summaries (P001 Fig 2d): [`perturbation_spectrum`][lowfreq.analysis.adversarial.perturbation_spectrum]
+(per-channel mean removed, DC excluded, averaged over images and channels),
+[`perturbation_half_power`][lowfreq.analysis.adversarial.perturbation_half_power] (``f_0.5`` in cycles/pixel, grid or
+exact, with a bootstrap interval over images), ``success_rate`` (the empirical CDF of the minimal epsilons).
 
-:func:`smooth_first_layer` returns a copy of a model whose first convolution is smoothed as in P003's code
-(methods.md §7.4); :func:`robust_accuracy` evaluates fixed-budget PGD / FGSM accuracy (Foolbox).
+[`smooth_first_layer`][lowfreq.analysis.adversarial.smooth_first_layer] returns a copy of a model whose first
+convolution is smoothed as in P003's code (its §6.3, Eq. 3);
+[`robust_accuracy`][lowfreq.analysis.adversarial.robust_accuracy] evaluates fixed-budget PGD / FGSM accuracy (Foolbox).
 
 Foolbox and eagerpy are an optional extra: ``pip install 'lowfreq[attacks]'``.
 """
@@ -63,7 +65,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ATTACKS = ("fmn", "pgd", "bb")
-"""Candidate generators of :func:`minimal_perturbations` ("bb" refines the best candidate found before it)."""
+"""Candidate generators of [`minimal_perturbations`][lowfreq.analysis.adversarial.minimal_perturbations] ("bb" refines
+the best candidate found before it)."""
 
 DEFAULT_ATTACKS = ("fmn", "pgd", "bb")
 """The default set: FMN, the PGD budget search where FMN failed, then 100 Brendel-Bethge steps refining the best
@@ -74,10 +77,11 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
     "every-attack": {"attacks": DEFAULT_ATTACKS, "pgd_images": "all"},
     "smoke": {"attacks": ("fmn", "pgd"), "pgd_images": "unsolved"},
 }
-"""Named keyword sets of :func:`minimal_perturbations`. "default": its defaults. "every-attack": the former
-default, the PGD budget search on every image (2-5x the time of "default" in ``benchmarks/adversarial.py``, where
-its candidate beat the Brendel-Bethge refinement of FMN's on 2 of 166 images). "smoke": FMN, and PGD where FMN
-failed, no Brendel-Bethge (no numba compilation; medians 1.5-30 % higher, more on barely trained networks)."""
+"""Named keyword sets of [`minimal_perturbations`][lowfreq.analysis.adversarial.minimal_perturbations]. "default": its
+defaults. "every-attack": the former default, the PGD budget search on every image (2-5x the time of "default" in
+``benchmarks/adversarial.py``, where its candidate beat the Brendel-Bethge refinement of FMN's on 2 of 166 images).
+"smoke": FMN, and PGD where FMN failed, no Brendel-Bethge (no numba compilation; medians 1.5-30 % higher, more on
+barely trained networks)."""
 
 DEFAULT_PGD_BUDGETS: tuple[float, ...] = tuple(k / 255 for k in (0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32))
 """Ascending L-inf budgets of the PGD search (1/255 units from 0.25 to 32)."""
@@ -123,7 +127,7 @@ def derangement_targets(labels: Tensor, seed: int = 0) -> Tensor:
 
 @dataclass
 class MinimalPerturbations:
-    """Result of :func:`minimal_perturbations`.
+    """Result of [`minimal_perturbations`][lowfreq.analysis.adversarial.minimal_perturbations].
 
     Attributes:
         epsilons: (B,) L-inf norm of each image's smallest successful perturbation; ``inf`` where all attacks failed.
@@ -174,10 +178,10 @@ def minimal_perturbations(
         model: maps (B, C, H, W) images in [0, 1] to logits; run in eval mode (restored afterwards).
         images: (N, C, H, W) float images in [0, 1].
         labels: (N,) true labels.
-        targets: (N,) target classes != labels; None draws :func:`derangement_targets` from ``seed``.
+        targets: (N,) target classes != labels; None draws ``derangement_targets`` from ``seed``.
         seed: seed of the targets and of the extra Brendel-Bethge starting images (the attacks themselves draw no
             random numbers).
-        attacks: subset of :data:`ATTACKS`, run in this order (put "bb" last: it refines earlier candidates).
+        attacks: subset of ``ATTACKS``, run in this order (put "bb" last: it refines earlier candidates).
         fmn_steps: iterations of the fast minimum-norm attack.
         bb_steps: iterations of the Brendel-Bethge attack.
         bb_extra_starts: further Brendel-Bethge runs per image, each started from a random image of the batch that
@@ -186,12 +190,12 @@ def minimal_perturbations(
         pgd_steps: PGD iterations per budget (Foolbox default 40).
         search_steps: bisection steps between the last failing and the first succeeding grid budget (0: grid only).
         pgd_images: "unsolved" (default) runs the PGD budget search only on the images that no attack before it
-            fooled, "all" on every image (the former default: 2-5x the time; see :data:`PROTOCOLS`).
+            fooled, "all" on every image (the former default: 2-5x the time; see ``PROTOCOLS``).
         batch_size: images per attack call.
         progress: show a bar counting the attacked images, with the time left.
 
     Returns:
-        A :class:`MinimalPerturbations`.
+        A [`MinimalPerturbations`][lowfreq.analysis.adversarial.MinimalPerturbations].
     """
     fb = _foolbox()
     check_image(images, "images")
@@ -357,7 +361,7 @@ def _brendel_bethge(
 
 
 def perturbation_spectrum(perturbations: Tensor, valid: Tensor | None = None) -> Tensor:
-    """Mean power spectrum of perturbations (methods.md §5.4), unshifted layout.
+    """Mean power spectrum of perturbations (P001 Fig 2d), unshifted layout.
 
     Each channel's spatial mean is removed, the power is averaged over images and channels, and DC is set to 0.
 
@@ -417,7 +421,7 @@ def perturbation_half_power(
 
 
 def success_rate(epsilons: Tensor, budgets: Sequence[float] | Tensor) -> dict[str, Any]:
-    """Success rate vs budget (the empirical CDF of the minimal epsilons) and scalar summaries (methods.md §5.3).
+    """Success rate vs budget (the empirical CDF of the minimal epsilons) and scalar summaries (P001 Fig 2b).
 
     Returns:
         ``{"budgets", "success_rate", "median", "mean", "std", "num_failed"}``; ``median`` is the epsilon at 50 %
@@ -437,7 +441,7 @@ def success_rate(epsilons: Tensor, budgets: Sequence[float] | Tensor) -> dict[st
 
 
 def smooth_first_layer(model: nn.Module, rho: float) -> nn.Module:
-    """A copy of ``model`` whose first convolution is smoothed as in P003's code (methods.md §7.4).
+    """A copy of ``model`` whose first convolution is smoothed as in P003's code (its §6.3, Eq. 3).
 
     Every 2-D slice of the first ``nn.Conv2d``'s weight is convolved with ``[[ρ, ρ, ρ], [ρ, 1, ρ], [ρ, ρ, ρ]]``,
     'same' size, symmetric boundary (mirror including the edge sample), not renormalised. ``model`` is unchanged.
@@ -526,7 +530,7 @@ def _half_power_of_radial(radial: Tensor, inverse: Tensor, counts: Tensor, metho
 
 @dataclass
 class AdversarialSpectrum:
-    """Result of :class:`AdversarialSpectrumMetric`: the minimal perturbations of many images, summarised.
+    """Result of ``AdversarialSpectrumMetric``: the minimal perturbations of many images, summarised.
 
     Attributes:
         power: (H, W) mean perturbation power (per-channel mean removed, DC 0, averaged over images and channels).
@@ -538,7 +542,7 @@ class AdversarialSpectrum:
         targets: (N,) targets, in ``indices`` order.
         attack: (N,) index into ``attacks`` of the winning attack, -1 where all failed.
         attacks: the attack names.
-        summary: :func:`success_rate` on the budgets k/255, k = 0..16 (success_rate, median, mean, std, num_failed).
+        summary: ``success_rate`` on the budgets k/255, k = 0..16 (success_rate, median, mean, std, num_failed).
     """
 
     power: Tensor
@@ -556,7 +560,7 @@ class AdversarialSpectrum:
 
 
 class AdversarialSpectrumMetric(Metric):
-    """Accumulate :class:`MinimalPerturbations` of image batches (and processes) into an :class:`AdversarialSpectrum`.
+    """Accumulate ``MinimalPerturbations`` of image batches (and processes) into an ``AdversarialSpectrum``.
 
     Per image it keeps the epsilon, target, winning attack and the perturbation's power summed per distinct radius
     (enough for every f_0.5 and its bootstrap over images, and far smaller than the perturbations); the (H, W)

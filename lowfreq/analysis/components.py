@@ -3,19 +3,20 @@
 P003 splits every channel of an N x N image at a radius ``r`` given in **index units on the centred spectrum**:
 ``x_l`` keeps the frequencies whose distance to the centre (N/2, N/2) of the ``fftshift``-ed spectrum is below r,
 ``x_h = x - x_l`` keeps the rest. That distance is exactly ``N * |f|`` with ``|f|`` in cycles/pixel, so radius r is
-the cutoff ``r / N`` cycles/pixel (:func:`lowfreq.spectral.index_radius_to_cycles`; r = 16 on 32 x 32 images is
-the Nyquist frequency 0.5). Conventions:
+the cutoff ``r / N`` cycles/pixel ([`lowfreq.spectral.index_radius_to_cycles`][lowfreq.spectral.index_radius_to_cycles];
+r = 16 on 32 x 32 images is the Nyquist frequency 0.5). Conventions:
 
 * the disc test is **strict** (``|f| < r / N``, P003's code) by default; ``inclusive=True`` gives the paper's
   ``<=`` (for r = 4 on 32 x 32: 45 vs 49 frequency bins);
 * the DC bin (each channel's mean) belongs to the LFC for every r > 0; the HFC has zero mean;
 * components are real (the mask is Hermitian-symmetric) and **not clipped**: the HFC has negative values;
 * optional per-image rescaling by the maximum over pixels and channels (P003's "standard pixel scale", used when
-  training or evaluating on components, methods.md §7.1): ``x / max(x)``, so every image has maximum 1.
+  training or evaluating on components, its §4.2): ``x / max(x)``, so every image has maximum 1.
 
-:func:`component_accuracy` evaluates a model on a set of images; :class:`ComponentAccuracyMetric` accumulates the
-same counts batch by batch (from a validation step or a callback) and syncs them across processes. Both are built
-on :func:`component_counts`, so they cannot diverge. No Lightning is used.
+[`component_accuracy`][lowfreq.analysis.components.component_accuracy] evaluates a model on a set of images;
+[`ComponentAccuracyMetric`][lowfreq.analysis.components.ComponentAccuracyMetric] accumulates the same counts batch by
+batch (from a validation step or a callback) and syncs them across processes. Both are built on ``component_counts``, so
+they cannot diverge. No Lightning is used.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _check_radius(radius: float, name: str = "radius") -> None:
 
 @dataclass
 class ComponentAccuracy:
-    """Result of :func:`component_accuracy`. Accuracies in [0, 1].
+    """Result of [`component_accuracy`][lowfreq.analysis.components.component_accuracy]. Accuracies in [0, 1].
 
     Attributes:
         radii: (R,) radii in index units on the N x N centred spectrum.
@@ -165,7 +166,7 @@ def component_accuracy_from_counts(
     inclusive: bool = False,
     rescale: bool = False,
 ) -> ComponentAccuracy:
-    """Turn summed :func:`component_counts` into a :class:`ComponentAccuracy` (``image_size`` = N)."""
+    """Turn summed ``component_counts`` into a ``ComponentAccuracy`` (``image_size`` = N)."""
     grid = check_radii(radii)
     check_positive_int("image_size", image_size)
     num_radii = grid.numel()
@@ -214,7 +215,8 @@ def component_accuracy(
         progress: show a bar counting the images passed to the model, with the time left.
 
     Returns:
-        :class:`ComponentAccuracy` with ``acc_low``, ``acc_high`` (R,) and ``acc`` on the originals.
+        [`ComponentAccuracy`][lowfreq.analysis.components.ComponentAccuracy] with ``acc_low``, ``acc_high`` (R,) and
+        ``acc`` on the originals.
     """
     counts = component_counts(
         model, images, labels, radii, inclusive=inclusive, rescale=rescale, batch_size=batch_size, progress=progress
@@ -223,11 +225,13 @@ def component_accuracy(
 
 
 class ComponentAccuracyMetric(Metric):
-    """:func:`component_accuracy` as a torchmetrics ``Metric``, summed over batches and processes.
+    """[`component_accuracy`][lowfreq.analysis.components.component_accuracy] as a torchmetrics ``Metric``.
 
-    Each :meth:`update` evaluates the model on a batch of images and on their LFC / HFC; :meth:`compute` sums the
-    (2 R + 2,) counts of every process (a fixed-size sum state) and returns the :class:`ComponentAccuracy`. Fed
-    the images in the same batches, it gives exactly the numbers of :func:`component_accuracy`.
+    Each [`update`][lowfreq.analysis.components.ComponentAccuracyMetric.update] evaluates the model on a batch of images
+    and on their LFC / HFC; [`compute`][lowfreq.analysis.components.ComponentAccuracyMetric.compute] sums the (2 R + 2,)
+    counts of every process (a fixed-size sum state) and returns the
+    [`ComponentAccuracy`][lowfreq.analysis.components.ComponentAccuracy]. Fed the images in the same batches, it gives
+    exactly the numbers of [`component_accuracy`][lowfreq.analysis.components.component_accuracy].
 
     Args:
         radii: radii r > 0 in index units on the N x N centred spectrum (P003: 4, 8, 12, 16 on 32 x 32).
@@ -273,7 +277,7 @@ class ComponentAccuracyMetric(Metric):
         self.add_state("image_size", torch.zeros((), dtype=torch.long), dist_reduce_fx="max")
 
     def update(self, model: nn.Module, images: Tensor, labels: Tensor) -> None:
-        """Count correct predictions on a batch and its components (see :func:`component_counts`).
+        """Count correct predictions on a batch and its components (see ``component_counts``).
 
         Args:
             model: classifier mapping (B, C, N, N) images to (B, K) logits (run in eval mode).
@@ -292,7 +296,7 @@ class ComponentAccuracyMetric(Metric):
         self.image_size.fill_(size)
 
     def compute(self) -> ComponentAccuracy:
-        """The :class:`ComponentAccuracy` of every image seen by every process."""
+        """[`ComponentAccuracy`][lowfreq.analysis.components.ComponentAccuracy] of every image on every process."""
         return component_accuracy_from_counts(
             self.counts, self.radii, int(self.image_size), inclusive=self.inclusive, rescale=self.rescale
         )

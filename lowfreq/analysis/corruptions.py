@@ -1,4 +1,4 @@
-"""Accuracy under the 15 common corruptions x 5 severities, with P001's frequency bands (methods.md §6).
+"""Accuracy under the 15 common corruptions x 5 severities, with P001's frequency bands (S1 Appendix, Table A).
 
 The quantities, all from correct / total counts per (corruption, severity) cell:
 
@@ -6,7 +6,7 @@ The quantities, all from correct / total counts per (corruption, severity) cell:
 * ``mean_acc``: the **unweighted** mean over the evaluated cells, clean excluded (with all 75 cells, P001's
   "CIFAR10-C acc.");
 * ``severity_acc``: the per-severity curve, index 0 = clean accuracy, index s = mean over the corruptions at s;
-* ``band_acc``: P001's frequency bands (Table A; :data:`lowfreq.corruption_names.FREQUENCY_BANDS`), each the mean
+* ``band_acc``: P001's frequency bands (Table A; ``lowfreq.corruption_names.FREQUENCY_BANDS``), each the mean
   over its corruptions x severities: low = snow, frost, fog, brightness, contrast; medium = motion, zoom, defocus
   and glass blur, elastic transform, JPEG, pixelate; high = Gaussian, shot and impulse noise.
 
@@ -14,10 +14,13 @@ A subset of corruptions or severities is fine: every mean is over the cells that
 image is NaN and left out), and the result lists the cells of the standard 15 x 5 grid that are missing.
 
 The corrupted images are inputs here (this layer does not make them): from the official CIFAR-10-C / ImageNet-C
-readers or the generator :func:`lowfreq.data.corrupt_images`. :func:`corruption_accuracy` evaluates a model on a
-mapping ``{(corruption, severity): (images, labels)}``; :class:`CorruptionAccuracyMetric` accumulates the same
-counts one condition and batch at a time and sums them across processes. Both are built on
-:func:`corruption_counts` and :func:`corruption_accuracy_from_counts`, so they cannot diverge. No Lightning.
+readers or the generator [`lowfreq.data.corrupt_images`][lowfreq.data.corruptions.corrupt_images].
+[`corruption_accuracy`][lowfreq.analysis.corruptions.corruption_accuracy] evaluates a model on a mapping
+``{(corruption, severity): (images, labels)}``;
+[`CorruptionAccuracyMetric`][lowfreq.analysis.corruptions.CorruptionAccuracyMetric] accumulates the same counts one
+condition and batch at a time and sums them across processes. Both are built on ``corruption_counts`` and
+[`corruption_accuracy_from_counts`][lowfreq.analysis.corruptions.corruption_accuracy_from_counts], so they cannot
+diverge. No Lightning.
 """
 
 from __future__ import annotations
@@ -61,7 +64,9 @@ Condition = tuple[str, int]
 
 @dataclass
 class CorruptionAccuracy:
-    """Result of :func:`corruption_accuracy`. Accuracies in [0, 1]; NaN where nothing was evaluated.
+    """Result of [`corruption_accuracy`][lowfreq.analysis.corruptions.corruption_accuracy].
+
+    Accuracies in [0, 1]; NaN where nothing was evaluated.
 
     Attributes:
         corruptions: the C corruptions of the grid (rows), in the order given.
@@ -151,7 +156,7 @@ def correct_counts(
 
 
 def _correct_counts(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int, bar: tqdm) -> Tensor:
-    """:func:`correct_counts` after its checks, advancing ``bar`` by the images of each batch."""
+    """``correct_counts`` after its checks, advancing ``bar`` by the images of each batch."""
     n = images.shape[0]
     device, dtype = model_device_dtype(model, images)
     counts = torch.zeros(2, dtype=accumulator_dtype(device), device=device)
@@ -231,7 +236,9 @@ def corruption_accuracy_from_counts(
     corruptions: Sequence[str] | None = None,
     severities: Sequence[int] | None = None,
 ) -> CorruptionAccuracy:
-    """Turn summed counts into a :class:`CorruptionAccuracy` (means over the evaluated cells only).
+    """Turn summed counts into a [`CorruptionAccuracy`][lowfreq.analysis.corruptions.CorruptionAccuracy].
+
+    Means are over the evaluated cells only.
 
     Args:
         counts: (C, S, 2) ``[correct, images]`` per cell (cells with 0 images are "not evaluated").
@@ -308,10 +315,10 @@ def corruption_accuracy(
         progress: show a bar counting the images, with the time left.
 
     Returns:
-        :class:`CorruptionAccuracy`.
+        [`CorruptionAccuracy`][lowfreq.analysis.corruptions.CorruptionAccuracy].
 
     Example:
-        With the generator of :mod:`lowfreq.data` (``x`` (M, 3, 32, 32) in [0, 1], ``y`` (M,))::
+        With the generator of [`lowfreq.data`][lowfreq.data] (``x`` (M, 3, 32, 32) in [0, 1], ``y`` (M,))::
 
             from lowfreq.corruption_names import CORRUPTIONS
             from lowfreq.data import corrupt_images
@@ -328,12 +335,14 @@ def corruption_accuracy(
 
 
 class CorruptionAccuracyMetric(Metric):
-    """:func:`corruption_accuracy` as a torchmetrics ``Metric``, summed over batches, conditions and processes.
+    """[`corruption_accuracy`][lowfreq.analysis.corruptions.corruption_accuracy] as a torchmetrics ``Metric``.
 
-    Each :meth:`update` evaluates the model on one batch of one condition (a (corruption, severity) cell, or the
-    clean images when both are None); :meth:`compute` sums the (C, S, 2) and (2,) count states of every process
-    (``dist_reduce_fx="sum"``) and returns the :class:`CorruptionAccuracy`. Fed the same images, it gives exactly
-    the numbers of :func:`corruption_accuracy`.
+    Each [`update`][lowfreq.analysis.corruptions.CorruptionAccuracyMetric.update] evaluates the model on one batch of
+    one condition (a (corruption, severity) cell, or the clean images when both are None);
+    [`compute`][lowfreq.analysis.corruptions.CorruptionAccuracyMetric.compute] sums the (C, S, 2) and (2,) count states
+    of every process (``dist_reduce_fx="sum"``) and returns the
+    [`CorruptionAccuracy`][lowfreq.analysis.corruptions.CorruptionAccuracy]. Fed the same images, it gives exactly the
+    numbers of [`corruption_accuracy`][lowfreq.analysis.corruptions.corruption_accuracy].
 
     Args:
         corruptions: rows of the grid (None = all 15).
@@ -380,7 +389,7 @@ class CorruptionAccuracyMetric(Metric):
         corruption: str | None = None,
         severity: int | None = None,
     ) -> None:
-        """Count correct predictions on a batch of one condition (see :func:`correct_counts`).
+        """Count correct predictions on a batch of one condition (see ``correct_counts``).
 
         Args:
             model: classifier mapping (B, C, H, W) images to (B, K) logits (run in eval mode).
@@ -402,5 +411,5 @@ class CorruptionAccuracyMetric(Metric):
         self.counts[i, j] += counts.to(self.counts)
 
     def compute(self) -> CorruptionAccuracy:
-        """The :class:`CorruptionAccuracy` of every image seen by every process."""
+        """[`CorruptionAccuracy`][lowfreq.analysis.corruptions.CorruptionAccuracy] of every image on every process."""
         return corruption_accuracy_from_counts(self.counts, self.clean_counts, self.corruptions, self.severities)

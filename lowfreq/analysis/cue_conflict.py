@@ -1,8 +1,9 @@
 """Shape vs texture decisions on cue-conflict images (the embedded synthetic data's shortcut test).
 
-:func:`cue_conflict_decisions` evaluates a model on a set of images; :class:`CueConflictMetric` accumulates the
-same counts from logits batch by batch (from a validation step or a callback) and syncs them across processes.
-Both are built on :func:`cue_conflict_counts`, so they cannot diverge.
+[`cue_conflict_decisions`][lowfreq.analysis.cue_conflict.cue_conflict_decisions] evaluates a model on a set of images;
+[`CueConflictMetric`][lowfreq.analysis.cue_conflict.CueConflictMetric] accumulates the same counts from logits batch by
+batch (from a validation step or a callback) and syncs them across processes. Both are built on ``cue_conflict_counts``,
+so they cannot diverge.
 """
 
 from __future__ import annotations
@@ -119,10 +120,11 @@ def cue_conflict_decisions(
 
 
 class CueConflictMetric(Metric):
-    """:func:`cue_conflict_decisions` as a torchmetrics ``Metric``, summed over batches and processes.
+    """[`cue_conflict_decisions`][lowfreq.analysis.cue_conflict.cue_conflict_decisions] as a torchmetrics ``Metric``.
 
-    Each :meth:`update` counts the decisions of a batch of logits; :meth:`compute` sums the (3,) counts of every
-    process (a fixed-size sum state) and returns the :class:`CueConflictResult`.
+    Each [`update`][lowfreq.analysis.cue_conflict.CueConflictMetric.update] counts the decisions of a batch of logits;
+    [`compute`][lowfreq.analysis.cue_conflict.CueConflictMetric.compute] sums the (3,) counts of every process (a
+    fixed-size sum state) and returns the [`CueConflictResult`][lowfreq.analysis.cue_conflict.CueConflictResult].
 
     Args:
         kwargs: ``torchmetrics.Metric`` options (e.g. ``process_group``).
@@ -149,7 +151,7 @@ class CueConflictMetric(Metric):
         self.add_state("counts", torch.zeros(3, dtype=torch.long), dist_reduce_fx="sum")
 
     def update(self, logits: Tensor, y_shape: Tensor, y_texture: Tensor) -> None:
-        """Count the decisions of a batch (see :func:`cue_conflict_counts`).
+        """Count the decisions of a batch (see ``cue_conflict_counts``).
 
         Args:
             logits: (N, K) logits of cue-conflict images.
@@ -159,5 +161,5 @@ class CueConflictMetric(Metric):
         self.counts += cue_conflict_counts(logits.detach(), y_shape, y_texture).to(self.counts.device)
 
     def compute(self) -> CueConflictResult:
-        """The :class:`CueConflictResult` of every image seen by every process."""
+        """[`CueConflictResult`][lowfreq.analysis.cue_conflict.CueConflictResult] of every image on every process."""
         return cue_conflict_result(self.counts)

@@ -1,9 +1,9 @@
 """Hybrid images and the reversal frequency f_rev (P001 Fig 3, Fig 5, Fig 6b; P002's third class).
 
 A hybrid takes the frequencies |f| <= f_mix of a *low* seed image and the rest of a *high* seed image of another
-class (:func:`lowfreq.spectral.make_hybrid`; computed here with each seed batch transformed once for all f_mix).
-Over a grid of f_mix, ``p_low`` / ``p_high`` are the fractions of hybrids classified as the low / high seed's
-class, ``p_other = 1 - p_low - p_high`` the "third class" rate, and ``f_rev`` the mixing frequency where
+class ([`lowfreq.spectral.make_hybrid`][lowfreq.spectral.make_hybrid]; computed here with each seed batch transformed
+once for all f_mix). Over a grid of f_mix, ``p_low`` / ``p_high`` are the fractions of hybrids classified as the low /
+high seed's class, ``p_other = 1 - p_low - p_high`` the "third class" rate, and ``f_rev`` the mixing frequency where
 ``p_low - p_high`` changes sign: a lower f_rev means a stronger preference for low frequencies.
 
 Units and conventions:
@@ -11,18 +11,20 @@ Units and conventions:
 * **f_mix and f_rev are in Nyquist units** everywhere in this module, as P001 quotes them: 1 = 0.5 cycles/pixel,
   so ``f_mix = alpha / 100`` for the authors' alpha grid. Valid values are [0, sqrt(2)]; sqrt(2) (the spectrum's
   corners, sqrt(2)/2 cycles/pixel) makes the hybrid the low image. Convert with
-  :func:`lowfreq.spectral.nyquist_to_cycles` / :func:`~lowfreq.spectral.cycles_to_nyquist`.
+  [`lowfreq.spectral.nyquist_to_cycles`][lowfreq.spectral.nyquist_to_cycles] /
+  [`cycles_to_nyquist`][lowfreq.spectral.cycles_to_nyquist].
 * **DC**: the mask is inclusive (``|f| <= f_mix``), so each channel's mean (the DC bin) always comes from the low
   seed, even at ``f_mix = 0``; at ``f_mix = 1`` the corners ``0.5 < |f| <= 0.707`` cycles/pixel (about 21.5 % of
   the plane) still come from the high seed. Hybrids are clipped to [0, 1].
-* **Pairing** (P001's "randomly permuted datasets", methods.md §4.2): every image is the low seed exactly once
+* **Pairing** (P001's "randomly permuted datasets", paired as in its code): every image is the low seed exactly once
   and the high seed exactly once per permutation, and the two seeds always have different classes. Permutation
   p draws from its own ``torch.Generator`` seeded from ``(seed, p)``, never from the global RNG, so pairs are
   reproducible and the same whatever ``num_permutations`` or the number of processes.
 
-:func:`hybrid_curve` runs the whole experiment; :class:`HybridCurveMetric` accumulates the same counts batch by
-batch (from a validation step or a callback) and syncs them across processes. Both are built on
-:func:`hybrid_counts`, so they cannot diverge. No Lightning is used: everything runs in a notebook.
+[`hybrid_curve`][lowfreq.analysis.hybrid.hybrid_curve] runs the whole experiment;
+[`HybridCurveMetric`][lowfreq.analysis.hybrid.HybridCurveMetric] accumulates the same counts batch by batch (from a
+validation step or a callback) and syncs them across processes. Both are built on ``hybrid_counts``, so they cannot
+diverge. No Lightning is used: everything runs in a notebook.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ F_REV_RULE = (
     "f_rev: mean (and population std) over the permutations whose p_low - p_high changes sign, "
     "num_crossing of them; f_rev_of_mean: the crossing of the permutation-averaged curve"
 )
-"""How :class:`HybridCurve` defines its headline, recorded in every result file."""
+"""How [`HybridCurve`][lowfreq.analysis.hybrid.HybridCurve] defines its headline, recorded in every result file."""
 
 MAX_F_MIX = 2 * MAX_RADIAL_FREQUENCY
 """Largest meaningful f_mix in Nyquist units: sqrt(2), the corners of the spectrum (the hybrid is the low seed)."""
@@ -84,7 +86,9 @@ _HYBRID_PER_PERMUTATION = ("p_low_per_permutation", "p_high_per_permutation")
 
 @dataclass
 class HybridCurve:
-    """Result of :func:`hybrid_curve`. Frequencies in **Nyquist units** (1 = 0.5 cycles/pixel); rates in [0, 1].
+    """Result of [`hybrid_curve`][lowfreq.analysis.hybrid.hybrid_curve].
+
+    Frequencies in **Nyquist units** (1 = 0.5 cycles/pixel); rates in [0, 1].
 
     Attributes:
         f_mix: (F,) mixing frequencies.
@@ -165,7 +169,7 @@ def check_f_mix(f_mix: Sequence[float] | Tensor | None) -> Tensor:
 
     Args:
         f_mix: at least 2 strictly increasing values in [0, sqrt(2)] (Nyquist units); None gives
-            :data:`DEFAULT_F_MIX`.
+            [`DEFAULT_F_MIX`][lowfreq.analysis.hybrid.DEFAULT_F_MIX].
     """
     if f_mix is None:
         return torch.tensor(DEFAULT_F_MIX, dtype=torch.float64)
@@ -254,7 +258,7 @@ def _derangement_labels(labels: Tensor, generator: torch.Generator) -> Tensor:
 
 
 def hybrid_pairs(labels: Tensor, *, num_permutations: int = 4, seed: int = 0) -> Tensor:
-    """Indices of the high-frequency seed of every hybrid, one row per permutation (methods.md §4.2).
+    """Indices of the high-frequency seed of every hybrid, one row per permutation (as P001's code pairs them).
 
     Position i of a permutation pairs low seed ``i`` with high seed ``out[p, i]``. Every image is the low seed once
     and the high seed once, and ``labels[out[p]] != labels`` everywhere: the high-seed labels are a class-level
@@ -307,7 +311,8 @@ def hybrid_counts(
         x_high: (N, C, H, W) high seed images in [0, 1].
         y_low: (N,) labels of the low seeds.
         y_high: (N,) labels of the high seeds.
-        f_mix: (F,) mixing frequencies in Nyquist units (see :func:`check_f_mix`); None = :data:`DEFAULT_F_MIX`.
+        f_mix: (F,) mixing frequencies in Nyquist units (see ``check_f_mix``); None =
+            [`DEFAULT_F_MIX`][lowfreq.analysis.hybrid.DEFAULT_F_MIX].
         batch_size: hybrids per forward pass.
         progress: show a bar counting hybrid images, with the time left.
 
@@ -345,7 +350,7 @@ def _hybrid_counts(
     label_names: tuple[str, str],
     high: Tensor | None = None,
 ) -> Tensor:
-    """:func:`hybrid_counts` after its checks; the labels are checked against the first logits' K here.
+    """``hybrid_counts`` after its checks; the labels are checked against the first logits' K here.
 
     With ``high`` (N,) indices, the high seed of pair i is ``x_high[high[i]]``, gathered one batch at a time, so
     no (N, C, H, W) copy of the seeds is made. Only one batch of seeds, spectra and logits is held at a time.
@@ -419,7 +424,7 @@ def reversal_frequency(f_mix: Tensor, difference: Tensor, *, warn: bool = True) 
 
 
 def hybrid_curve_from_counts(f_mix: Tensor, counts: Tensor, num_pairs: int, *, seed: int = 0) -> HybridCurve:
-    """Turn summed :func:`hybrid_counts` of every permutation into a :class:`HybridCurve`.
+    """Turn summed ``hybrid_counts`` of every permutation into a [`HybridCurve`][lowfreq.analysis.hybrid.HybridCurve].
 
     Args:
         f_mix: (F,) mixing frequencies in Nyquist units.
@@ -502,7 +507,7 @@ def hybrid_curve(
     """P001's hybrid-image experiment: p_low, p_high, the third-class rate and f_rev of a classifier.
 
     Every image is the low seed of one hybrid and the high seed of another in each of ``num_permutations`` pairings
-    (:func:`hybrid_pairs`), so N images give N hybrids per f_mix and permutation.
+    ([`hybrid_pairs`][lowfreq.analysis.hybrid.hybrid_pairs]), so N images give N hybrids per f_mix and permutation.
 
     Args:
         model: classifier mapping (B, C, H, W) images in [0, 1] to (B, K) logits; evaluated in eval mode on the
@@ -510,16 +515,16 @@ def hybrid_curve(
         images: (N, C, H, W) float images in [0, 1] (P001: the whole test set).
         labels: (N,) integer labels with >= 2 classes, none holding more than N / 2 images.
         f_mix: increasing mixing frequencies in **Nyquist units** (1 = 0.5 cycles/pixel), in [0, sqrt(2)];
-            None = :data:`DEFAULT_F_MIX` (P001's alpha grid / 100). The mask is inclusive, so DC always comes
-            from the low seed.
+            None = [`DEFAULT_F_MIX`][lowfreq.analysis.hybrid.DEFAULT_F_MIX] (P001's alpha grid / 100). The mask is
+            inclusive, so DC always comes from the low seed.
         num_permutations: independent pairings (P001: 4), >= 1.
         seed: seed of the pairing, >= 0.
         batch_size: hybrids per forward pass.
         progress: show a bar counting hybrid images (N x P x F), with the time left.
 
     Returns:
-        :class:`HybridCurve` with curves, per-permutation curves and f_rev (mean ± std over permutations and of the
-        mean curve), all in Nyquist units.
+        [`HybridCurve`][lowfreq.analysis.hybrid.HybridCurve] with curves, per-permutation curves and f_rev (mean ± std
+        over permutations and of the mean curve), all in Nyquist units.
 
     Example:
         >>> curve = hybrid_curve(model, x_test, y_test, num_permutations=4)  # doctest: +SKIP
@@ -543,16 +548,19 @@ def hybrid_curve(
 
 
 class HybridCurveMetric(Metric):
-    """:func:`hybrid_curve` as a torchmetrics ``Metric``: sums :func:`hybrid_counts` over batches and processes.
+    """[`hybrid_curve`][lowfreq.analysis.hybrid.hybrid_curve] as a torchmetrics ``Metric`` summing ``hybrid_counts``.
 
-    Each :meth:`update` classifies the hybrids of a batch of seed pairs of one permutation; :meth:`compute` sums
-    the (P, F, 3) counts and the pair counts of every process (fixed-size sum states) and returns the
-    :class:`HybridCurve`. Pairs of one permutation may come in any number of updates, on any process; every
-    permutation must end with the same number of pairs. Fed the pairs of :func:`hybrid_pairs` in the same
-    batches, it gives exactly the numbers of :func:`hybrid_curve`.
+    Each [`update`][lowfreq.analysis.hybrid.HybridCurveMetric.update] classifies the hybrids of a batch of seed pairs of
+    one permutation; [`compute`][lowfreq.analysis.hybrid.HybridCurveMetric.compute] sums the (P, F, 3) counts and the
+    pair counts of every process (fixed-size sum states) and returns the
+    [`HybridCurve`][lowfreq.analysis.hybrid.HybridCurve]. Pairs of one permutation may come in any number of updates, on
+    any process; every permutation must end with the same number of pairs. Fed the pairs of
+    [`hybrid_pairs`][lowfreq.analysis.hybrid.hybrid_pairs] in the same batches, it gives exactly the numbers of
+    [`hybrid_curve`][lowfreq.analysis.hybrid.hybrid_curve].
 
     Args:
-        f_mix: mixing frequencies in Nyquist units (see :func:`check_f_mix`); None = :data:`DEFAULT_F_MIX`.
+        f_mix: mixing frequencies in Nyquist units (see ``check_f_mix``); None =
+            [`DEFAULT_F_MIX`][lowfreq.analysis.hybrid.DEFAULT_F_MIX].
         num_permutations: number of pairings P, >= 1.
         seed: pairing seed, recorded in the result.
         batch_size: hybrids per forward pass inside an update.
@@ -607,7 +615,7 @@ class HybridCurveMetric(Metric):
         y_high: Tensor,
         permutation: int = 0,
     ) -> None:
-        """Classify the hybrids of a batch of seed pairs of one permutation (see :func:`hybrid_counts`).
+        """Classify the hybrids of a batch of seed pairs of one permutation (see ``hybrid_counts``).
 
         Args:
             model: classifier mapping (B, C, H, W) images in [0, 1] to (B, K) logits (run in eval mode).
@@ -625,7 +633,7 @@ class HybridCurveMetric(Metric):
         self.num_pairs[permutation] += x_low.shape[0]
 
     def compute(self) -> HybridCurve:
-        """The :class:`HybridCurve` of every pair seen by every process."""
+        """The [`HybridCurve`][lowfreq.analysis.hybrid.HybridCurve] of every pair seen by every process."""
         num_pairs = [int(n) for n in self.num_pairs.tolist()]
         if len(set(num_pairs)) != 1:
             raise ValueError(f"every permutation must have the same number of pairs, got {num_pairs}")

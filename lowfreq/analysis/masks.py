@@ -1,20 +1,23 @@
 """Learned Fourier masks on a frozen network (P004): fitting, and the analyses of the learned masks.
 
 A mask ``M`` (H, W) multiplies the unshifted ``fft2`` of every channel of an image; the network sees
-``real(ifft2(M * fft2(x)))`` (:func:`apply_masks`). Taking the real part applies the Hermitian-symmetrised mask
-``(M(k) + M(-k)) / 2`` (:func:`symmetrised_mask`, methods.md §1.3); the L1 penalty is on the raw mask, as in the
-authors' code.
+``real(ifft2(M * fft2(x)))`` ([`apply_masks`][lowfreq.analysis.masks.apply_masks]). Taking the real part applies the
+Hermitian-symmetrised mask ``(M(k) + M(-k)) / 2`` (``symmetrised_mask``); the L1 penalty is on the raw
+mask, as in the authors' code.
 
-:func:`fit_fourier_masks` learns one mask for a whole dataset, one per class, or one per image, with the
-authors' objective (methods.md §8.2): per image ``exp((CE(Φ(x̃), y) - CE(Φ(x), y))²) + λ · mean(M)``, the mask
-initialised to ones and clamped to [0, 1] after every Adam step, the frozen network in eval mode and untouched.
-Single-image masks are trained batched: every step updates the masks of all images still training, and each
-image's loss is summed (not averaged), so every mask follows exactly the path it would follow alone.
+[`fit_fourier_masks`][lowfreq.analysis.masks.fit_fourier_masks] learns one mask for a whole dataset, one per class, or
+one per image, with the objective of the authors' code (``train_masks.py``): per image
+``exp((CE(Φ(x̃), y) - CE(Φ(x), y))²) + λ · mean(M)``, the mask initialised to ones and clamped to [0, 1] after every
+Adam step, the frozen network in eval mode and untouched. Single-image masks are trained batched: every step updates the
+masks of all images still training, and each image's loss is summed (not averaged), so every mask follows exactly the
+path it would follow alone.
 
-Analyses (each a pure function): :func:`radial_energy` and :func:`angular_energy` (the authors'
-``utils.energies``: shifted mask, Frobenius-normalised, L2 norm per band), :func:`complementary_mask`,
-:func:`mask_differences`, :func:`filtered_accuracy`, :func:`linear_separability` (scikit-learn). Frequencies of
-the masks are index positions of the full (H, W) FFT grid; figures convert to cycles/pixel.
+Analyses (each a pure function): [`radial_energy`][lowfreq.analysis.masks.radial_energy] and
+[`angular_energy`][lowfreq.analysis.masks.angular_energy] (the authors' ``utils.energies``: shifted mask,
+Frobenius-normalised, L2 norm per band), [`complementary_mask`][lowfreq.analysis.masks.complementary_mask],
+``mask_differences``, [`filtered_accuracy`][lowfreq.analysis.masks.filtered_accuracy],
+[`linear_separability`][lowfreq.analysis.masks.linear_separability] (scikit-learn). Frequencies of the masks are index
+positions of the full (H, W) FFT grid; figures convert to cycles/pixel.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ def complementary_mask(masks: Tensor, threshold: float = 1e-8) -> Tensor:
 
 @dataclass
 class FourierMaskResult:
-    """Result of :func:`fit_fourier_masks`.
+    """Result of [`fit_fourier_masks`][lowfreq.analysis.masks.fit_fourier_masks].
 
     Attributes:
         masks: (M, H, W) learned masks in [0, 1], unshifted FFT layout.
@@ -138,7 +141,7 @@ class FourierMaskResult:
 def mask_objective(
     masked_logits: Tensor, clean_ce: Tensor, labels: Tensor, masks: Tensor
 ) -> tuple[Tensor, Tensor]:
-    """P004's per-image objective terms, as the authors' code computes them (methods.md §8.2).
+    """P004's per-image objective terms, as the authors' code (``train_masks.py``) computes them.
 
     Args:
         masked_logits: (B, K) logits of the mask-filtered images.
@@ -184,7 +187,7 @@ def fit_fourier_masks(
     seed: int = 0,
     progress: bool = False,
 ) -> FourierMaskResult:
-    """Learn Fourier masks on a frozen classifier with P004's objective (methods.md §8.2).
+    """Learn Fourier masks on a frozen classifier with P004's objective (as the authors' code has it).
 
     Args:
         model: maps (B, C, H, W) images in [0, 1] to (B, K) logits; frozen: weights, buffers and BatchNorm
@@ -193,13 +196,13 @@ def fit_fourier_masks(
             shared by its channels).
         labels: (N,) labels; None uses the model's own predictions (the authors' choice for single images).
         scope: "dataset" (one mask), "class" (one per class of the logits) or "image" (one per image).
-        lambda_l1: L1 weight λ of ``λ · mean(M)``, >= 0; None = :data:`DEFAULT_LAMBDA` of the scope.
+        lambda_l1: L1 weight λ of ``λ · mean(M)``, >= 0; None = ``DEFAULT_LAMBDA`` of the scope.
         max_steps: maximum Adam steps.
         lr: Adam learning rate (the maximum of the one-cycle schedule with ``lr_schedule="paper_code"``).
         lr_schedule: "constant" (default), or "paper_code": the authors' ``OneCycleLR`` (pct_start 0.1, torch's
             other defaults) over 4,000,000 scheduled steps for single images (200 x 20,000, of which at most
             ``max_steps`` are taken, so the rate stays near ``lr / 25``: with their 0.2, about 0.008-0.009) and over
-            ``max_steps`` otherwise (methods.md §8.2; use ``lr=0.2`` resp. ``1e-3`` for their values).
+            ``max_steps`` otherwise (use ``lr=0.2`` resp. ``1e-3`` for their values).
         batch_size: images per step for "dataset" / "class" (random, seeded); for "image" every image still
             training is used at every step, in chunks of ``batch_size``.
         patience: a mask has converged after this many consecutive steps in which its mean changed by at most
@@ -211,7 +214,7 @@ def fit_fourier_masks(
         progress: show a tqdm bar over steps.
 
     Returns:
-        A :class:`FourierMaskResult`.
+        A [`FourierMaskResult`][lowfreq.analysis.masks.FourierMaskResult].
     """
     check_image(images, "images")
     n, _, height, width = images.shape
@@ -318,7 +321,7 @@ def fit_fourier_masks(
 
 
 class _Stopping:
-    """Per-mask stopping rule: ``patience`` consecutive steps with small changes (methods.md §8.2)."""
+    """Per-mask stopping rule: ``patience`` consecutive steps with small changes (the authors' rule)."""
 
     def __init__(self, num_masks: int, patience: int, tol_l1: float, tol_invariance: float, device: Any) -> None:
         self.patience, self.tol_l1, self.tol_invariance = patience, tol_l1, tol_invariance
@@ -365,7 +368,7 @@ def _band_energy(normalised: Tensor, band: Tensor, num_bands: int) -> Tensor:
 
 
 def radial_energy(mask: Tensor, num_bands: int = 64) -> tuple[Tensor, Tensor]:
-    """Energy of a mask in rings around DC (the authors' ``utils.energies``, methods.md §8.4).
+    """Energy of a mask in rings around DC (the authors' ``utils.energies``; P004 Fig 4).
 
     The mask is fftshifted and divided by its Frobenius norm; band b holds the bins whose Euclidean index distance
     ρ to the centre ``(H // 2, W // 2)`` satisfies ``r_b <= ρ < r_{b+1}``, edges ``linspace(0, (N / 2) √2, B + 1)``
@@ -395,12 +398,12 @@ def radial_energy(mask: Tensor, num_bands: int = 64) -> tuple[Tensor, Tensor]:
 
 
 def angular_energy(mask: Tensor, num_bands: int = 64) -> tuple[Tensor, Tensor]:
-    """Energy of a mask in angular sectors (the authors' ``utils.energies``, methods.md §8.4).
+    """Energy of a mask in angular sectors (the authors' ``utils.energies``; P004 Fig 4).
 
     Sector b spans ``[360 b / B, 360 (b + 1) / B)`` degrees counter-clockwise from the +column axis with rows
     pointing up, over the full circle (the Hermitian redundancy is kept); a bin belongs to the sector of the
     ``atan2`` angle of its centre (DC to sector 0). The authors rasterise polygons instead, which differs only in
-    bins on a sector boundary. Normalisation and energy as in :func:`radial_energy`.
+    bins on a sector boundary. Normalisation and energy as in [`radial_energy`][lowfreq.analysis.masks.radial_energy].
 
     Args:
         mask: (H, W) or (M, H, W) mask in [0, 1], unshifted layout.

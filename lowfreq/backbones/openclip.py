@@ -123,7 +123,8 @@ class OpenCLIPZeroShot(Backbone):
     antialiased, clamped to [0, 1]) and centre-cropped; 224 x 224 model-vs-human images reach a 224 model unchanged.
 
     The text head is built lazily, on the device of the first input (the text tower is then dropped), or eagerly
-    with :meth:`build_classifier`; it is a non-persistent buffer, rebuilt from the constructor arguments.
+    with [`build_classifier`][lowfreq.backbones.openclip.OpenCLIPZeroShot.build_classifier]; it is a non-persistent
+    buffer, rebuilt from the constructor arguments.
 
     Args:
         model_name: open_clip architecture, e.g. "ViT-H-14" (``open_clip.list_models()``), or an

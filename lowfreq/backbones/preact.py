@@ -34,7 +34,7 @@ class _PreActBlock(nn.Module):
 
 
 class PreActResNet32(Backbone):
-    """Pre-activation ResNet for 32 x 32 images as in P003's code (methods.md §7.2), not a ResNet-18.
+    """Pre-activation ResNet for 32 x 32 images as in P003's code (``scripts/resnet.py``), not a ResNet-18.
 
     Stem 3x3 conv (in_channels -> width), three stages of ``blocks_per_stage`` blocks with width, 2 width and
     4 width channels (stride 2 between stages), ReLU, global average pool, linear head; Xavier-initialised convs.

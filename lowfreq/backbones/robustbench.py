@@ -32,7 +32,7 @@ def _import_robustbench() -> Any:
 class RobustBenchClassifier(Backbone):
     """A model of the RobustBench model zoo, loaded with ``robustbench.utils.load_model``.
 
-    RobustBench models take [0, 1] images and normalise inside, so :attr:`normalize` is the identity. The
+    RobustBench models take [0, 1] images and normalise inside, so ``normalize`` is the identity. The
     checkpoint is read from ``<model_dir>/<dataset>/<threat_model>/<model_name>.pt`` (RobustBench's own layout;
     ensembles: ``<model_name>.pt_m0.pt``, ``_m1.pt``, ...), which ``load_model`` fills from Google Drive when the
     file is missing. Offline, a missing file fails at once, naming the path to put it at.

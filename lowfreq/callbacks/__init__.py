@@ -1,7 +1,8 @@
 """Thin Lightning callbacks: the analyses after fit, and the fitting of front-ends before it.
 
 The ``*Analysis`` callbacks shard the data, update their analysis Metric, call ``compute()`` (synced across
-processes) and write files and scalars; :class:`FrontEndFitting` fits front-ends such as PCA before training.
+processes) and write files and scalars; [`FrontEndFitting`][lowfreq.callbacks.frontend_fit.FrontEndFitting] fits
+front-ends such as PCA before training.
 """
 
 from lowfreq.callbacks.adversarial import AdversarialSpectrumAnalysis

@@ -29,17 +29,18 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
 
     After ``fit`` and at the end of ``lightning validate --ckpt_path ...``: targets are the seeded derangement of the
     subset's labels (the same on every rank, so runs compare image by image); every rank attacks its shard with
-    gradients enabled; an :class:`~lowfreq.analysis.adversarial.AdversarialSpectrumMetric` gathers the results.
+    gradients enabled; an ``lowfreq.analysis.adversarial.AdversarialSpectrumMetric`` gathers the results.
     Rank 0 writes ``<log_dir>/analysis/adversarial/result.json`` (per-image indices, targets, epsilons and winning
     attacks; f_0.5 grid / exact with its bootstrap interval; success rate on k/255 budgets, median, mean, std,
     failures) and ``spectrum``, ``profile``, ``success`` figures, and logs ``analysis_adv_f_half``,
     ``analysis_adv_median_eps`` and ``analysis_adv_mean_eps``. Needs ``pip install 'lowfreq[attacks]'``.
 
     Args:
-        protocol: a named keyword set of :data:`~lowfreq.analysis.adversarial.PROTOCOLS`: "default" (FMN, PGD
+        protocol: a named keyword set of ``lowfreq.analysis.adversarial.PROTOCOLS``: "default" (FMN, PGD
             where FMN failed, Brendel-Bethge refinement), "every-attack" (the PGD search on every image too, the
             former default, 2-5x the time) or "smoke" (no Brendel-Bethge).
-        attacks: candidate attacks, overriding the protocol's (see :func:`~lowfreq.analysis.minimal_perturbations`).
+        attacks: candidate attacks, overriding the protocol's (see
+            [`minimal_perturbations`][lowfreq.analysis.adversarial.minimal_perturbations]).
         num_bootstrap: bootstrap replicates of f_0.5 over images.
         num_images: images of the seeded subset (P001: 1000).
         batch_size: images per attack call.
@@ -74,7 +75,10 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
     ``benchmarks/adversarial.py`` (``benchmarks/analysis_cost.py`` counts them for any model)."""
 
     def planned_passes(self, num_images: int) -> tuple[int, int]:
-        """About :attr:`PASSES_PER_IMAGE` of the protocol per image (it depends on how fast the attacks succeed)."""
+        """About [`PASSES_PER_IMAGE`][lowfreq.callbacks.AdversarialSpectrumAnalysis.PASSES_PER_IMAGE] per image.
+
+        The protocol's passes per image depend on how fast the attacks succeed.
+        """
         forward, grad = self.PASSES_PER_IMAGE[self.protocol]
         return num_images * forward, num_images * grad
 
@@ -86,7 +90,10 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
                 "takes about 0.1-0.2 s per image on the CPU")
 
     def use_smoke_budget(self) -> None:
-        """At most :attr:`SMOKE_IMAGES` images, the "smoke" protocol (FMN, PGD where FMN failed), 100 bootstraps."""
+        """The smoke budget: the "smoke" protocol (FMN, PGD where FMN failed), 100 bootstraps.
+
+        At most [`SMOKE_IMAGES`][lowfreq.callbacks.base.AnalysisCallback.SMOKE_IMAGES] images.
+        """
         super().use_smoke_budget()
         self.protocol, self.attacks, self.num_bootstrap = "smoke", None, min(self.num_bootstrap, 100)
 

@@ -48,7 +48,7 @@ def stack_images_labels(dataset: Dataset, indices: Tensor) -> tuple[Tensor, Tens
 
 
 class AfterFitOrValidate(L.Callback):
-    """A callback whose :meth:`after` runs at the end of ``fit`` and of ``validate`` (not after a fit's validation)."""
+    """A callback whose ``after`` runs at the end of ``fit`` and of ``validate`` (not after a fit's validation)."""
 
     def after(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:  # pragma: no cover - abstract
         """The work; called on every rank."""
@@ -67,8 +67,9 @@ class AfterFitOrValidate(L.Callback):
 class AnalysisCallback(AfterFitOrValidate):
     """Base for analyses run after ``fit`` and from ``lightning validate -c ... --ckpt_path ...``.
 
-    Subclasses implement :meth:`run` (every rank calls it; collectives inside run on every rank) and use
-    :meth:`write` (rank 0 writes ``<log_dir>/analysis/<name>/result.json`` and figures, and logs scalars).
+    Subclasses implement [`run`][lowfreq.callbacks.base.AnalysisCallback.run] (every rank calls it; collectives inside
+    run on every rank) and use [`write`][lowfreq.callbacks.base.AnalysisCallback.write] (rank 0 writes
+    ``<log_dir>/analysis/<name>/result.json`` and figures, and logs scalars).
 
     Args:
         num_images: size of the seeded analysis subset (None = the whole split).
@@ -109,7 +110,10 @@ class AnalysisCallback(AfterFitOrValidate):
         return ""
 
     def use_smoke_budget(self) -> None:
-        """``--analyses.preset smoke``: at most :attr:`SMOKE_IMAGES` images (subclasses cut their own budgets)."""
+        """``--analyses.preset smoke``: the smoke budget (subclasses cut their own budgets).
+
+        At most [`SMOKE_IMAGES`][lowfreq.callbacks.base.AnalysisCallback.SMOKE_IMAGES] images.
+        """
         self.num_images = self.SMOKE_IMAGES if self.num_images is None else min(self.num_images, self.SMOKE_IMAGES)
 
     def after(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -145,7 +149,10 @@ class AnalysisCallback(AfterFitOrValidate):
         return trainer.is_global_zero and trainer.progress_bar_callback is not None
 
     def progress(self, trainer: L.Trainer, total: int, desc: str | None = None) -> tqdm:
-        """A bar counting ``total`` images of this rank (rate and time left), shown as :meth:`show_progress` says."""
+        """A bar counting ``total`` images of this rank (rate and time left).
+
+        It is shown as [`show_progress`][lowfreq.callbacks.base.AnalysisCallback.show_progress] says.
+        """
         return image_progress(total, desc or self.name, self.show_progress(trainer))
 
     def output_dir(self, trainer: L.Trainer) -> Path:

@@ -31,13 +31,13 @@ class FrequencyComponentAnalysis(AnalysisCallback):
 
     Every ``every_n_epochs`` training epochs (``on_train_epoch_end``), after ``fit`` (unless the last epoch was just
     evaluated) and at the end of ``lightning validate``, each rank evaluates its shard (by index) of the seeded
-    subset into a :class:`~lowfreq.analysis.ComponentAccuracyMetric`, whose ``compute()`` sums the correct counts
-    across ranks (a collective on every rank), and the results are appended to the curve along training. Scalars
-    ``analysis_lfc_acc_r<r>``, ``analysis_hfc_acc_r<r>`` and ``analysis_component_acc`` are logged
-    (``pl_module.log`` at epoch ends, so ModelCheckpoint can monitor them; the logger otherwise). Rank 0
-    writes ``<log_dir>/analysis/frequency_components/result.json`` (the whole curve) and ``figure.{png,pdf}``
-    (LFC / HFC accuracy vs epoch) plus ``radius.{png,pdf}`` (the last evaluation vs radius) after every evaluation.
-    The curve is saved in checkpoints, so a resumed run continues it.
+    subset into a [`ComponentAccuracyMetric`][lowfreq.analysis.components.ComponentAccuracyMetric], whose ``compute()``
+    sums the correct counts across ranks (a collective on every rank), and the results are appended to the curve along
+    training. Scalars ``analysis_lfc_acc_r<r>``, ``analysis_hfc_acc_r<r>`` and ``analysis_component_acc`` are logged
+    (``pl_module.log`` at epoch ends, so ModelCheckpoint can monitor them; the logger otherwise). Rank 0 writes
+    ``<log_dir>/analysis/frequency_components/result.json`` (the whole curve) and ``figure.{png,pdf}`` (LFC / HFC
+    accuracy vs epoch) plus ``radius.{png,pdf}`` (the last evaluation vs radius) after every evaluation. The curve is
+    saved in checkpoints, so a resumed run continues it.
 
     Args:
         radii: radii r in index units on the N x N centred spectrum (cutoff r / N cycles/pixel); None = (4, 8, 12,
@@ -104,7 +104,10 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         return not validating and bool(self._history) and self._history[-1]["global_step"] == trainer.global_step
 
     def planned_images(self, trainer: L.Trainer) -> int:
-        """This rank's images; 0 when :meth:`run` will skip (already evaluated at this step)."""
+        """This rank's images; 0 when this step was already evaluated.
+
+        [`run`][lowfreq.callbacks.components.FrequencyComponentAnalysis.run] then skips.
+        """
         return 0 if self._already_evaluated(trainer) else super().planned_images(trainer)
 
     def planned_passes(self, num_images: int) -> tuple[int, int]:

@@ -39,14 +39,16 @@ class CorruptionAnalysis(AnalysisCallback):
       folders): the seeded subset (``num_images``, ``seed``) of each release condition; the clean accuracy
       (severity 0) comes from the datamodule's ``split``;
     * **generated** (``data_dir`` None or absent): the seeded subset of the datamodule's ``split``, corrupted on the
-      fly by :func:`lowfreq.data.corrupt_images` (``imagecorruptions``, deterministic for ``seed`` and each
-      image's index; ``pip install 'lowfreq[corruptions]'``), cached in ``cache_dir``.
+      fly by [`lowfreq.data.corrupt_images`][lowfreq.data.corruptions.corrupt_images] (``imagecorruptions``,
+      deterministic for ``seed`` and each image's index; ``pip install 'lowfreq[corruptions]'``), cached in
+      ``cache_dir``.
 
-    Each rank evaluates its shard (by index) into a :class:`~lowfreq.analysis.CorruptionAccuracyMetric` whose
-    ``compute()`` sums the counts across ranks. Rank 0 writes ``<log_dir>/analysis/corruptions/result.json``
-    (``source`` "official" or "generated", the accuracies, the bands), ``figure.{png,pdf}`` (accuracy by band and
-    severity) and ``heatmap.{png,pdf}`` (corruption x severity), and logs ``analysis_corruption_acc`` and
-    ``analysis_corruption_low`` / ``_medium`` / ``_high``.
+    Each rank evaluates its shard (by index) into a
+    [`CorruptionAccuracyMetric`][lowfreq.analysis.corruptions.CorruptionAccuracyMetric] whose ``compute()`` sums the
+    counts across ranks. Rank 0 writes ``<log_dir>/analysis/corruptions/result.json`` (``source`` "official" or
+    "generated", the accuracies, the bands), ``figure.{png,pdf}`` (accuracy by band and severity) and
+    ``heatmap.{png,pdf}`` (corruption x severity), and logs ``analysis_corruption_acc`` and ``analysis_corruption_low``
+    / ``_medium`` / ``_high``.
 
     Args:
         data_dir: folder of the official CIFAR-10-C (or the folder above ``CIFAR-10-C/``) or ImageNet-C; None or
@@ -95,7 +97,10 @@ class CorruptionAnalysis(AnalysisCallback):
         return num_images * (1 + len(self.corruptions) * len(self.severities)), 0
 
     def use_smoke_budget(self) -> None:
-        """At most :attr:`SMOKE_IMAGES` images, one severity (3) of every corruption."""
+        """The smoke budget: one severity (3) of every corruption.
+
+        At most [`SMOKE_IMAGES`][lowfreq.callbacks.base.AnalysisCallback.SMOKE_IMAGES] images.
+        """
         super().use_smoke_budget()
         self.severities = [3]
 

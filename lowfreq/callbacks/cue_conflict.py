@@ -18,8 +18,8 @@ class CueConflictAnalysis(AnalysisCallback):
 
     Writes ``<log_dir>/analysis/cue_conflict/{result.json, figure.png, figure.pdf}`` and logs
     ``analysis_shape_bias`` and ``analysis_texture_fraction``. Work is sharded by index across ranks and a
-    :class:`~lowfreq.analysis.CueConflictMetric` sums the counts, so the numbers do not depend on the number of
-    processes.
+    [`CueConflictMetric`][lowfreq.analysis.cue_conflict.CueConflictMetric] sums the counts, so the numbers do not depend
+    on the number of processes.
 
     Args:
         num_images: cue-conflict images to use (None = all).

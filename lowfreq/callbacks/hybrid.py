@@ -36,9 +36,9 @@ class HybridCurveAnalysis(AnalysisCallback):
 
     Runs after ``fit`` and at the end of ``lightning validate -c ... --ckpt_path ...`` (not after the validation
     epochs of a fit). Hybrid pairs are drawn on the whole seeded subset (the same on every rank, see
-    :func:`lowfreq.analysis.hybrid_pairs`); the pair positions are then sharded by index across ranks and a
-    :class:`~lowfreq.analysis.HybridCurveMetric` sums the counts (``compute()`` is a collective on every rank), so
-    any number of processes gives the same numbers. Rank 0 writes
+    [`lowfreq.analysis.hybrid_pairs`][lowfreq.analysis.hybrid.hybrid_pairs]); the pair positions are then sharded by
+    index across ranks and a [`HybridCurveMetric`][lowfreq.analysis.hybrid.HybridCurveMetric] sums the counts
+    (``compute()`` is a collective on every rank), so any number of processes gives the same numbers. Rank 0 writes
     ``<log_dir>/analysis/hybrid/result.json``, ``figure.{png,pdf}`` (p_low - p_high vs f_mix with f_rev) and
     ``probabilities.{png,pdf}`` (p_low, p_high, third class), and logs ``analysis_hybrid_f_rev``,
     ``analysis_hybrid_f_rev_std`` and ``analysis_hybrid_f_rev_of_mean``.

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class FourierMaskAnalysis(AnalysisCallback):
-    """Write the mask learned by a :class:`~lowfreq.models.FourierMaskProbe` and its analyses (P004).
+    """Write the mask learned by a [`FourierMaskProbe`][lowfreq.models.FourierMaskProbe] and its analyses (P004).
 
     After ``fit`` (and at the end of ``lightning validate --ckpt_path ...``) rank 0 writes into
     ``<log_dir>/analysis/fourier_mask/``: ``mask.pt`` (the (H, W) mask in the unshifted layout, and its

@@ -29,20 +29,20 @@ class ModelVsHumanAnalysis(AnalysisCallback):
 
     Runs after ``fit`` (``on_fit_end``) and at the end of ``lightning validate`` (``on_validation_end`` when the
     trainer is validating, so not after every validation epoch of a fit). The model must map [0, 1] images to
-    16 logits (classes in :data:`~lowfreq.mvh.CLASSES_16` order, e.g. ``OpenCLIPZeroShot``) or to
+    16 logits (classes in ``lowfreq.mvh.CLASSES_16`` order, e.g. ``OpenCLIPZeroShot``) or to
     1000 ImageNet logits (mapped with model-vs-human's mean-probability rule).
 
     Every rank classifies its shard (by index) of the stimuli; the decisions are summed across ranks (a
     collective on every rank); rank 0 then writes into ``<log_dir>/analysis/model_vs_human/``:
 
-    * ``result.json``: :func:`~lowfreq.mvh.metrics` output (model and humans, per dataset),
+    * ``result.json``: [`benchmark`][lowfreq.mvh.metrics.benchmark] output (model and humans, per dataset),
     * ``raw-data/<dataset>/<dataset>_<model_name>_session-1.csv``: decisions in model-vs-human's format,
     * ``figure.png``/``.pdf``: per-class shape bias (model vs humans) and the metrics next to the human reference,
 
     and logs ``analysis_mvh_<metric>`` scalars.
 
     Args:
-        data_dir: model-vs-human directory (layouts in :mod:`lowfreq.mvh.download`); None uses the
+        data_dir: model-vs-human directory (layouts in [`lowfreq.mvh.download`][lowfreq.mvh.download]); None uses the
             trainer's ``ModelVsHumanDataModule``.
         datasets: datasets to evaluate (with ``data_dir``); default the three with images.
         raw_data_dir: human CSVs; None = ``<data_dir>/raw-data``.

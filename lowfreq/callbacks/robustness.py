@@ -16,9 +16,9 @@ class RobustnessAnalysis(AnalysisCallback):
     """Fixed-budget robustness of the model with its first convolution smoothed by each ρ (P003 Table 2, eq. 3).
 
     After ``fit`` and in ``lightning validate``: for every ρ, a smoothed copy of the model
-    (:func:`~lowfreq.analysis.adversarial.smooth_first_layer`; the trained model is unchanged) is evaluated on the
-    seeded subset: clean accuracy and untargeted FGSM and PGD accuracy at ``epsilon``. Every rank evaluates the
-    whole subset (the numbers are the same on every rank); rank 0 writes ``<log_dir>/analysis/robustness/
+    ([`smooth_first_layer`][lowfreq.analysis.adversarial.smooth_first_layer]; the trained model is unchanged) is
+    evaluated on the seeded subset: clean accuracy and untargeted FGSM and PGD accuracy at ``epsilon``. Every rank
+    evaluates the whole subset (the numbers are the same on every rank); rank 0 writes ``<log_dir>/analysis/robustness/
     result.json`` with one row per ρ and logs ``analysis_robust_pgd_acc`` and ``analysis_robust_fgsm_acc`` of ρ = 0.
     Needs ``pip install 'lowfreq[attacks]'``.
 

@@ -1,8 +1,8 @@
 """RunSummary: the headline results of a run, printed and written as ``summary.json`` when it ends.
 
-The headlines come from the trainer's ``callback_metrics`` (:data:`METRICS`) and from the analyses'
-``<log_dir>/analysis/<name>/result.json`` files (:data:`HEADLINES`, the ``headline`` lines of the one table of
-result quantities, :data:`lowfreq.results.COLUMNS`, which ``lowfreq compare`` and ``lowfreq report`` read too).
+The headlines come from the trainer's ``callback_metrics`` (``METRICS``) and from the analyses'
+``<log_dir>/analysis/<name>/result.json`` files (``HEADLINES``, the ``headline`` lines of the one table of
+result quantities, ``lowfreq.results.COLUMNS``, which ``lowfreq compare`` and ``lowfreq report`` read too).
 Analyses that did not run are left out; every ``result.json`` present is listed, with or without a headline.
 """
 
@@ -30,7 +30,7 @@ _ABSENT = object()  # a key missing from a result file (a stored null is present
 
 
 HEADLINES: tuple[Column, ...] = tuple(c for c in COLUMNS if c.headline and c.analysis != "metrics")
-"""The headline values of the analyses (``headline=True`` in :data:`lowfreq.results.COLUMNS`); a result file
+"""The headline values of the analyses (``headline=True`` in ``lowfreq.results.COLUMNS``); a result file
 without its key shows nothing for that line."""
 
 METRICS: tuple[tuple[str, str], ...] = (
@@ -54,7 +54,7 @@ def read_headlines(run_dir: str | Path) -> tuple[list[dict[str, Any]], dict[str,
         run_dir: the run directory (``lightning_logs/version_N``).
 
     Returns:
-        ``(headlines, files)``: one dict per :data:`HEADLINES` entry whose analysis ran (``analysis``, ``key``,
+        ``(headlines, files)``: one dict per ``HEADLINES`` entry whose analysis ran (``analysis``, ``key``,
         ``label``, ``value`` (None when NaN or absent), ``n``, ``file``), and ``{analysis name: result.json path}``
         for every analysis that wrote one. Unreadable files are named in a warning and skipped.
     """
@@ -81,8 +81,8 @@ def read_headlines(run_dir: str | Path) -> tuple[list[dict[str, Any]], dict[str,
 class RunSummary(L.Callback):
     """At the end of ``fit``, ``validate`` and ``test``: print the headline results and write ``summary.json``.
 
-    Reads the trainer's ``callback_metrics`` (:data:`METRICS`) and the analyses' ``result.json`` files
-    (:data:`HEADLINES`), so it must run after the analysis callbacks (the CLI appends it after the recipe's
+    Reads the trainer's ``callback_metrics`` (``METRICS``) and the analyses' ``result.json`` files
+    (``HEADLINES``), so it must run after the analysis callbacks (the CLI appends it after the recipe's
     callbacks). Rank 0 prints the table (``rank_zero_info``) and writes ``<log_dir>/summary.json`` atomically:
     ``run`` (label of the model), ``stage``, ``global_step``, ``run_dir``, ``metrics``, ``headlines`` and
     ``result_files``. ``lowfreq fit|validate|test`` add it; add it to ``trainer.callbacks`` elsewhere.
@@ -132,10 +132,10 @@ class RunSummary(L.Callback):
 
 
 def format_summary(summary: dict[str, Any], path: str | Path) -> str:
-    """The printed table of a summary dict (see :class:`RunSummary`).
+    """The printed table of a summary dict (see [`RunSummary`][lowfreq.callbacks.summary.RunSummary]).
 
     Args:
-        summary: the dict :meth:`RunSummary.summarise` writes.
+        summary: the dict [`RunSummary.summarise`][lowfreq.callbacks.summary.RunSummary.summarise] writes.
         path: where it was written (shown in the last line).
     """
     run_dir = Path(summary["run_dir"])

@@ -1,9 +1,9 @@
 """DataModules yielding float (C, H, W) images in [0, 1] with int64 labels, plus ``analysis_dataset()``.
 
-Submodules: ``transforms`` (batched augmentation ops, :class:`ComponentTransform`), ``datasets`` (in-memory
-tensor datasets, the seeded train/val split), ``epochs`` and ``device`` (exactly resumable epochs: DataLoader and
-device-resident paths), ``base`` (:class:`ImageDataModule`), and the data sets ``cifar``, ``imagenet``,
-``synthetic``.
+Submodules: ``transforms`` (batched augmentation ops,
+[`ComponentTransform`][lowfreq.data.transforms.ComponentTransform]), ``datasets`` (in-memory tensor datasets, the seeded
+train/val split), ``epochs`` and ``device`` (exactly resumable epochs: DataLoader and device-resident paths), ``base``
+([`ImageDataModule`][lowfreq.data.base.ImageDataModule]), and the data sets ``cifar``, ``imagenet``, ``synthetic``.
 """
 
 from lowfreq.data.base import ImageDataModule

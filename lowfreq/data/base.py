@@ -34,10 +34,10 @@ class ImageDataModule(L.LightningDataModule):
     Subclasses download in ``prepare_data`` and implement ``_build`` (called from ``setup``), which returns the
     train, val and test datasets; nothing is loaded in ``__init__``.
 
-    Loaders: splits that are :class:`TensorImageDataset` s can be served device-resident
-    (:class:`~lowfreq.data.device.DeviceLoader`: uint8 images on the trainer's device, crop/flip/jitter batched
-    there, each rank its own shard, every sample once per epoch); all other datasets (image folders) use
-    ``DataLoader`` s with workers, pinned memory and persistent workers.
+    Loaders: splits that are [`TensorImageDataset`][lowfreq.data.datasets.TensorImageDataset]s can be served
+    device-resident ([`DeviceLoader`][lowfreq.data.device.DeviceLoader]: uint8 images on the trainer's device,
+    crop/flip/jitter batched there, each rank its own shard, every sample once per epoch); all other datasets (image
+    folders) use ``DataLoader`` s with workers, pinned memory and persistent workers.
 
     Args:
         batch_size: images per batch (per rank), >= 1.
@@ -205,7 +205,7 @@ class ImageDataModule(L.LightningDataModule):
         """A DataLoader of ``dataset`` with workers and pinned memory.
 
         When shuffling (training), order and augmentation are functions of (seed, epoch, sample)
-        (:mod:`lowfreq.data.epochs`), so a resumed run continues exactly where it stopped.
+        (``lowfreq.data.epochs``), so a resumed run continues exactly where it stopped.
         """
         sampler = None
         if shuffle:

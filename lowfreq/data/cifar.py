@@ -93,8 +93,9 @@ class CIFAR10DataModule(ImageDataModule):
         num_workers: DataLoader worker processes, >= 0.
         seed: seed of the train/val split and of the shuffling, >= 0.
         device_resident: hold the uint8 images on the trainer's device and shuffle, crop, flip and jitter them
-            there (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also
-            on CPU), False never, None (default) on the CPU and on CUDA when the data fit in a quarter of its memory.
+            there ([`DeviceLoader`][lowfreq.data.device.DeviceLoader]; ``num_workers`` is then unused): True always
+            (also on CPU), False never, None (default) on the CPU and on CUDA when the data fit in a quarter of its
+            memory.
         train_transform: batched module applied to training batches on the device after augmentation (e.g.
             ``lowfreq.data.ComponentTransform``: train on low/high-frequency components, P003 Table 1).
     """

@@ -1,24 +1,26 @@
-"""Common corruptions (methods.md §6): readers of CIFAR-10-C and ImageNet-C, their download, and a generator.
+"""Common corruptions (P001 Figs 2, 5): readers of CIFAR-10-C and ImageNet-C, their download, and a generator.
 
 **Official releases.** CIFAR-10-C (Hendrycks & Dietterich, Zenodo record 2535967, ``CIFAR-10-C.tar``, md5
-:data:`CIFAR10C_MD5`) holds one ``<corruption>.npy`` per corruption, uint8 (5 N, 32, 32, 3) with the five
+``CIFAR10C_MD5``) holds one ``<corruption>.npy`` per corruption, uint8 (5 N, 32, 32, 3) with the five
 severities stacked: severity s is rows ``(s - 1) N ... s N - 1`` (N = 10 000); ``labels.npy`` holds the labels,
-those of the first N rows apply to every severity. :class:`CIFAR10CDataset` reads one (corruption, severity)
-memory-mapped; :func:`download_cifar10_c` downloads and checks the archive. ImageNet-C (Zenodo record 2235448)
-is a folder tree ``<corruption>/<severity>/<wnid>/*.JPEG`` read with torchvision's ``ImageFolder``
-(:func:`imagenet_c_dataset`); it is 60+ GB in five archives and is not downloaded automatically.
+those of the first N rows apply to every severity. [`CIFAR10CDataset`][lowfreq.data.corruptions.CIFAR10CDataset] reads
+one (corruption, severity) memory-mapped; [`download_cifar10_c`][lowfreq.data.corruptions.download_cifar10_c] downloads
+and checks the archive. ImageNet-C (Zenodo record 2235448) is a folder tree ``<corruption>/<severity>/<wnid>/*.JPEG``
+read with torchvision's ``ImageFolder`` ([`imagenet_c_dataset`][lowfreq.data.corruptions.imagenet_c_dataset]); it is 60+
+GB in five archives and is not downloaded automatically.
 
-**Generator.** :func:`corrupt_images` corrupts any float (B, C, H, W) batch in [0, 1] on the fly with the
-maintained ``imagecorruptions-imaug`` library (``pip install 'lowfreq[corruptions]'``; the constants of
-ImageNet-C, images of at least 32 x 32 pixels). It is deterministic for a seed: before each image, numpy's
-global (legacy) RNG, from which the library draws, is seeded from ``(seed, corruption, severity, index)``, and the
-two corruptions that take their own seed (``impulse_noise``, ``glass_blur``) get the same value, so an image's
-corruption depends neither on the batch it comes in nor on the process that makes it. numpy's global RNG state is
-restored afterwards. Results can be cached on disk (``cache_dir``): one ``.npy`` per (fingerprint of the input
-batch and its indices, corruption, severity, seed), so a second run reads them instead of regenerating them.
+**Generator.** [`corrupt_images`][lowfreq.data.corruptions.corrupt_images] corrupts any float (B, C, H, W) batch in [0,
+1] on the fly with the maintained ``imagecorruptions-imaug`` library (``pip install 'lowfreq[corruptions]'``; the
+constants of ImageNet-C, images of at least 32 x 32 pixels). It is deterministic for a seed: before each image, numpy's
+global (legacy) RNG, from which the library draws, is seeded from ``(seed, corruption, severity, index)``, and the two
+corruptions that take their own seed (``impulse_noise``, ``glass_blur``) get the same value, so an image's corruption
+depends neither on the batch it comes in nor on the process that makes it. numpy's global RNG state is restored
+afterwards. Results can be cached on disk (``cache_dir``): one ``.npy`` per (fingerprint of the input batch and its
+indices, corruption, severity, seed), so a second run reads them instead of regenerating them.
 
-**Grayscale.** :func:`to_grayscale` is ITU-R 601 luma ``0.2989 R + 0.587 G + 0.114 B`` (torchvision
-``rgb_to_grayscale``), applied to the corrupted RGB image (P001's grayscale variants).
+**Grayscale.** [`to_grayscale`][lowfreq.data.corruptions.to_grayscale] is ITU-R 601 luma
+``0.2989 R + 0.587 G + 0.114 B`` (torchvision ``rgb_to_grayscale``), applied to the corrupted RGB image (P001's
+grayscale variants).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ CIFAR10C_URL = "https://zenodo.org/records/2535967/files/CIFAR-10-C.tar"
 """The official CIFAR-10-C archive (Zenodo record 2535967, about 2.9 GB)."""
 CIFAR10C_FILENAME = "CIFAR-10-C.tar"
 CIFAR10C_MD5 = "56bf5dcef84df0e2308c6dcbcbbd8499"
-"""md5 of :data:`CIFAR10C_FILENAME`."""
+"""md5 of ``CIFAR10C_FILENAME``."""
 CIFAR10C_DIR = "CIFAR-10-C"
 """Folder the archive extracts to (``<corruption>.npy`` files and ``labels.npy``)."""
 IMAGENETC_URL = "https://zenodo.org/records/2235448"
@@ -158,7 +160,7 @@ def download_cifar10_c(data_dir: str | Path, *, timeout: float | None = None) ->
         timeout: seconds for the reachability probe; None = 8 s.
 
     Returns:
-        The folder with the ``.npy`` files (see :func:`find_cifar10_c`).
+        The folder with the ``.npy`` files (see ``find_cifar10_c``).
 
     Raises:
         RuntimeError: the archive is corrupt, the server cannot be reached, or the download failed; the message
@@ -264,9 +266,9 @@ def download_imagenet_c(
 ) -> Path:
     """Make ImageNet-C's ``<corruption>/<severity>/<wnid>/`` folders available in ``data_dir``.
 
-    Downloads the archives (:data:`IMAGENETC_ARCHIVES`, tens of GB) that hold the requested corruptions and are not
+    Downloads the archives (``IMAGENETC_ARCHIVES``, tens of GB) that hold the requested corruptions and are not
     already unpacked, unpacks them (filtered tar extraction) and checks the result: every requested corruption
-    must have the five severity folders with :data:`IMAGENETC_IMAGES_PER_CONDITION` images each (there are no
+    must have the five severity folders with ``IMAGENETC_IMAGES_PER_CONDITION`` images each (there are no
     published checksums for these archives, so the unpacked folders are checked instead). An archive file already
     in ``data_dir`` is unpacked without downloading. Offline, the error names the archive, its URL and the folder.
 
@@ -428,7 +430,7 @@ def _fingerprint(images: np.ndarray, indices: Tensor) -> str:
 def corruption_cache_file(
     cache_dir: str | Path, x: Tensor, corruption: str, severity: int, *, seed: int = 0, indices: Tensor | None = None
 ) -> Path:
-    """The cache file :func:`corrupt_images` uses for these arguments.
+    """The cache file [`corrupt_images`][lowfreq.data.corruptions.corrupt_images] uses for these arguments.
 
     It is ``cache_dir/<fingerprint>/<corruption>-s<severity>-seed<seed>.npy``, the fingerprint hashing the uint8
     input batch, its indices and the library's version; it holds the uint8 (B, H, W, 3) corrupted images.
@@ -488,7 +490,7 @@ def corrupt_images(
 
     Args:
         x: (B, C, H, W) float images in [0, 1], C = 1 or 3, H and W >= 32.
-        corruption: one of the 15 names of :data:`lowfreq.corruption_names.CORRUPTIONS`.
+        corruption: one of the 15 names of ``lowfreq.corruption_names.CORRUPTIONS``.
         severity: 1 ... 5.
         seed: seed of the random corruptions, >= 0.
         indices: (B,) dataset index of each image (default ``0 ... B - 1``): an image's corruption depends on its

@@ -1,19 +1,19 @@
 """Device-resident batches: the whole uint8 dataset on the accelerator, shuffled, cropped and flipped there.
 
-:class:`DeviceLoader` replaces a ``DataLoader`` for datasets that fit in device memory (CIFAR-10: 150 MB as uint8).
-Nothing runs per sample in Python and nothing crosses the host-device boundary per step: once per epoch the
-permutation and every image's augmentation parameters are drawn on the CPU (so they are the same on every device
-and world size) and copied to the device in one transfer; each step is then a handful of batched gathers.
+[`DeviceLoader`][lowfreq.data.device.DeviceLoader] replaces a ``DataLoader`` for datasets that fit in device memory
+(CIFAR-10: 150 MB as uint8). Nothing runs per sample in Python and nothing crosses the host-device boundary per step:
+once per epoch the permutation and every image's augmentation parameters are drawn on the CPU (so they are the same on
+every device and world size) and copied to the device in one transfer; each step is then a handful of batched gathers.
 
-**Epoch and sharding rule** (:class:`ShardedEpochSampler`). Epoch ``e`` visits ``order`` = a permutation of
-``range(N)`` drawn from a generator seeded by ``(seed, e)`` (``arange(N)`` when not shuffling). The order is cut
-into steps of ``G = world_size * batch_size`` positions; rank ``r`` takes positions ``r, r + W, r + 2W, ...`` of
-each step. The last step holds the remainder ``R = N - (S - 1) G``; when ``R < world_size`` it could not give
-every rank a sample, so it is merged into the step before (which then holds up to ``G + W - 1`` positions).
-Hence every sample is used exactly once per epoch, all ranks run the same number of steps, per-rank batch sizes
-differ by at most one, and rank ``r``'s step-k batch is the strided share of the step-k batch a single process with
-batch size ``G`` would see: the data seen per step do not depend on the world size. ``drop_last`` instead drops
-the ``N mod G`` positions after the last full step.
+**Epoch and sharding rule** ([`ShardedEpochSampler`][lowfreq.data.device.ShardedEpochSampler]). Epoch ``e`` visits
+``order`` = a permutation of ``range(N)`` drawn from a generator seeded by ``(seed, e)`` (``arange(N)`` when not
+shuffling). The order is cut into steps of ``G = world_size * batch_size`` positions; rank ``r`` takes positions
+``r, r + W, r + 2W, ...`` of each step. The last step holds the remainder ``R = N - (S - 1) G``; when ``R < world_size``
+it could not give every rank a sample, so it is merged into the step before (which then holds up to ``G + W - 1``
+positions). Hence every sample is used exactly once per epoch, all ranks run the same number of steps, per-rank batch
+sizes differ by at most one, and rank ``r``'s step-k batch is the strided share of the step-k batch a single process
+with batch size ``G`` would see: the data seen per step do not depend on the world size. ``drop_last`` instead drops the
+``N mod G`` positions after the last full step.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ __all__ = ["DeviceLoader", "ShardedEpochSampler"]
 class ShardedEpochSampler(Sampler[int]):
     """This rank's share of ``range(num_items)`` for one epoch, cut into steps of equal count on every rank.
 
-    See the module docstring for the rule. Like ``DistributedSampler``, call :meth:`set_epoch` before each epoch
-    (Lightning does this for any loader whose ``sampler`` has ``set_epoch``).
+    See the module docstring for the rule. Like ``DistributedSampler``, call
+    [`set_epoch`][lowfreq.data.device.ShardedEpochSampler.set_epoch] before each epoch (Lightning does this for any
+    loader whose ``sampler`` has ``set_epoch``).
 
     Args:
         num_items: dataset size N, >= world_size (>= world_size * batch_size with ``drop_last``).
@@ -124,14 +125,15 @@ class DeviceLoader:
     """Iterable of ``(x, y)`` batches made on ``device`` from uint8 images held there (no DataLoader, no workers).
 
     ``x``: (B, C, H, W) float32 in [0, 1]; ``y``: (B,) int64. With ``augment``, each image is cropped after
-    ``padding`` px reflect padding and mirrored with probability 1/2 (:func:`~lowfreq.data.random_crop_flip`'s
-    distribution), then colour-jittered when ``color_jitter > 0`` (:func:`~lowfreq.data.color_jitter`'s). The
-    permutation and augmentation parameters of epoch ``e`` are drawn on the CPU from generators seeded by
-    ``(seed, e)``: identical on every device, rank and world size. Sharding follows :class:`ShardedEpochSampler`.
+    ``padding`` px reflect padding and mirrored with probability 1/2
+    ([`random_crop_flip`][lowfreq.data.transforms.random_crop_flip]'s distribution), then colour-jittered when
+    ``color_jitter > 0`` ([`color_jitter`][lowfreq.data.transforms.color_jitter]'s). The permutation and augmentation
+    parameters of epoch ``e`` are drawn on the CPU from generators seeded by ``(seed, e)``: identical on every device,
+    rank and world size. Sharding follows [`ShardedEpochSampler`][lowfreq.data.device.ShardedEpochSampler].
 
-    Each ``iter()`` runs the epoch given by :meth:`set_epoch` and then advances it by one, so a plain
-    ``for epoch in range(E): for x, y in loader: ...`` sees a new order every epoch; Lightning calls
-    ``loader.sampler.set_epoch`` itself (also after resuming from a checkpoint).
+    Each ``iter()`` runs the epoch given by [`set_epoch`][lowfreq.data.device.DeviceLoader.set_epoch] and then advances
+    it by one, so a plain ``for epoch in range(E): for x, y in loader: ...`` sees a new order every epoch; Lightning
+    calls ``loader.sampler.set_epoch`` itself (also after resuming from a checkpoint).
 
     Args:
         images: (N, C, H, W) uint8 images (copied to ``device`` once unless already there).
@@ -218,7 +220,8 @@ class DeviceLoader:
 
         Args:
             index: (B,) sample indices.
-            crop: (3, N) per-sample crop/flip parameters from :meth:`epoch_params`.
+            crop: (3, N) per-sample crop/flip parameters from
+                [`epoch_params`][lowfreq.data.device.DeviceLoader.epoch_params].
             jitter: (3, N) per-sample jitter factors, or None.
         All three live on ``self.device``.
         """

@@ -2,8 +2,8 @@
 
 A DataLoader normally draws its order from a generator created once per loader and its augmentation from the
 global RNG, so a run resumed at epoch e replays the randomness of epoch 0. Here every draw is derived from
-``(seed, epoch)`` (the order) or ``(seed, epoch, index)`` (one sample's augmentation): :class:`EpochSampler`
-yields *epoch-tagged keys* ``epoch * N + index`` and :class:`EpochSeededDataset` seeds each item from its key,
+``(seed, epoch)`` (the order) or ``(seed, epoch, index)`` (one sample's augmentation): ``EpochSampler``
+yields *epoch-tagged keys* ``epoch * N + index`` and ``EpochSeededDataset`` seeds each item from its key,
 so any transform pipeline (torchvision's random transforms, in workers or not) gives the same sample for the same
 (seed, epoch, index), whatever happened before.
 """
@@ -23,8 +23,8 @@ __all__ = ["EpochSampler", "EpochSeededDataset"]
 class EpochSampler(DistributedSampler):
     """``DistributedSampler`` (order seeded by ``seed + epoch``, this rank's padded share) yielding epoch-tagged keys.
 
-    Key ``epoch * N + index`` tells :class:`EpochSeededDataset` which epoch a sample belongs to. Being a
-    ``DistributedSampler``, Lightning keeps it (no second sharding) and calls :meth:`set_epoch` every epoch, also
+    Key ``epoch * N + index`` tells ``EpochSeededDataset`` which epoch a sample belongs to. Being a
+    ``DistributedSampler``, Lightning keeps it (no second sharding) and calls ``set_epoch`` every epoch, also
     after resuming from a checkpoint. ``num_replicas`` and ``rank`` are given explicitly (1 and 0 without DDP).
     """
 
@@ -38,7 +38,8 @@ class EpochSeededDataset(Dataset):
 
     The global torch RNG is seeded from ``derive_seed(seed, epoch, index)`` for the item and restored afterwards.
     Plain indices ``0 <= index < N`` are epoch 0. Random transforms that draw from torch's global generator
-    (torchvision's, :class:`~lowfreq.data.TensorImageDataset`'s augmentation) become deterministic per sample.
+    (torchvision's, [`TensorImageDataset`][lowfreq.data.datasets.TensorImageDataset]'s augmentation) become
+    deterministic per sample.
 
     Args:
         dataset: a map-style dataset of N items.

@@ -313,7 +313,7 @@ class SyntheticShapesDataModule(ImageDataModule):
         augment: augment the train split (random crop with 4 px reflect padding + horizontal flip; every texture
             class is invariant under the flip).
         device_resident: hold the uint8 images on the trainer's device and shuffle, crop and flip them there
-            (:class:`~lowfreq.data.device.DeviceLoader`; ``num_workers`` is then unused): True always (also on
+            ([`DeviceLoader`][lowfreq.data.device.DeviceLoader]; ``num_workers`` is then unused): True always (also on
             CPU), False never, None (default) on the CPU and on CUDA when the data fit in a quarter of its memory.
         train_transform: batched module applied to training batches on the device after augmentation (e.g.
             ``lowfreq.data.ComponentTransform``: train on low/high-frequency components, P003 Table 1).

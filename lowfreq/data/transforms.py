@@ -1,9 +1,10 @@
 """Batched tensor augmentation (crop, flip, colour jitter) and the frequency-component training transform.
 
-Each random op comes in two halves: a *draw* of its parameters on the CPU (:func:`crop_flip_params`,
-:func:`color_jitter_factors`) and a deterministic *apply* (:func:`crop_flip`, :func:`apply_color_jitter`), so the
-DataLoader path (:func:`random_crop_flip`, :func:`color_jitter`) and the device-resident path
-(:class:`~lowfreq.data.device.DeviceLoader`) draw and apply identically.
+Each random op comes in two halves: a *draw* of its parameters on the CPU (``crop_flip_params``,
+``color_jitter_factors``) and a deterministic *apply* (``crop_flip``, ``apply_color_jitter``), so the
+DataLoader path ([`random_crop_flip`][lowfreq.data.transforms.random_crop_flip],
+[`color_jitter`][lowfreq.data.transforms.color_jitter]) and the device-resident path
+([`DeviceLoader`][lowfreq.data.device.DeviceLoader]) draw and apply identically.
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ def crop_flip(
     """Crop after reflect padding and optionally mirror, with given offsets: one batched gather, any dtype.
 
     ``out[b] = flip[b] ? mirror(window) : window`` where ``window`` is the (H, W) window at ``(oy[b], ox[b])`` of
-    ``images[index[b]]`` reflect-padded by ``padding`` pixels. It is what :func:`random_crop_flip` draws, without
-    building the padded images, so it also runs on uint8 images held on an accelerator.
+    ``images[index[b]]`` reflect-padded by ``padding`` pixels. It is what
+    [`random_crop_flip`][lowfreq.data.transforms.random_crop_flip] draws, without building the padded images, so it also
+    runs on uint8 images held on an accelerator.
 
     Args:
         images: (N, C, H, W) images of any dtype.
@@ -80,7 +82,7 @@ def crop_flip(
 def crop_flip_params(
     num_images: int, padding: int, *, generator: torch.Generator | None = None
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Draw random crop offsets and flips on the CPU, the random half of :func:`random_crop_flip`.
+    """Draw random crop offsets and flips on the CPU, the random half of ``random_crop_flip``.
 
     Draws, in this order, ``oy`` and ``ox`` ~ U{0..2 padding} (zeros when ``padding`` is 0, drawing nothing), then
     ``flip`` ~ Bernoulli(0.5).
@@ -91,7 +93,7 @@ def crop_flip_params(
         generator: random source; ``None`` uses torch's global generator.
 
     Returns:
-        ``(oy, ox, flip)``: (num_images,) int64, int64 and bool CPU tensors, the arguments of :func:`crop_flip`.
+        ``(oy, ox, flip)``: (num_images,) int64, int64 and bool CPU tensors, the arguments of ``crop_flip``.
     """
     if padding > 0:
         oy = torch.randint(0, 2 * padding + 1, (num_images,), generator=generator)
@@ -104,7 +106,7 @@ def crop_flip_params(
 def random_crop_flip(x: Tensor, padding: int = 4, *, generator: torch.Generator | None = None) -> Tensor:
     """Random crop after reflect padding, then a random horizontal flip, drawn independently per image.
 
-    Draws the parameters with :func:`crop_flip_params`, then applies :func:`crop_flip`.
+    Draws the parameters with ``crop_flip_params``, then applies ``crop_flip``.
 
     Args:
         x: (B, C, H, W) float images.
@@ -128,7 +130,7 @@ def color_jitter_factors(num_images: int, strength: float, *, generator: torch.G
         generator: random source; ``None`` uses torch's global generator.
 
     Returns:
-        (3, num_images) float32 CPU tensor, the ``factors`` of :func:`apply_color_jitter`.
+        (3, num_images) float32 CPU tensor, the ``factors`` of ``apply_color_jitter``.
     """
     check_range("strength", strength, 0.0, math.inf)
     lo, hi = max(0.0, 1.0 - strength), 1.0 + strength
@@ -138,7 +140,7 @@ def color_jitter_factors(num_images: int, strength: float, *, generator: torch.G
 def color_jitter(x: Tensor, strength: float, *, generator: torch.Generator | None = None) -> Tensor:
     """Batched brightness, contrast and saturation jitter (torchvision ``ColorJitter(s, s, s)`` without hue).
 
-    Factors are drawn per image by :func:`color_jitter_factors` and applied by :func:`apply_color_jitter` in the
+    Factors are drawn per image by ``color_jitter_factors`` and applied by ``apply_color_jitter`` in the
     fixed order brightness, contrast, saturation; the result is clamped to [0, 1].
 
     Args:
@@ -156,7 +158,7 @@ def color_jitter(x: Tensor, strength: float, *, generator: torch.Generator | Non
 
 
 def apply_color_jitter(x: Tensor, factors: Tensor) -> Tensor:
-    """Brightness, contrast and saturation jitter with given factors (the deterministic half of :func:`color_jitter`).
+    """Brightness, contrast and saturation jitter with given factors (the deterministic half of ``color_jitter``).
 
     Args:
         x: (B, 3, H, W) float images in [0, 1].
@@ -177,17 +179,17 @@ def apply_color_jitter(x: Tensor, factors: Tensor) -> Tensor:
 class ComponentTransform(nn.Module):
     """Replace images by their LFC or HFC (P003 Table 1: train on ``x_l`` or ``x_h``), optionally rescaled by max.
 
-    The split is :func:`lowfreq.filters.frequency_components`: ``split_frequencies`` at ``radius / N`` cycles/pixel
-    on N x N images (P003's index radius on the centred spectrum). Works on a single (C, N, N) image (dataset
-    transform) or a (B, C, N, N) batch (``ImageDataModule(train_transform=...)``). The output is not clipped: an HFC
-    lies around 0 with negative values, which is what P003 trains on.
+    The split is [`lowfreq.filters.frequency_components`][lowfreq.filters.frequency_components]: ``split_frequencies``
+    at ``radius / N`` cycles/pixel on N x N images (P003's index radius on the centred spectrum). Works on a single (C,
+    N, N) image (dataset transform) or a (B, C, N, N) batch (``ImageDataModule(train_transform=...)``). The output is
+    not clipped: an HFC lies around 0 with negative values, which is what P003 trains on.
 
     Args:
         radius: r > 0 in index units on the N x N centred spectrum (cutoff r / N cycles/pixel).
         component: "low" (x_l), "high" (x_h) or "original" (x itself; with ``rescale`` P003's rescaled originals).
         inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
         rescale: divide every image by its maximum over channels and pixels (P003's "standard pixel scale",
-            methods.md §7.1); images whose maximum is <= 0 stay unchanged.
+            §4.2, per image as in its code); images whose maximum is <= 0 stay unchanged.
     """
 
     def __init__(

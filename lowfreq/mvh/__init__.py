@@ -1,12 +1,13 @@
 """The model-vs-human benchmark (Geirhos et al. 2021; paper 000) in one package.
 
-* :mod:`~lowfreq.mvh.labels`: the 16 classes and the ImageNet-1000 -> 16 mapping (torch only; also used by the
+* [`labels`][lowfreq.mvh.labels]: the 16 classes and the ImageNet-1000 -> 16 mapping (torch only; also used by the
   OpenCLIP backbone).
-* :mod:`~lowfreq.mvh.raw_data`: constants, decision tables, the raw-data CSV reader and writer.
-* :mod:`~lowfreq.mvh.metrics`: shape bias, error consistency, OOD accuracy, aggregated as the benchmark does.
-* :mod:`~lowfreq.mvh.download` and :mod:`~lowfreq.mvh.stimuli`: files, downloads, the dataset and DataModule.
-* :mod:`~lowfreq.mvh.decisions`: model decisions, the :class:`StimulusDecisions` Metric, front-end sweeps.
-* :mod:`~lowfreq.mvh.plotting`: the figures; :mod:`~lowfreq.mvh.cli`: ``lowfreq alignment``.
+* [`raw_data`][lowfreq.mvh.raw_data]: constants, decision tables, the raw-data CSV reader and writer.
+* [`metrics`][lowfreq.mvh.metrics]: shape bias, error consistency, OOD accuracy, aggregated as the benchmark does.
+* [`download`][lowfreq.mvh.download] and [`stimuli`][lowfreq.mvh.stimuli]: files, downloads, the dataset and DataModule.
+* [`decisions`][lowfreq.mvh.decisions]: model decisions, the
+  [`StimulusDecisions`][lowfreq.mvh.decisions.StimulusDecisions] Metric, front-end sweeps.
+* [`plotting`][lowfreq.mvh.plotting]: the figures; [`cli`][lowfreq.mvh.cli]: ``lowfreq alignment``.
 
 Names load on first access, so ``import lowfreq.mvh.labels`` stays free of pandas and Lightning.
 """

@@ -1,10 +1,10 @@
 """``lowfreq alignment --raw_data DIR --model NAME``: model-vs-human benchmark metrics as JSON on stdout.
 
-The command line is built by jsonargparse from the signature and docstring of :func:`alignment` (so it also
-reads ``--config file.yaml`` and ``LOWFREQ_ALIGNMENT_*`` environment variables); ``lowfreq.entry`` (the console
-script) and ``lowfreq.cli.main`` dispatch ``lowfreq alignment ...`` here. The metrics (pandas, torch) are imported
-only when the command runs, so ``--help`` is instant. The printed JSON equals
-:func:`lowfreq.mvh.metrics_from_raw_data` (NaN written as ``null``).
+The command line is built by jsonargparse from the signature and docstring of [`alignment`][lowfreq.mvh.cli.alignment]
+(so it also reads ``--config file.yaml`` and ``LOWFREQ_ALIGNMENT_*`` environment variables); ``lowfreq.entry`` (the
+console script) and ``lowfreq.cli.main`` dispatch ``lowfreq alignment ...`` here. The metrics (pandas, torch) are
+imported only when the command runs, so ``--help`` is instant. The printed JSON equals
+[`lowfreq.mvh.benchmark_from_raw_data`][lowfreq.mvh.metrics.benchmark_from_raw_data] (NaN written as ``null``).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def alignment(
         output: also write the JSON to this file.
 
     Returns:
-        The result of :func:`~lowfreq.mvh.metrics_from_raw_data`.
+        The result of [`benchmark_from_raw_data`][lowfreq.mvh.metrics.benchmark_from_raw_data].
     """
     from lowfreq.io import to_jsonable, write_json  # here: `lowfreq alignment --help` starts without torch
     from lowfreq.mvh.metrics import benchmark_from_raw_data
@@ -67,7 +67,7 @@ def _underscored(arg: str) -> str:
 
 
 def alignment_main(args: list[str] | None = None) -> None:
-    """Run :func:`alignment` on ``args`` (default ``sys.argv[2:]``, after ``lowfreq alignment``)."""
+    """Run [`alignment`][lowfreq.mvh.cli.alignment] on ``args`` (default: the words after ``lowfreq alignment``)."""
     argv = sys.argv[2:] if args is None else list(args)
     auto_cli(
         alignment,

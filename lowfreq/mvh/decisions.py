@@ -1,14 +1,14 @@
 """From a model to model-vs-human decisions: batched 16-class decisions, decision tables and front-end sweeps.
 
-* :func:`model_decisions` runs a model (``[0, 1]`` images -> 16 or 1000 logits, mapped with
-  :func:`lowfreq.mvh.labels.logits_to_16`) over a stimulus dataset and returns a decision table in
-  model-vs-human's raw-data format.
-* :func:`alignment_sweep` evaluates every benchmark metric for one backbone behind a list of front-ends (blur
-  sigmas, down-up resize sizes): the test-time sweeps of paper 000 (Figs 2-4) in one loop.
+* [`model_decisions`][lowfreq.mvh.decisions.model_decisions] runs a model (``[0, 1]`` images -> 16 or 1000 logits,
+  mapped with [`lowfreq.mvh.labels.logits_to_16`][lowfreq.mvh.labels.logits_to_16]) over a stimulus dataset and returns
+  a decision table in model-vs-human's raw-data format.
+* [`alignment_sweep`][lowfreq.mvh.decisions.alignment_sweep] evaluates every benchmark metric for one backbone behind a
+  list of front-ends (blur sigmas, down-up resize sizes): the test-time sweeps of paper 000 (Figs 2-4) in one loop.
 
 A *stimulus dataset* is any map-style dataset whose items are ``(x, y)`` (x float (3, H, W) in [0, 1]) and which
 has a ``records`` DataFrame with one row per item and the columns ``dataset, imagename, category, condition,
-session`` (:class:`lowfreq.mvh.ModelVsHumanDataset` is one).
+session`` ([`lowfreq.mvh.ModelVsHumanDataset`][lowfreq.mvh.stimuli.ModelVsHumanDataset] is one).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def predict_16(
     num_workers: int = 0,
     progress: bool = False,
 ) -> Tensor:
-    """16-class decisions (indices into :data:`CLASSES_16`) of ``model`` on ``dataset[indices]``.
+    """16-class decisions (indices into ``CLASSES_16``) of ``model`` on ``dataset[indices]``.
 
     The model runs in eval mode on the device of its first parameter or buffer (CPU if it has none) and is put
     back into its previous mode afterwards.
@@ -138,7 +138,7 @@ def alignment_sweep(
         frontends: ``{value: front-end}`` (value = sigma, resize size, ...), or a list whose values are read from
             each module's ``sigma``/``size`` attribute (0 for ``Identity``).
         dataset: stimulus dataset with ``records`` (see module docstring).
-        human_table: decision table with the human trials (:func:`~lowfreq.mvh.read_raw_data`).
+        human_table: decision table with the human trials ([`read_raw_data`][lowfreq.mvh.raw_data.read_raw_data]).
         subject: base name of the model; setting ``i`` is written as ``f"{subject}-{i}"`` in its table.
         batch_size: images per forward pass.
         num_workers: DataLoader workers.
@@ -149,7 +149,7 @@ def alignment_sweep(
 
     Returns:
         DataFrame with columns ``setting, frontend, value`` and the metrics ``shape_bias, error_consistency,
-        observed_consistency, accuracy_difference, ood_accuracy`` (:data:`~lowfreq.mvh.METRICS`) plus the same
+        observed_consistency, accuracy_difference, ood_accuracy`` (``lowfreq.mvh.METRICS``) plus the same
         metrics of the humans-vs-humans reference as ``human_*`` columns.
     """
     net = backbone if isinstance(backbone, nn.Module) else backbone()
@@ -189,9 +189,9 @@ def alignment_sweep(
 class StimulusDecisions(Metric):
     """16-class decisions per stimulus index, batch by batch and across processes (a torchmetrics ``Metric``).
 
-    Each process updates the stimuli of its shard; :meth:`compute` returns the (N,) decisions of all processes
-    (indices into :data:`~lowfreq.mvh.labels.CLASSES_16`, -1 for stimuli nobody evaluated), which
-    :func:`records_to_table` turns into a decision table.
+    Each process updates the stimuli of its shard; [`compute`][lowfreq.mvh.decisions.StimulusDecisions.compute] returns
+    the (N,) decisions of all processes (indices into ``lowfreq.mvh.labels.CLASSES_16``, -1 for stimuli nobody
+    evaluated), which [`records_to_table`][lowfreq.mvh.decisions.records_to_table] turns into a decision table.
 
     Args:
         num_stimuli: N, the number of stimuli in the dataset.

@@ -8,10 +8,10 @@ Layout of a model-vs-human directory (``data_dir``)::
       images/<name>/<category>/<file>.png            texture-vs-shape layout (as in $LOWFREQ_TEST_DATA/model-vs-human)
       raw-data/<name>/<name>_subject-XX_session_1.csv   human trials; model CSVs are written next to them
 
-:func:`download_datasets` fetches the official release archives (``v0.1``) into ``datasets/``;
-:func:`download_raw_data` fetches the human CSVs into ``raw-data/`` and checks their SHA-256;
-:func:`find_dataset_dir` finds a dataset's images in any of the layouts above. Offline, every download fails at
-once with a message saying what to put where.
+[`download_datasets`][lowfreq.mvh.download.download_datasets] fetches the official release archives (``v0.1``) into
+``datasets/``; [`download_raw_data`][lowfreq.mvh.download.download_raw_data] fetches the human CSVs into ``raw-data/``
+and checks their SHA-256; [`find_dataset_dir`][lowfreq.mvh.download.find_dataset_dir] finds a dataset's images in any of
+the layouts above. Offline, every download fails at once with a message saying what to put where.
 """
 
 from __future__ import annotations
@@ -41,14 +41,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Official image archives of model-vs-human (``modelvshuman/utils.py``: ``dataset_base_url``), one per dataset.
-#: No checksums are published for them; :func:`download_datasets` checks the unpacked structure and image count.
+#: No checksums are published for them; ``download_datasets`` checks the unpacked structure and image count.
 RELEASE_URL = "https://github.com/bethgelab/model-vs-human/releases/download/v0.1/{name}.tar.gz"
 
 #: Human raw data: the repository's ``raw-data/`` folder at a fixed commit (the one the test data were copied from).
 RAW_DATA_COMMIT = "79ed7cd1d9ac3a114e71b6638f0a98bdd627316c"
 RAW_DATA_URL = "https://raw.githubusercontent.com/bethgelab/model-vs-human/{commit}/raw-data/{path}"
 
-#: SHA-256 of every human CSV at :data:`RAW_DATA_COMMIT` (computed from byte-for-byte copies of those files).
+#: SHA-256 of every human CSV at ``RAW_DATA_COMMIT`` (computed from byte-for-byte copies of those files).
 HUMAN_RAW_DATA_SHA256: dict[str, str] = {
     "colour/colour_subject-01_session_1.csv": "412a6acabff27e364955e82a4a51c600feffba44ac782e20c4952b6b4aa1e2a5",
     "colour/colour_subject-02_session_1.csv": "ab317fd6e5dbfb91b3623a6230cdf34259f316c227dd11a986a798395a77e81d",
@@ -206,9 +206,9 @@ def download_datasets(
 ) -> list[Path]:
     """Download and unpack the official model-vs-human image archives into ``<data_dir>/datasets/<name>``.
 
-    Datasets already present (in any layout :func:`find_dataset_dir` accepts) are skipped unless ``force``.
-    There are no published checksums for these archives, so the unpacked folder is checked instead: it must hold
-    :data:`EXPECTED_IMAGE_COUNTS` images (the number of trials per human observer).
+    Datasets already present (in any layout [`find_dataset_dir`][lowfreq.mvh.download.find_dataset_dir] accepts) are
+    skipped unless ``force``. There are no published checksums for these archives, so the unpacked folder is checked
+    instead: it must hold ``EXPECTED_IMAGE_COUNTS`` images (the number of trials per human observer).
 
     Returns:
         The dataset folders.

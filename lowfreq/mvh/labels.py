@@ -1,9 +1,10 @@
 """The 16 entry-level classes of model-vs-human and the ImageNet-1000 -> 16 mapping (bottom layer: torch only).
 
-* :data:`CLASSES_16`: the 16 class names, sorted; index = the 16-way label used everywhere in lowfreq.
-* :func:`imagenet_to_16` turns ImageNet logits into 16-class scores exactly as model-vs-human's
-  ``ImageNetProbabilitiesTo16ClassesMapping``: softmax over the 1000 classes, then the **mean** probability of each
-  class's member indices (:data:`IMAGENET_16_INDICES`); we return its log, so argmax and softmax keep their meaning.
+* ``CLASSES_16``: the 16 class names, sorted; index = the 16-way label used everywhere in lowfreq.
+* [`imagenet_to_16`][lowfreq.mvh.labels.imagenet_to_16] turns ImageNet logits into 16-class scores exactly as
+  model-vs-human's ``ImageNetProbabilitiesTo16ClassesMapping``: softmax over the 1000 classes, then the **mean**
+  probability of each class's member indices (``IMAGENET_16_INDICES``); we return its log, so argmax and softmax keep
+  their meaning.
 
 Used by the model-vs-human analyses and by the OpenCLIP backbone's ``1000to16`` head.
 """
@@ -109,7 +110,7 @@ def imagenet_to_16(logits: Tensor) -> Tensor:
         logits: (B, 1000) ImageNet logits.
 
     Returns:
-        (B, 16) float32 ``log(mean_{i in S_k} softmax(logits)_i)``, classes in :data:`CLASSES_16` order. These are
+        (B, 16) float32 ``log(mean_{i in S_k} softmax(logits)_i)``, classes in ``CLASSES_16`` order. These are
         not normalised log-probabilities (the 16 means do not sum to 1), but argmax gives model-vs-human's decision.
     """
     if logits.ndim != 2 or logits.shape[1] != 1000:
@@ -120,7 +121,7 @@ def imagenet_to_16(logits: Tensor) -> Tensor:
 
 
 def logits_to_16(logits: Tensor) -> Tensor:
-    """(B, 16) logits pass through; (B, 1000) ImageNet logits go through :func:`imagenet_to_16`."""
+    """(B, 16) logits pass through; (B, 1000) ones go through [`imagenet_to_16`][lowfreq.mvh.labels.imagenet_to_16]."""
     if logits.ndim == 2 and logits.shape[1] == len(CLASSES_16):
         return logits
     if logits.ndim == 2 and logits.shape[1] == 1000:

@@ -1,21 +1,23 @@
 """Model-vs-human alignment metrics over decision tables, aggregated as the model-vs-human benchmark does.
 
-Inputs are decision tables (:mod:`lowfreq.mvh.raw_data`): one row per trial in model-vs-human's raw-data format.
+Inputs are decision tables ([`lowfreq.mvh.raw_data`][lowfreq.mvh.raw_data]): one row per trial in model-vs-human's
+raw-data format.
 
 Metrics (Geirhos et al. 2021, "Partial success in closing the gap between human and machine vision"):
 
-* :func:`shape_bias` on cue-conflict: ``n(shape) / (n(shape) + n(texture))`` over images whose shape and texture
-  classes differ.
-* :func:`error_consistency`: Cohen's kappa of trial-wise correctness, ``(c_obs - c_exp) / (1 - c_exp)`` with
-  ``c_exp = p1 p2 + (1 - p1)(1 - p2)``; defined as 1 when ``c_obs == 1``.
-* :func:`observed_consistency`, :func:`accuracy_difference` (squared, as the benchmark's ``np.square`` norm),
-  :func:`accuracy` (16-class accuracy; a human "na" counts as wrong).
+* [`shape_bias`][lowfreq.mvh.metrics.shape_bias] on cue-conflict: ``n(shape) / (n(shape) + n(texture))`` over images
+  whose shape and texture classes differ.
+* [`error_consistency`][lowfreq.mvh.metrics.error_consistency]: Cohen's kappa of trial-wise correctness,
+  ``(c_obs - c_exp) / (1 - c_exp)`` with ``c_exp = p1 p2 + (1 - p1)(1 - p2)``; defined as 1 when ``c_obs == 1``.
+* [`observed_consistency`][lowfreq.mvh.metrics.observed_consistency],
+  [`accuracy_difference`][lowfreq.mvh.metrics.accuracy_difference] (squared, as the benchmark's ``np.square`` norm),
+  [`accuracy`][lowfreq.mvh.metrics.accuracy] (16-class accuracy; a human "na" counts as wrong).
 
-:func:`benchmark` aggregates like model-vs-human's ``plotting/plot.py``: excluded conditions removed
-(:data:`EXCLUDED_CONDITIONS`); consistency metrics per (model, human subject, condition), averaged over
-conditions, then human subjects, then datasets; OOD accuracy pooled per dataset then averaged over datasets; the
-humans-vs-humans reference averages every unordered pair of distinct subjects over conditions, then pairs, then
-datasets, and pools all subjects into one decision maker for OOD accuracy and shape bias.
+[`benchmark`][lowfreq.mvh.metrics.benchmark] aggregates like model-vs-human's ``plotting/plot.py``: excluded conditions
+removed (``EXCLUDED_CONDITIONS``); consistency metrics per (model, human subject, condition), averaged over conditions,
+then human subjects, then datasets; OOD accuracy pooled per dataset then averaged over datasets; the humans-vs-humans
+reference averages every unordered pair of distinct subjects over conditions, then pairs, then datasets, and pools all
+subjects into one decision maker for OOD accuracy and shape bias.
 
 Only numpy, pandas and torch are used here (no Lightning), so everything runs in a notebook.
 """
@@ -120,7 +122,7 @@ def shape_bias(table: pd.DataFrame) -> float:
         Shape bias in [0, 1]; NaN when no decision picked the shape or the texture class.
 
     Raises:
-        ValueError: a response or category that is not one of :data:`CLASSES_16` (responses may also be
+        ValueError: a response or category that is not one of ``CLASSES_16`` (responses may also be
             "na"), e.g. a misspelt or capitalised class name, which would silently count as neither shape nor
             texture.
 
@@ -150,7 +152,10 @@ def _check_class_names(table: pd.DataFrame, column: str, allowed: Sequence[str])
 
 
 def shape_bias_per_class(table: pd.DataFrame, classes: Sequence[str] = CLASSES_16) -> dict[str, float]:
-    """:func:`shape_bias` per shape class (``category``); NaN for classes without shape/texture decisions."""
+    """[`shape_bias`][lowfreq.mvh.metrics.shape_bias] per shape class (``category``).
+
+    NaN for classes without shape/texture decisions.
+    """
     return {c: shape_bias(table[table["category"] == c]) for c in classes}
 
 
@@ -237,8 +242,8 @@ def observed_consistency(correct_a: Any, correct_b: Any) -> float:
 def error_consistency(correct_a: Any, correct_b: Any) -> float:
     """Error consistency (Cohen's kappa on trial-wise correctness), in [-1, 1]; 1 for identical correctness.
 
-    ``correct_a`` and ``correct_b`` are (N,) bools (or integers 0/1), as in :func:`consistency`, which says
-    what is rejected.
+    ``correct_a`` and ``correct_b`` are (N,) bools (or integers 0/1), as in
+    [`consistency`][lowfreq.mvh.metrics.consistency], which says what is rejected.
 
     Example:
         >>> error_consistency([True, False, True, False], [True, False, True, False])
@@ -325,7 +330,7 @@ def benchmark_rows(
         observers: ``subj`` names compared against humans.
         humans: human ``subj`` names; ``None`` takes every ``subject-XX`` in the dataset.
         datasets: datasets to evaluate; ``None`` takes those present in ``table``.
-        exclude: drop :data:`EXCLUDED_CONDITIONS` first.
+        exclude: drop ``EXCLUDED_CONDITIONS`` first.
         pairs_within: compare humans with each other (``observers`` ignored).
 
     Returns:
@@ -445,7 +450,7 @@ def _merge(
 def human_reference(
     table: pd.DataFrame, datasets: Sequence[str] | None = None, *, exclude: bool = True
 ) -> dict[str, Any]:
-    """The "Humans (avg)" row: humans vs humans, aggregated as :func:`benchmark` aggregates a model.
+    """The "Humans (avg)" row: humans vs humans aggregated as [`benchmark`][lowfreq.mvh.metrics.benchmark] does a model.
 
     Consistency metrics: every unordered pair of distinct subjects, mean over conditions, then over pairs, then
     datasets. OOD accuracy and shape bias pool all human subjects into one decision maker.
@@ -483,10 +488,11 @@ def benchmark(
     """All benchmark metrics of one model against the human observers in ``table``.
 
     Args:
-        table: decision table with the model's trials and the human trials (e.g. from :func:`read_raw_data`).
-        model: the model's ``subj`` name (see :func:`select_subject`).
+        table: decision table with the model's trials and the human trials (e.g. from
+            [`read_raw_data`][lowfreq.mvh.raw_data.read_raw_data]).
+        model: the model's ``subj`` name (see [`select_subject`][lowfreq.mvh.metrics.select_subject]).
         datasets: datasets to evaluate; ``None`` takes those where the model has trials, in benchmark order.
-        exclude: drop :data:`EXCLUDED_CONDITIONS` (benchmark default).
+        exclude: drop ``EXCLUDED_CONDITIONS`` (benchmark default).
         humans: also compute the humans-vs-humans reference (key ``"humans"``).
         humans_on_model_stimuli: compute the human reference only on the stimuli the model saw (useful when the
             model ran on a subset, e.g. 160 cue-conflict images); by default it uses all human trials.
@@ -535,10 +541,11 @@ def benchmark_from_raw_data(
     humans: bool = True,
     humans_on_model_stimuli: bool = False,
 ) -> dict[str, Any]:
-    """Read ``raw_data_dir`` (model-vs-human raw-data layout) and run :func:`benchmark` for ``model``.
+    """Read ``raw_data_dir`` and run [`benchmark`][lowfreq.mvh.metrics.benchmark] for ``model``.
 
-    With ``model=None`` only the humans-vs-humans reference is computed, on ``datasets`` (default: every dataset
-    folder present), and returned in the same layout as a model's result (``"model": "humans"``).
+    ``raw_data_dir`` has model-vs-human's raw-data layout. With ``model=None`` only the humans-vs-humans reference is
+    computed, on ``datasets`` (default: every dataset folder present), and returned in the same layout as a model's
+    result (``"model": "humans"``).
     """
     table = read_raw_data(raw_data_dir, datasets)
     if model is None:

@@ -1,8 +1,9 @@
 """Figures of paper 000 (model-vs-human alignment): sweeps (Figs 2-3), kappa vs OOD accuracy (Fig. 4), shape bias.
 
-Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state), takes an optional ``ax`` and
+Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot state), takes an optional ``ax`` and
 returns ``(fig, ax)``. Inputs are the results of the analyses: the DataFrame of
-:func:`lowfreq.mvh.alignment_sweep` and the dict of :func:`lowfreq.mvh.metrics`.
+[`lowfreq.mvh.alignment_sweep`][lowfreq.mvh.decisions.alignment_sweep] and the dict of
+[`lowfreq.mvh.benchmark`][lowfreq.mvh.metrics.benchmark].
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def plot_alignment_sweep(
     Args:
         table: sweep table (``alignment_sweep``) with column ``x`` and ``metric``; ``human_<metric>`` columns,
             when present and ``human`` is None, draw the human reference.
-        metric: one of :data:`METRIC_LABELS`.
+        metric: one of ``METRIC_LABELS``.
         x: column on the x axis ("value": sigma in px, or resize resolution R1).
         xlabel: x-axis label, e.g. "blur σ (px)" or "resize resolution R1 (px)".
         label: legend entry of this curve.
@@ -96,7 +97,10 @@ def plot_sweep_panels(
     label: str | None = None,
     invert_x: bool = False,
 ) -> tuple[Figure, np.ndarray]:
-    """Side-by-side :func:`plot_alignment_sweep` panels for several metrics; returns ``(fig, axes)``."""
+    """Side-by-side [`plot_alignment_sweep`][lowfreq.mvh.plotting.plot_alignment_sweep] panels for several metrics.
+
+    Returns ``(fig, axes)``.
+    """
     fig = Figure(figsize=(3.6 * len(metrics), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(metrics)))
     for ax, metric in zip(axes, metrics, strict=True):
@@ -152,9 +156,10 @@ def plot_shape_bias_per_class(result: Mapping[str, Any], *, ax: Axes | None = No
     """Per-class shape bias of the model and the humans (model-vs-human's shape-bias matrix plot).
 
     Args:
-        result: a :func:`~lowfreq.mvh.metrics` result with ``shape_bias_per_class`` (``{class: shape bias}``)
-            and ``shape_bias`` for the model and, under ``humans``, for the pooled human observers; overall shape
-            biases are drawn as vertical lines, classes sorted by the humans' values when present.
+        result: a [`benchmark`][lowfreq.mvh.metrics.benchmark] result with ``shape_bias_per_class``
+            (``{class: shape bias}``) and ``shape_bias`` for the model and, under ``humans``, for the pooled human
+            observers; overall shape biases are drawn as vertical lines, classes sorted by the humans' values when
+            present.
         ax: axes to draw into; None creates a new figure.
     """
     humans = result.get("humans", {})
@@ -217,7 +222,7 @@ def plot_benchmark_summary(
 
 
 def plot_benchmark(result: Mapping[str, Any], *, axes: Sequence[Axes] | None = None) -> tuple[Figure, Sequence[Axes]]:
-    """Per-class shape bias (left) and the benchmark summary (right) of one :func:`~lowfreq.mvh.metrics` result.
+    """Per-class shape bias (left) and the summary (right) of one [`benchmark`][lowfreq.mvh.metrics.benchmark] result.
 
     Args:
         result: the benchmark result of one model (with its ``humans`` reference when present).

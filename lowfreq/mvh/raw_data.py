@@ -1,11 +1,12 @@
 """model-vs-human raw data: constants, the decision-table format, its CSV reader and writer.
 
-A *decision table* is a :class:`pandas.DataFrame` with one row per trial and the columns of model-vs-human's
+A *decision table* is a ``pandas.DataFrame`` with one row per trial and the columns of model-vs-human's
 raw-data CSVs (``subj, session, trial, rt, object_response, category, condition, imagename``) plus ``dataset``
 and ``image_id`` (the stimulus file name without the trial prefix, which pairs trials across observers).
-:func:`read_raw_data` reads a ``raw-data/<dataset>/*.csv`` directory into one; :func:`decision_table` builds one
-from model decisions; :func:`write_decisions_csv` writes one back in model-vs-human's own format, so its toolbox
-reads it. Constants follow model-vs-human commit 79ed7cd.
+[`read_raw_data`][lowfreq.mvh.raw_data.read_raw_data] reads a ``raw-data/<dataset>/*.csv`` directory into one;
+[`decision_table`][lowfreq.mvh.raw_data.decision_table] builds one from model decisions;
+[`write_decisions_csv`][lowfreq.mvh.raw_data.write_decisions_csv] writes one back in model-vs-human's own format, so its
+toolbox reads it. Constants follow model-vs-human commit 79ed7cd.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def _as_float(value: str) -> float | None:
 
 
 def canonical_condition(dataset: str, value: Any) -> str:
-    """Map a raw ``condition`` value to the canonical string of :data:`DATASET_CONDITIONS`.
+    """Map a raw ``condition`` value to the canonical string of ``DATASET_CONDITIONS``.
 
     The CSVs hold e.g. ``0.00``, ``3``, ``true`` where model-vs-human compares against ``0.0``, ``3.0``, ``True``
     (it relies on pandas' type coercion). Here a value matches a canonical condition exactly, case-insensitively
@@ -207,8 +208,9 @@ def is_trial_csv(path: str | Path, dataset: str | None = None) -> bool:
 def _dataset_folders(root: Path) -> list[str]:
     """Sub-folders of a raw-data folder that hold trial data.
 
-    Those are benchmark dataset names, or any folder with a trial-named CSV (:func:`is_trial_csv`). Everything
-    else (``performances/``, stray files) is skipped and logged.
+    Those are benchmark dataset names, or any folder with a trial-named CSV
+    ([`is_trial_csv`][lowfreq.mvh.raw_data.is_trial_csv]). Everything else (``performances/``, stray files) is skipped
+    and logged.
     """
     names, skipped = [], []
     for p in sorted(root.iterdir()):
@@ -236,11 +238,11 @@ def read_raw_data(
     dataset folders are read (a benchmark dataset name, or a folder holding CSVs named
     ``<dataset>_<subj>_session-<n>.csv``); other entries, such as the per-model summary files in
     ``performances/``, are skipped (logged at INFO level). Every CSV inside a dataset folder is a trial file and
-    must have the :data:`TRIAL_COLUMNS`.
+    must have the ``TRIAL_COLUMNS``.
 
     Column names are read case-insensitively (``Session`` in some human files); every value is read as a string
-    (no pandas coercion), conditions are mapped by :func:`canonical_condition`, and ``dataset`` and
-    ``image_id`` columns are added.
+    (no pandas coercion), conditions are mapped by [`canonical_condition`][lowfreq.mvh.raw_data.canonical_condition],
+    and ``dataset`` and ``image_id`` columns are added.
 
     Args:
         raw_data_dir: folder holding one sub-folder per dataset.
@@ -248,7 +250,7 @@ def read_raw_data(
         subjects: keep only these ``subj`` values (humans ``subject-XX``, models by name); ``None`` keeps all.
 
     Returns:
-        DataFrame with the :data:`TRIAL_COLUMNS` plus ``dataset`` and ``image_id``, all strings.
+        DataFrame with the ``TRIAL_COLUMNS`` plus ``dataset`` and ``image_id``, all strings.
     """
     root = Path(raw_data_dir)
     if not root.is_dir():
@@ -296,9 +298,9 @@ def decision_table(
     Args:
         subject: the observer's name, written into ``subj`` (must not start with ``subject-``, reserved for humans).
         dataset: dataset name, or one per trial.
-        imagenames: stimulus file names as model-vs-human writes them (see :func:`image_id`).
+        imagenames: stimulus file names as model-vs-human writes them (see [`image_id`][lowfreq.mvh.raw_data.image_id]).
         categories: correct classes (the shape class for cue-conflict).
-        responses: the observer's decisions, one of :data:`CLASSES_16` each.
+        responses: the observer's decisions, one of ``CLASSES_16`` each.
         conditions: raw condition per trial; ``None`` writes ``NaN`` (as model-vs-human does without sessions).
         sessions: session number per trial; ``None`` writes ``1``.
 
@@ -343,10 +345,10 @@ def write_decisions_csv(table: pd.DataFrame, raw_data_dir: str | Path) -> list[P
     ``<raw_data_dir>/<dataset>/<dataset>_<subj with "_" -> "-">_session-<n>.csv``, header
     ``subj,session,trial,rt,object_response,category,condition,imagename``, ``csv`` module dialect (CRLF line
     ends), ``rt`` = ``NaN``. Existing files of the same name are overwritten, each atomically
-    (:func:`~lowfreq.io.atomic_write`: a write that fails leaves the previous file as it was).
+    ([`atomic_write`][lowfreq.io.atomic_write]: a write that fails leaves the previous file as it was).
 
     Args:
-        table: decision table (e.g. from :func:`~lowfreq.mvh.model_decisions`).
+        table: decision table (e.g. from [`model_decisions`][lowfreq.mvh.decisions.model_decisions]).
         raw_data_dir: the ``raw-data`` folder (may be the one holding the human CSVs).
 
     Returns:

@@ -1,6 +1,6 @@
 """model-vs-human stimuli as a map-style dataset and an evaluation-only DataModule.
 
-Where the files live and how to fetch them: :mod:`lowfreq.mvh.download`.
+Where the files live and how to fetch them: [`lowfreq.mvh.download`][lowfreq.mvh.download].
 """
 
 from __future__ import annotations
@@ -77,12 +77,12 @@ class ModelVsHumanDataset(Dataset):
     """Stimuli of one or more model-vs-human datasets: items ``(x, y)``, with per-item metadata in ``records``.
 
     ``x`` is float32 (3, H, W) in [0, 1] (the images are 224 x 224; nothing is resized or normalised), ``y`` the
-    int64 index of the correct class in :data:`~lowfreq.mvh.labels.CLASSES_16` (the shape class for
+    int64 index of the correct class in ``lowfreq.mvh.labels.CLASSES_16`` (the shape class for
     cue-conflict). ``records`` (a DataFrame, row i = item i) holds ``dataset, path, imagename, category,
     condition, session, label``, which is what the decision CSVs need.
 
     Args:
-        data_dir: model-vs-human directory (layouts in :mod:`lowfreq.mvh.download`).
+        data_dir: model-vs-human directory (layouts in [`lowfreq.mvh.download`][lowfreq.mvh.download]).
         datasets: dataset names, a subset of the 17 benchmark datasets.
         images_per_dataset: keep a seeded random subset of this many images per dataset (None keeps all).
         seed: seed of that subset.
@@ -121,13 +121,13 @@ class ModelVsHumanDataModule(ImageDataModule):
     """The model-vs-human stimuli for ``lightning validate``/``test`` and the alignment analyses.
 
     Evaluation only: ``val``, ``test`` and ``predict`` loaders all yield the same stimuli (unshuffled) and there is
-    no train split. Labels are 16-way (:data:`~lowfreq.mvh.labels.CLASSES_16`): a backbone with 16 outputs
-    (e.g. :class:`~lowfreq.backbones.openclip.OpenCLIPZeroShot`) is scored as is, and ``FrontEndClassifier``
+    no train split. Labels are 16-way (``lowfreq.mvh.labels.CLASSES_16``): a backbone with 16 outputs
+    (e.g. [`OpenCLIPZeroShot`][lowfreq.backbones.openclip.OpenCLIPZeroShot]) is scored as is, and ``FrontEndClassifier``
     scores a 1000-way ImageNet backbone after model-vs-human's 1000 -> 16 mapping, so ``val_acc`` is the 16-class
-    accuracy in both cases (as in :class:`~lowfreq.callbacks.ModelVsHumanAnalysis`).
+    accuracy in both cases (as in [`ModelVsHumanAnalysis`][lowfreq.callbacks.mvh.ModelVsHumanAnalysis]).
 
     Args:
-        data_dir: model-vs-human directory (layouts in :mod:`lowfreq.mvh.download`).
+        data_dir: model-vs-human directory (layouts in [`lowfreq.mvh.download`][lowfreq.mvh.download]).
         datasets: which of the 17 datasets to load; default the three with freely available images.
         download: in ``prepare_data``, fetch missing image archives and human CSVs (needs internet).
         images_per_dataset: seeded random subset per dataset (None keeps all), for quick runs.

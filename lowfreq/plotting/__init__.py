@@ -2,7 +2,7 @@
 
 Every function takes the result object of its analysis (``HybridCurve``, ``ComponentAccuracy``,
 ``CueConflictResult``) and an optional ``ax``, and returns ``(fig, ax)``. Model-vs-human figures are in
-:mod:`lowfreq.mvh.plotting`.
+[`lowfreq.mvh.plotting`][lowfreq.mvh.plotting].
 """
 
 from lowfreq.plotting.adversarial import plot_perturbation_profile, plot_perturbation_spectrum, plot_success_rate

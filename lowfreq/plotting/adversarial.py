@@ -1,6 +1,6 @@
 """Figures of P001's adversarial analysis: perturbation spectrum, its radial profile with f_0.5, success rate.
 
-Every function takes an :class:`~lowfreq.analysis.adversarial.AdversarialSpectrum`, an optional ``ax``, and returns
+Every function takes an ``lowfreq.analysis.adversarial.AdversarialSpectrum``, an optional ``ax``, and returns
 ``(fig, ax)``; frequencies in cycles/pixel, budgets in units of 1/255.
 """
 

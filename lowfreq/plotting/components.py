@@ -1,6 +1,6 @@
 """Figures of P003's LFC / HFC analyses: accuracy on low- and high-frequency components along training (Figs 3–6).
 
-Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state), takes an optional ``ax`` and
+Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot state), takes an optional ``ax`` and
 returns ``(fig, ax)``. Inputs are analysis results: a ``ComponentAccuracy`` (or an object with its attributes) and
 the ``FrequencyComponentAnalysis`` result (a mapping, e.g. its ``result.json`` read back).
 """

@@ -1,6 +1,6 @@
 """Figures of the corruption analysis (P001 Fig. 2c,g): accuracy by frequency band and severity, and a heat map.
 
-Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state), takes an optional ``ax`` and
+Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot state), takes an optional ``ax`` and
 returns ``(fig, ax)``. The input is a ``lowfreq.analysis.CorruptionAccuracy`` or a mapping with its fields (e.g.
 the ``result`` entry of the ``CorruptionAnalysis`` ``result.json`` read back).
 """

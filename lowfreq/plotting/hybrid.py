@@ -1,6 +1,6 @@
 """Figures of the hybrid-image experiment (P001 Fig 3b, Fig 5a; P002's third class).
 
-Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state), takes an optional ``ax`` and
+Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot state), takes an optional ``ax`` and
 returns ``(fig, ax)``. The input is the analysis result: a ``lowfreq.analysis.HybridCurve`` or any object with its
 attributes (``f_mix`` in Nyquist units, ``p_low``, ``p_high``, ``p_other``,
 ``p_low_per_permutation``, ``p_high_per_permutation``, ``f_rev``, ``f_rev_std``); tensors, arrays or lists.

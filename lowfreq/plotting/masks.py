@@ -1,7 +1,7 @@
 """Figures of P004's learned Fourier masks: the centred mask (log colour scale) and its radial / angular energies.
 
-Every function takes a :class:`~lowfreq.analysis.masks.FourierMaskResult` (or a mask tensor), an optional ``ax``,
-and returns ``(fig, ax)``; frequencies are drawn in cycles/pixel.
+Every function takes a [`FourierMaskResult`][lowfreq.analysis.masks.FourierMaskResult] (or a mask tensor), an optional
+``ax``, and returns ``(fig, ax)``; frequencies are drawn in cycles/pixel.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ def plot_mask_energy(
     """Band energies of a mask (P004 Fig. 4): against frequency (radial, cycles/pixel) or angle (degrees).
 
     Args:
-        result: a ``FourierMaskResult`` or a mask tensor (see :func:`plot_fourier_mask`).
+        result: a ``FourierMaskResult`` or a mask tensor (see
+            [`plot_fourier_mask`][lowfreq.plotting.masks.plot_fourier_mask]).
         kind: "radial" (rings around DC) or "angular" (sectors).
         num_bands: number of bands (P004: 64).
         index: which of the M masks.
@@ -108,7 +109,8 @@ def plot_mask_energies(
     """Radial (top; square masks only) and angular (bottom) band energies of one mask in one figure.
 
     Args:
-        result: a ``FourierMaskResult`` or a mask tensor (see :func:`plot_fourier_mask`).
+        result: a ``FourierMaskResult`` or a mask tensor (see
+            [`plot_fourier_mask`][lowfreq.plotting.masks.plot_fourier_mask]).
         num_bands: number of bands (P004: 64).
         index: which of the M masks.
         label: the run, as the figure title.
