@@ -383,13 +383,17 @@ def compare_runs(
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(table, out / "runs.csv")
     _write_csv(settings, out / "settings.csv")
-    figures: dict[str, list[Path]] = {}
+    figures, notes = _overlays(table, out)
     for stem, (needs, plot) in FIGURES.items():
         usable = settings[[f"{n}_n" for n in needs]].gt(0).all(axis=1)
-        if usable.any():
+        count = int(usable.sum())
+        if count:
             figures[stem] = save_figure(plot(settings[usable])[0], out / stem)
-        else:
-            log.info("compare: no run has %s, %s not drawn", " and ".join(needs), stem)
+        wanted = _SCATTER_SETTINGS.get(stem, 2)
+        if count < wanted:
+            drawn = f"drawn from {count} setting{'s' * (count != 1)}" if count else "not drawn"
+            notes.append(f"{stem} {drawn}: it needs {' and '.join(needs)} from at least {wanted} settings "
+                         f"({_SCATTER_NEEDS.get(stem, 'a trend across settings')})")
     missing = {str(run): str(lacks).split() for run, lacks in zip(table["run"], table["missing"], strict=True) if lacks}
     write_json(out / "comparison.json", {
         "runs": table.to_dict(orient="records"),
@@ -397,8 +401,38 @@ def compare_runs(
         "columns": {c.name: {"analysis": c.analysis, "key": c.key, "description": c.description} for c in COLUMNS},
         "figures": {k: [str(p) for p in v] for k, v in figures.items()},
         "missing": missing,
+        "notes": notes,
     })
-    return {"runs": table, "settings": settings, "figures": figures, "missing": missing, "out": out}
+    return {"runs": table, "settings": settings, "figures": figures, "missing": missing, "notes": notes, "out": out}
+
+
+_SCATTER_SETTINGS = {"corruption_vs_f_rev": 3}
+_SCATTER_NEEDS = {
+    "eps_vs_f_half": "the adversarial analysis",
+    "corruption_vs_f_rev": "the hybrid and corruption analyses; 3 Gaussian-blur settings for the quadratic fit",
+    "consistency_vs_ood": "the model-vs-human analysis",
+}
+
+
+def _overlays(table: pd.DataFrame, out: Path) -> tuple[dict[str, list[Path]], list[str]]:
+    """Every overlay of ``lowfreq.plotting.overlays.OVERLAYS`` that at least two runs can share, and notes."""
+    from lowfreq.plotting.overlays import OVERLAYS
+
+    figures: dict[str, list[Path]] = {}
+    notes: list[str] = []
+    for stem, overlay in OVERLAYS.items():
+        runs = []
+        for label, run_dir in zip(table["run"], table["run_dir"], strict=True):
+            path = Path(run_dir) / "analysis" / overlay.analysis / "result.json"
+            payload = read_json(path) if path.is_file() else None
+            if isinstance(payload, dict) and overlay.needs(payload):
+                runs.append((str(label), payload))
+        if len(runs) >= 2:
+            figures[stem] = save_figure(overlay.plot(runs)[0], out / stem)
+        elif runs:
+            notes.append(f"{stem} not drawn: only {runs[0][0]} has the {overlay.analysis} curve "
+                         "(an overlay needs 2 runs)")
+    return figures, notes
 
 
 def _printed_table(table: pd.DataFrame) -> str:
@@ -422,6 +456,7 @@ def compare(run_dirs: list[str], out: str = "comparison", names: list[str] | Non
     lines += [f"  {row.setting}: {row.n_runs} run(s), seed(s) {row.seeds}: {row.run_dirs}"
               for row in result["settings"].itertuples()]
     lines += [f"{run} lacks: {', '.join(lacks)}" for run, lacks in result["missing"].items()]
+    lines += [f"note: {note}" for note in result["notes"]]
     lines += [f"wrote {result['out']}/runs.csv, settings.csv, comparison.json"]
     lines += [f"figure {stem}: {paths[0]}" for stem, paths in result["figures"].items()]
     sys.stdout.write("\n".join(lines) + "\n")

@@ -156,6 +156,7 @@ def _comparison_section(run_dirs: Sequence[Path], names: Sequence[str] | None) -
         parts = ["<h2>Comparison</h2>", _table(["run", *(c.name for c in shown)], rows)]
         parts += [f"<p class='muted'>{_e(run)} lacks: {_e(', '.join(lacks))}</p>"
                   for run, lacks in result["missing"].items()]
+        parts += [f"<p class='muted'>{_e(note)}</p>" for note in result["notes"]]
         parts += [_figure(paths[0], stem) for stem, paths in result["figures"].items()]
     return "\n".join(parts)
 

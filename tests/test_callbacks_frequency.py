@@ -68,7 +68,7 @@ def test_hybrid_analysis_after_fit_matches_the_function(tmp_path):
     trainer.fit(model, datamodule=dm)
     result = _result(tmp_path, "hybrid")
     out = next(tmp_path.rglob("analysis/hybrid"))
-    for stem in ("figure", "probabilities"):
+    for stem in ("figure", "probabilities", "examples"):
         assert (out / f"{stem}.png").is_file() and (out / f"{stem}.pdf").is_file()
     assert result["global_step"] == 2 and result["init_args"]["num_permutations"] == 2
     assert result["hybrid"]["frequency_unit"] == "nyquist" and "versions" in result

@@ -197,3 +197,48 @@ def test_seeds_pool_across_analysis_sizes_but_a_repeated_seed_stays_apart(tmp_pa
     repeat = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18(width=16) (repeat 2)"]
     assert repeat["n_runs"] == 1 and repeat["run_dirs"] == str(runs[2])
     assert any("repeats seed 0" in r.getMessage() for r in caplog.records)
+
+
+def _curves(shift: float) -> dict[str, dict]:
+    """Result payloads with every overlaid curve, shaped as the callbacks write them."""
+    f_mix = [0.0, 0.1, 0.3, 1.0]
+    return {
+        "hybrid": {"hybrid": {"f_mix": f_mix, "p_low": [0.0, 0.2 + shift, 0.7, 0.9], "p_high": [0.9, 0.6, 0.2, 0.0],
+                              "f_rev": 0.2 + shift, "num_pairs": 50}},
+        "frequency_components": {"radii": [4.0, 8.0], "history": [
+            {"epoch": e, "global_step": 10 * e, "acc_low": [0.3 + shift, 0.5], "acc_high": [0.2, 0.1]}
+            for e in range(3)]},
+        "adversarial": {"f_half": 0.2 + shift, "indices": [1, 2, 3], "summary": {"median": 0.01},
+                        "profile": {"frequency": [0.0, 0.25, 0.5], "fraction_below": [0.1, 0.6 - shift, 1.0]}},
+        "corruptions": _corruptions(0.5 + shift),
+        "fourier_mask": {"radial_energy": [1.0, 0.5 + shift, 0.1], "radial_centres_cycles": [0.1, 0.25, 0.4]},
+    }
+
+
+def test_every_analysis_curve_gets_an_overlay_and_missing_scatters_are_named(tmp_path, capsys):
+    from lowfreq.plotting.overlays import OVERLAYS
+
+    runs = [_write_run(tmp_path / "blur", _config("GaussianBlur", 0, sigma=1.5), _curves(0.0)),
+            _write_run(tmp_path / "base", _config("Identity", 0), _curves(0.1))]
+    result = compare_runs(runs, tmp_path / "cmp")
+    assert set(OVERLAYS) <= set(result["figures"])  # hybrid, components, profile, corruption bands, mask energy
+    for stem in OVERLAYS:
+        assert (tmp_path / "cmp" / f"{stem}.png").stat().st_size > 0
+        payloads = [(label, json.loads((run / "analysis" / OVERLAYS[stem].analysis / "result.json").read_text()))
+                    for label, run in (("blur", runs[0]), ("base", runs[1]))]
+        fig, ax = OVERLAYS[stem].plot(payloads)
+        labels = [t.get_text() for a in fig.axes for legend in [a.get_legend()] if legend for t in legend.get_texts()]
+        assert any(t.startswith("blur") for t in labels) and any(t.startswith("base") for t in labels), stem
+    notes = " ".join(result["notes"])
+    assert "consistency_vs_ood not drawn" in notes and "model-vs-human" in notes
+    assert "corruption_vs_f_rev drawn from 2 settings" in notes and "3 Gaussian-blur settings" in notes
+    compare_main([*map(str, runs), "--out", str(tmp_path / "cmp2")])
+    assert "note: consistency_vs_ood not drawn" in capsys.readouterr().out
+
+
+def test_an_overlay_of_one_run_is_not_drawn_and_says_so(tmp_path):
+    runs = [_write_run(tmp_path / "a", _config("GaussianBlur", 0, sigma=1.5), {"hybrid": _curves(0.0)["hybrid"]}),
+            _write_run(tmp_path / "b", _config("Identity", 0), {"cue_conflict": {"result": {"shape_bias": 0.2}}})]
+    result = compare_runs(runs, tmp_path / "cmp")
+    assert "overlay_hybrid" not in result["figures"]
+    assert any(n.startswith("overlay_hybrid not drawn: only GaussianBlur") for n in result["notes"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -15,7 +15,7 @@ from lowfreq._checks import check_choice, check_positive_int
 from lowfreq._describe import run_label
 from lowfreq.analysis.hybrid import HybridCurveMetric, check_f_mix, hybrid_pairs
 from lowfreq.callbacks.base import AnalysisCallback, shard_indices, stack_images_labels, stack_items
-from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_probabilities
+from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_examples, plot_hybrid_probabilities
 from lowfreq.seeding import seeded_subset
 
 __all__ = ["HybridCurveAnalysis"]
@@ -40,7 +40,8 @@ class HybridCurveAnalysis(AnalysisCallback):
     index across ranks and a [`HybridCurveMetric`][lowfreq.analysis.hybrid.HybridCurveMetric] sums the counts
     (``compute()`` is a collective on every rank), so any number of processes gives the same numbers. Rank 0 writes
     ``<log_dir>/analysis/hybrid/result.json``, ``figure.{png,pdf}`` (p_low - p_high vs f_mix with f_rev) and
-    ``probabilities.{png,pdf}`` (p_low, p_high, third class), and logs ``analysis_hybrid_f_rev``,
+    ``probabilities.{png,pdf}`` (p_low, p_high, third class), ``examples.{png,pdf}`` (a grid of example hybrids:
+    seeds and hybrids at up to ``EXAMPLE_COLUMNS`` f_mix of the grid), and logs ``analysis_hybrid_f_rev``,
     ``analysis_hybrid_f_rev_std`` and ``analysis_hybrid_f_rev_of_mean``.
 
     Args:
@@ -54,6 +55,10 @@ class HybridCurveAnalysis(AnalysisCallback):
     """
 
     name = "hybrid"
+    EXAMPLE_PAIRS = 4
+    """Pairs shown in ``examples.png`` (the first ones of the first permutation)."""
+    EXAMPLE_COLUMNS = 6
+    """Largest number of f_mix values shown in ``examples.png``, spread over the grid."""
 
     def __init__(
         self,
@@ -106,8 +111,20 @@ class HybridCurveAnalysis(AnalysisCallback):
             figures = {
                 "figure": plot_hybrid_curve(curve, label=run_label(pl_module))[0],
                 "probabilities": plot_hybrid_probabilities(curve, label=run_label(pl_module))[0],
+                "examples": self._examples(trainer, dataset, subset, pairs),
             }
             values = {"f_rev": curve.f_rev, "f_rev_std": curve.f_rev_std, "f_rev_of_mean": curve.f_rev_of_mean}
             scalars = {f"analysis_hybrid_{k}": v for k, v in values.items() if math.isfinite(v)}
         result = {"hybrid": curve, "p_low_minus_p_high": curve.difference, "split": self.split}
         self.write(trainer, out, result, figures, scalars)
+
+    def _examples(self, trainer: L.Trainer, dataset: Any, subset: Tensor, pairs: Tensor) -> Any:
+        """The first pairs of the first permutation as hybrids at up to 6 f_mix of the grid (no model pass)."""
+        shown = subset[: self.EXAMPLE_PAIRS]
+        x_low, y_low = stack_images_labels(dataset, shown)
+        x_high, y_high = stack_images_labels(dataset, subset[pairs[0, : len(shown)]])
+        grid = self._grid.tolist()
+        picks = sorted({round(i * (len(grid) - 1) / (self.EXAMPLE_COLUMNS - 1)) for i in range(self.EXAMPLE_COLUMNS)})
+        names = getattr(getattr(trainer, "datamodule", None), "class_names", None)
+        return plot_hybrid_examples(x_low, x_high, [grid[i] for i in picks], labels_low=y_low.tolist(),
+                                    labels_high=y_high.tolist(), class_names=names)[0]

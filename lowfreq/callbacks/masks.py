@@ -91,6 +91,8 @@ class FourierMaskAnalysis(AnalysisCallback):
                 "num_images": len(y),
                 "radial_energy": radial,
                 "radial_edges_index": radial_edges,
+                "radial_centres_cycles": None if radial_edges is None
+                else (radial_edges[:-1] + radial_edges[1:]) / 2 / mask.shape[-1],
                 "angular_energy": angular,
                 "angular_edges_degrees": angular_edges,
                 "split": self.split,

@@ -9,14 +9,17 @@ Call a function again with the same ``ax`` to overlay several models.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from torch import Tensor
 
 from lowfreq.plotting._common import as_array, count_text, figure_axes, is_finite, legend_below
+from lowfreq.spectral import make_hybrids
 
-__all__ = ["plot_hybrid_curve", "plot_hybrid_probabilities"]
+__all__ = ["plot_hybrid_curve", "plot_hybrid_examples", "plot_hybrid_probabilities"]
 
 
 _FIGSIZE = (4.4, 4.0)  # room for the legend under the axes
@@ -110,3 +113,53 @@ def plot_hybrid_probabilities(curve: Any, *, label: str | None = None, ax: Axes 
         ax.axvline(float(f_rev), color="0.4", linestyle="--", linewidth=1)
     _finish_f_mix_axes(ax, f_mix, "% of hybrids (confidence: mean max-softmax, %)", (-2, 102))
     return fig, ax
+
+
+def plot_hybrid_examples(
+    x_low: Tensor,
+    x_high: Tensor,
+    f_mix: Sequence[float],
+    *,
+    labels_low: Sequence[int] | None = None,
+    labels_high: Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None,
+) -> tuple[Figure, Axes]:
+    """A grid of example hybrids: one row per pair, the two seeds, then the hybrid at each ``f_mix`` (P001 Fig 3a).
+
+    Args:
+        x_low: (B, C, H, W) images in [0, 1] giving the low frequencies (one row each).
+        x_high: images of the same shape giving the high frequencies.
+        f_mix: mixing frequencies in Nyquist units (1 = 0.5 cycles/pixel), one column each.
+        labels_low: class of each low seed (shown in the row's first title); None shows none.
+        labels_high: class of each high seed.
+        class_names: names of the classes (default: the class numbers).
+
+    Returns:
+        ``(fig, ax)`` with ``ax`` the top-left image.
+    """
+    values = [float(f) for f in f_mix]
+    hybrids = list(make_hybrids(x_low.detach().float().cpu(), x_high.detach().float().cpu(), [f / 2 for f in values]))
+    rows, cols = len(x_low), 2 + len(values)
+    fig = Figure(figsize=(1.3 * cols, 1.4 * rows + 0.3), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+
+    def name(labels: Sequence[int] | None, i: int) -> str:
+        if labels is None:
+            return ""
+        k = int(labels[i])
+        return f"\n{class_names[k]}" if class_names is not None and k < len(class_names) else f"\nclass {k}"
+
+    for i in range(rows):
+        images = [x_low[i], x_high[i], *(h[i] for h in hybrids)]
+        titles = [f"low seed{name(labels_low, i)}", f"high seed{name(labels_high, i)}",
+                  *(f"$f_{{mix}}$ = {f:g}" for f in values)]
+        for j, (ax, image, title) in enumerate(zip(axes[i], images, titles, strict=True)):
+            picture = image.detach().float().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+            ax.imshow(picture[..., 0] if picture.shape[-1] == 1 else picture, cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0 or j < 2:  # the seeds' classes on every row, f_mix on the top row
+                ax.set_title(title, fontsize="x-small")
+    fig.suptitle("hybrids: frequencies below $f_{mix}$ (Nyquist units) from the low seed", fontsize="small")
+    return fig, axes[0][0]
+

@@ -26,7 +26,7 @@ from lowfreq.analysis.hybrid import (
     reversal_frequency,
 )
 from lowfreq.io import to_jsonable
-from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_probabilities
+from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_examples, plot_hybrid_probabilities
 from lowfreq.spectral import ideal_highpass, ideal_lowpass, make_hybrid, radial_frequency
 
 # ---- analytic classifiers --------------------------------------------------------------------------------------
@@ -446,3 +446,19 @@ def test_blur_model_has_lower_f_rev_than_baseline_on_synthetic_data():
             curves[name] = hybrid_curve(model, test.x, test.y_shape, num_permutations=2, seed=0)
     assert curves["blur"].f_rev < curves["baseline"].f_rev - 0.2
     assert curves["blur"].f_rev < 0.4 < curves["baseline"].f_rev  # textures sit at 0.6 and 0.86 Nyquist units
+
+
+def test_example_grid_shows_the_seeds_and_the_hybrids_of_make_hybrid():
+    g = torch.Generator().manual_seed(0)
+    x_low, x_high = torch.rand(3, 3, 16, 16, generator=g), torch.rand(3, 3, 16, 16, generator=g)
+    fig, _ = plot_hybrid_examples(x_low, x_high, [0.1, 0.5], labels_low=[0, 1, 2], labels_high=[1, 2, 0],
+                                  class_names=["cat", "dog", "owl"])
+    axes = [ax for ax in fig.axes if ax.images]
+    assert len(axes) == 3 * 4  # rows: pairs; columns: two seeds and two hybrids
+    shown = [torch.from_numpy(ax.images[0].get_array().data).permute(2, 0, 1) for ax in axes]
+    assert torch.equal(shown[0], x_low[0]) and torch.equal(shown[1], x_high[0])
+    for row in range(3):
+        for col, f in enumerate([0.1, 0.5]):
+            expected = make_hybrid(x_low[row : row + 1], x_high[row : row + 1], f / 2)[0]  # Nyquist -> cycles/px
+            assert torch.allclose(shown[4 * row + 2 + col], expected, atol=1e-6)
+    assert axes[4].get_title() == "low seed\ndog" and axes[2].get_title() == "$f_{mix}$ = 0.1"
