@@ -41,6 +41,9 @@ def test_validate_writes_the_adversarial_analysis(tmp_path):
     assert len(result["epsilons"]) == len(result["targets"]) == len(result["indices"]) == 12
     assert result["indices"] == sorted(result["indices"])
     assert 0.0 < result["f_half"] < 0.71 and result["frequency_unit"] == "cycles/pixel"
+    fraction = result["profile"]["fraction_below"]  # the overlay of compare reads it: a CDF of the power
+    assert len(fraction) == len(result["profile"]["frequency"]) and fraction[-1] == pytest.approx(1.0)
+    assert all(b >= a - 1e-12 for a, b in zip(fraction, fraction[1:], strict=False))
     assert result["summary"]["num_failed"] == sum(e is None for e in result["epsilons"])
     assert set(result["attack"]) <= {"fmn", "pgd", ""}
 

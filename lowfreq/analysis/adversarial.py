@@ -44,7 +44,7 @@ from torchmetrics import Metric
 from lowfreq._checks import check_choice, check_image, check_labels, check_positive_int, check_range
 from lowfreq._device import eval_mode, image_progress, model_device_dtype
 from lowfreq.seeding import seeded_generator
-from lowfreq.spectral import half_power_frequency, power_spectrum, radial_frequency
+from lowfreq.spectral import half_power_frequency, power_spectrum, radial_frequency, radial_profile_exact
 
 __all__ = [
     "ATTACKS",
@@ -557,6 +557,12 @@ class AdversarialSpectrum:
     attack: Tensor
     attacks: tuple[str, ...]
     summary: dict[str, Any]
+
+    @property
+    def profile(self) -> dict[str, Tensor]:
+        """Cumulative radial power fraction of ``power``: ``{"frequency" (cycles/pixel), "fraction_below"}``."""
+        frequency, fraction = radial_profile_exact(self.power)
+        return {"frequency": frequency, "fraction_below": fraction}
 
 
 class AdversarialSpectrumMetric(Metric):

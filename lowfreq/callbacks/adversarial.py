@@ -20,7 +20,6 @@ from lowfreq.analysis.adversarial import (
 from lowfreq.callbacks.base import AnalysisCallback, shard_indices, stack_images_labels
 from lowfreq.plotting.adversarial import plot_perturbation_profile, plot_perturbation_spectrum, plot_success_rate
 from lowfreq.seeding import seeded_subset
-from lowfreq.spectral import radial_profile_exact
 
 __all__ = ["AdversarialSpectrumAnalysis"]
 
@@ -134,14 +133,13 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
                 "success": plot_success_rate(spectrum, label=run_label(pl_module))[0],
             }
         summary = spectrum.summary
-        frequency, fraction = radial_profile_exact(spectrum.power)
         payload = {
             "f_half": spectrum.f_half,
             "f_half_exact": spectrum.f_half_exact,
             "f_half_std": spectrum.f_half_std,
             "f_half_interval": [spectrum.f_half_low, spectrum.f_half_high],
             "frequency_unit": "cycles/pixel",
-            "profile": {"frequency": frequency, "fraction_below": fraction},
+            "profile": spectrum.profile,
             "summary": summary,
             "indices": spectrum.indices,
             "targets": spectrum.targets,
