@@ -112,6 +112,8 @@ def _frontend_part(spec: Any) -> tuple[str, Any]:
 def run_label(config: dict[str, Any]) -> str:
     """A readable name of a run from its saved config, without the seed: ``"GaussianBlur(σ=1.5) + SimpleCNN"``.
 
+    An ``Identity`` front-end gives ``"SimpleCNN, no front-end"``, as the run's own figures and summary say.
+
     Models without a front-end/backbone pair (e.g. a mask probe) are named by their class.
     """
     return _describe(config)[0]
@@ -134,8 +136,11 @@ def _describe(config: dict[str, Any]) -> tuple[str, str, Any, str]:
         return name, "", None, ""
     frontend, param = _frontend_part(args.get("frontend"))
     backbone = _spec_name(args.get("backbone"))
-    label = f"{frontend} + {_backbone_part(args.get('backbone'))}"
-    return label, _spec_name(args.get("frontend")) or "Identity", param, backbone
+    frontend_class = _spec_name(args.get("frontend")) or "Identity"
+    backbone_text = _backbone_part(args.get("backbone"))
+    # the baseline is named as the run's own figures name it (lowfreq._describe.run_label)
+    label = f"{backbone_text}, no front-end" if frontend_class == "Identity" else f"{frontend} + {backbone_text}"
+    return label, frontend_class, param, backbone
 
 
 def setting_config(config: dict[str, Any], stage: str = "fit") -> dict[str, str]:

@@ -30,7 +30,7 @@ def _corruptions(acc: float) -> dict:
 def test_run_label_names_front_end_parameter_and_backbone():
     assert run_label(_config("GaussianBlur", 0, sigma=1.5)) == "GaussianBlur(σ=1.5) + CIFARResNet18"
     assert run_label(_config("PCAProjection", 0, n_components=512)) == "PCAProjection(K=512) + CIFARResNet18"
-    assert run_label(_config("Identity", 0)) == "Identity + CIFARResNet18"
+    assert run_label(_config("Identity", 0)) == "CIFARResNet18, no front-end"
     assert run_label({"model": {"class_path": "lowfreq.models.FourierMaskProbe"}}) == "FourierMaskProbe"
 
 
@@ -77,7 +77,7 @@ def test_seeds_of_one_setting_become_mean_and_sample_std(tmp_path):
     assert blur["n_runs"] == 3 and blur["seeds"] == "0 1 2"
     assert blur["f_rev_mean"] == pytest.approx(np.mean(values), abs=1e-12)
     assert blur["f_rev_seed_std"] == pytest.approx(np.std(values, ddof=1), abs=1e-12)
-    base = settings.loc["Identity + CIFARResNet18"]
+    base = settings.loc["CIFARResNet18, no front-end"]
     assert base["f_rev_seed_std"] == 0.0 and base["f_rev_n"] == 1
     assert math.isnan(base["f_half_mean"]) and base["f_half_n"] == 0
 
@@ -98,13 +98,13 @@ def test_compare_writes_tables_figures_and_draws_the_blur_fit(tmp_path, capsys):
                 "adversarial": _adversarial(0.5 - f_rev / 2, (1 + sigma) / 255)}))
     runs.append(_write_run(tmp_path / "base", _config("Identity", 0), {"hybrid": {"hybrid": {"f_rev": 0.6}}}))
     result = compare_runs(runs, tmp_path / "out")
-    assert set(result["figures"]) == {"eps_vs_f_half", "corruption_vs_f_rev"}  # no model-vs-human results
+    assert set(result["figures"]) == {"eps_vs_f_half", "corruption_vs_f_rev", "overlay_corruption_bands"}  # no mvh
     for stem in result["figures"]:
         assert (tmp_path / "out" / f"{stem}.png").stat().st_size > 1000
     assert len(pd.read_csv(tmp_path / "out" / "runs.csv")) == 9
     assert len(pd.read_csv(tmp_path / "out" / "settings.csv")) == 5
     saved = json.loads((tmp_path / "out" / "comparison.json").read_text())
-    assert saved["missing"] == {"Identity + CIFARResNet18 seed 0": ["adversarial", "corruptions"]}
+    assert saved["missing"] == {"CIFARResNet18, no front-end seed 0": ["adversarial", "corruptions"]}
 
     fig, ax = plot_corruption_vs_f_rev(result["settings"])
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -143,7 +143,8 @@ def test_compare_on_runs_made_by_fit(tmp_path, capsys):
     capsys.readouterr()
     main(["compare", str(tmp_path / "lightning_logs"), "--out", str(tmp_path / "cmp")])
     printed = capsys.readouterr().out
-    assert "GaussianBlur(σ=1.5) + CIFARResNet18 seed 0" in printed and "Identity + CIFARResNet18 seed 0" in printed
+    assert "GaussianBlur(σ=1.5) + CIFARResNet18(width=4) seed 0" in printed
+    assert "CIFARResNet18(width=4), no front-end seed 0" in printed
     table = pd.read_csv(tmp_path / "cmp" / "runs.csv")
     assert table[["f_half", "eps_mean", "val_acc", "corruption_acc", "corruption_high"]].notna().all().all()
     assert table["f_rev"].notna().any()  # after 3 steps a model may have no crossing yet (NaN, stored as null)

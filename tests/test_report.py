@@ -44,7 +44,7 @@ def _runs(tmp_path: Path) -> list[Path]:
 def test_report_holds_numbers_paper_values_config_and_versions(tmp_path):
     text = report_html(_runs(tmp_path))
     assert "<h2>Comparison</h2>" in text
-    assert "GaussianBlur(σ=1.5) + CIFARResNet18 seed 0" in text and "Identity + CIFARResNet18 seed 0" in text
+    assert "GaussianBlur(σ=1.5) + CIFARResNet18 seed 0" in text and "CIFARResNet18, no front-end seed 0" in text
     assert "0.21" in text and "0.875" in text
     assert "baseline 0.528 ± 0.0009" in text  # the paper value beside f_rev
     assert "config.yaml" in text and "seed_everything: 0" in text

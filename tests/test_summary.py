@@ -51,7 +51,8 @@ def test_tiny_fit_and_validate_write_summary_json_and_print_the_table(tmp_path, 
     validated = json.loads((_runs(tmp_path)[1] / "summary.json").read_text())
     assert validated["stage"] == "validate" and set(validated["metrics"]) == {"val_acc"}
     assert [h["n"] for h in validated["headlines"]] == [8]
-    assert any("validate finished" in r.getMessage() for r in caplog.records)
+    assert any("validate finished (model at step 3)" in r.getMessage() for r in caplog.records)  # the checkpoint's
+    assert validated["global_step"] == 3
 
 
 def test_headlines_of_analyses_that_exist_only_sometimes(tmp_path, caplog):
@@ -76,4 +77,5 @@ def test_headlines_of_analyses_that_exist_only_sometimes(tmp_path, caplog):
                "headlines": headlines, "result_files": files}
     text = format_summary(summary, tmp_path / "summary.json")
     assert "mean accuracy over corruptions x severities" in text and "0.61" in text and "n=500" in text
+    assert "7.65/255" in text and "0.03 " not in text  # an L-inf budget in 1/255, as compare and report show it
     assert "n/a" in text and "brand_new: " in text and "test accuracy" in text

@@ -29,10 +29,12 @@ Foolbox and eagerpy are an optional extra: ``pip install 'lowfreq[attacks]'``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -149,6 +151,17 @@ class MinimalPerturbations:
     attacks: tuple[str, ...]
 
 
+@contextlib.contextmanager
+def _quiet_foolbox() -> Iterator[None]:
+    """Silence torch's "NumPy array is not writable" warning raised through eagerpy inside Foolbox's attacks.
+
+    Foolbox's Brendel-Bethge loop hands numpy arrays back to torch and never writes to them: the warning is noise.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable", category=UserWarning)
+        yield
+
+
 def _is_target(model: nn.Module, x: Tensor, targets: Tensor) -> Tensor:
     with torch.no_grad():
         return model(x).argmax(-1) == targets
@@ -225,7 +238,7 @@ def minimal_perturbations(
     winner = [""] * n
     # gradients even inside Lightning's validation (inference mode) or a user's no_grad block
     bar = image_progress(n, "minimal perturbations", progress)
-    with eval_mode(model), torch.inference_mode(False), torch.enable_grad(), bar:
+    with eval_mode(model), torch.inference_mode(False), torch.enable_grad(), bar, _quiet_foolbox():
         best_eps = torch.full((n,), math.inf, dtype=torch.float64)
         best_delta = torch.zeros(images.shape, dtype=images.dtype)
         fmodel = fb.PyTorchModel(model, bounds=(0, 1), device=device)

@@ -74,7 +74,8 @@ def read_headlines(run_dir: str | Path) -> tuple[list[dict[str, Any]], dict[str,
         number = _number(count)
         n = len(count) if isinstance(count, list) else int(number) if number is not None else None
         headlines.append({"analysis": line.analysis, "key": line.key, "label": line.description,
-                          "value": _number(lookup(result, line.key)), "n": n, "file": files[line.analysis]})
+                          "value": _number(lookup(result, line.key)), "n": n, "file": files[line.analysis],
+                          "per_255": line.per_255})
     return headlines, files
 
 
@@ -116,10 +117,13 @@ class RunSummary(L.Callback):
             if value is not None and _number(float(value)) is not None:
                 metrics[key] = float(value)
         headlines, files = read_headlines(run_dir)
+        step = int(trainer.global_step)
+        if stage != "fit" and trainer.ckpt_path:  # validate / test keep step 0: the checkpoint knows its step
+            step = _checkpoint_step(trainer.ckpt_path, step)
         summary = {
             "run": run_label(pl_module),
             "stage": stage,
-            "global_step": int(trainer.global_step),
+            "global_step": step,
             "run_dir": str(run_dir.resolve()),
             "metrics": metrics,
             "headlines": headlines,
@@ -131,6 +135,19 @@ class RunSummary(L.Callback):
         return summary
 
 
+def _checkpoint_step(path: str | Path, default: int) -> int:
+    """The ``global_step`` a Lightning checkpoint was saved at (``default`` when it cannot be read)."""
+    import torch
+
+    try:
+        checkpoint = torch.load(path, map_location="cpu", mmap=True, weights_only=False)
+    except (OSError, RuntimeError, ValueError) as err:
+        log.warning("RunSummary could not read the step of %s: %s", path, err)
+        return default
+    step = checkpoint.get("global_step") if isinstance(checkpoint, dict) else None
+    return int(step) if isinstance(step, int) else default
+
+
 def format_summary(summary: dict[str, Any], path: str | Path) -> str:
     """The printed table of a summary dict (see [`RunSummary`][lowfreq.callbacks.summary.RunSummary]).
 
@@ -139,15 +156,18 @@ def format_summary(summary: dict[str, Any], path: str | Path) -> str:
         path: where it was written (shown in the last line).
     """
     run_dir = Path(summary["run_dir"])
-    rows = [(label, summary["metrics"][key], None, "") for key, label in METRICS if key in summary["metrics"]]
+    rows = [(label, summary["metrics"][key], None, "", False)
+            for key, label in METRICS if key in summary["metrics"]]
     for line in summary["headlines"]:
         result_path = Path(line["file"]).resolve()
         shown = result_path.relative_to(run_dir) if result_path.is_relative_to(run_dir) else result_path
-        rows.append((line["label"], line["value"], line["n"], str(shown)))
+        rows.append((line["label"], line["value"], line["n"], str(shown), bool(line.get("per_255"))))
     width = max([len(r[0]) for r in rows] + [10])
-    lines = [f"{summary['run']} — {summary['stage']} finished at step {summary['global_step']}"]
-    for label, value, n, shown_path in rows:
-        text = "n/a" if value is None else f"{value:.4g}"
+    stage, step = summary["stage"], summary["global_step"]
+    done = f"fit finished at step {step}" if stage == "fit" else f"{stage} finished (model at step {step})"
+    lines = [f"{summary['run']} — {done}"]
+    for label, value, n, shown_path, per_255 in rows:
+        text = "n/a" if value is None else f"{value * 255:.3g}/255" if per_255 else f"{value:.4g}"
         count = f"n={n}" if n is not None else ""
         lines.append(f"  {label:<{width}}  {text:>8}  {count:<8}  {shown_path}".rstrip())
     if not rows:

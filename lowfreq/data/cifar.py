@@ -31,12 +31,17 @@ _HOMEPAGE = "https://www.cs.toronto.edu/~kriz/cifar.html"
 _PROBE_TIMEOUT_S = 8.0  # seconds the download waits for the server before calling it unreachable
 
 
-def _missing_message(data_dir: Path, reason: str) -> str:
+def _missing_message(data_dir: Path, reason: str, *, downloading: bool = False) -> str:
+    """What is missing and what to put where; ``downloading``: the download itself failed (do not suggest it)."""
+    fetch = (
+        "The download needs network access to www.cs.toronto.edu: run it where there is, then copy the folder."
+        if downloading
+        else f"Where online, `lowfreq download cifar10 --data_dir {data_dir}` fetches the archive (md5-checked)."
+    )
     return (
         f"CIFAR-10 not found in data_dir={str(data_dir)!r} ({reason}). Put cifar-10-python.tar.gz (from {_HOMEPAGE}) "
         f"or the extracted {_BATCHES_DIR}/ folder into {str(data_dir)!r}, or pass npz_path=... pointing to an .npz "
-        "with x_train (N, 32, 32, 3) uint8, y_train, x_test, y_test. Where online, `lowfreq download cifar10 "
-        f"--data_dir {data_dir}` fetches the archive (md5-checked)."
+        f"with x_train (N, 32, 32, 3) uint8, y_train, x_test, y_test. {fetch}"
     )
 
 
@@ -175,11 +180,11 @@ class CIFAR10DataModule(ImageDataModule):
             url = CIFAR10.url
             reason = probe(url, _PROBE_TIMEOUT_S)
             if reason is not None:
-                raise RuntimeError(_missing_message(root, f"cannot download {url}: {reason}"))
+                raise RuntimeError(_missing_message(root, f"cannot download {url}: {reason}", downloading=True))
             try:
                 download_file(url, archive, progress=True, probe_first=False)
             except RuntimeError as err:
-                raise RuntimeError(_missing_message(root, str(err))) from None
+                raise RuntimeError(_missing_message(root, str(err), downloading=True)) from None
         if not check_integrity(str(archive), CIFAR10.tgz_md5):
             if fresh:
                 archive.unlink()

@@ -293,3 +293,26 @@ def test_spectrum_of_only_failed_or_already_adversarial_images_is_nan_not_an_err
     assert math.isnan(result.f_half) and math.isnan(result.f_half_exact) and math.isnan(result.f_half_std)
     assert result.summary["num_failed"] == 2 and result.summary["success_rate"][0] == pytest.approx(1 / 3)
     assert "f_0.5 is NaN" in caplog.text
+
+
+def test_foolbox_numpy_noise_is_silenced_in_a_fresh_process():
+    """torch warns once per process about non-writable numpy arrays (eagerpy inside Foolbox's loop): not shown."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, torch, warnings\n"
+        "from torch import nn\n"
+        "from lowfreq.analysis.adversarial import minimal_perturbations\n"
+        "class Noisy(nn.Linear):\n"
+        "    def forward(self, x):\n"
+        "        frozen = np.zeros(1, dtype=np.float32); frozen.flags.writeable = False\n"
+        "        return super().forward(x.flatten(1)) + torch.as_tensor(frozen)  # as eagerpy's from_numpy does\n"
+        "torch.manual_seed(0); model = Noisy(12, 2); x = torch.rand(4, 3, 2, 2)\n"
+        "with torch.no_grad(): y = nn.Linear.forward(model, x.flatten(1)).argmax(-1)\n"
+        "warnings.simplefilter('always')\n"
+        "minimal_perturbations(model, x, y, targets=1 - y, attacks=('fmn',), fmn_steps=3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "not writable" not in done.stderr
