@@ -117,6 +117,18 @@ class LowFreqCLI(LightningCLI):
             f"in proportion (at least {self.MIN_SCALED_IMAGES} images). null: no scaling.",
         )
 
+    def before_validate(self) -> None:
+        """Analysing a checkpoint restores no callback state: Lightning's warning about absent callbacks is noise."""
+        _ignore_absent_callback_states()
+
+    def before_test(self) -> None:
+        """As [`before_validate`][lowfreq.cli.LowFreqCLI.before_validate]."""
+        _ignore_absent_callback_states()
+
+    def before_predict(self) -> None:
+        """As [`before_validate`][lowfreq.cli.LowFreqCLI.before_validate]."""
+        _ignore_absent_callback_states()
+
     def before_instantiate_classes(self) -> None:
         """Resolve ``trainer.precision: auto``; ``fit --ckpt_path last``: resume the latest run in its own directory."""
         config = self.config[self.subcommand] if self.subcommand else self.config
@@ -275,6 +287,15 @@ class _NoAdvertisingTips(logging.Filter):
 
 
 _TIP_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
+
+
+def _ignore_absent_callback_states() -> None:
+    """Drop Lightning's "Please add the following callbacks" warning.
+
+    It names a fit's stateful callbacks (e.g. analysis histories) that a validate / test / predict run leaves out;
+    their states would only matter to training on.
+    """
+    warnings.filterwarnings("ignore", message=r"(?s).*Please add the following callbacks")
 
 
 def _silence_tips() -> None:
