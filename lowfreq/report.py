@@ -108,17 +108,22 @@ def _training_figure(run: Path) -> bytes | None:
     return buffer.getvalue()
 
 
-def _versions(run: Path) -> list[tuple[str, str, str]]:
+def _recorded_versions(run: Path) -> dict[str, str]:
+    """The package versions the run's result files recorded."""
     recorded: dict[str, str] = {}
     for path in sorted(run.glob("analysis/*/result.json")):
         recorded.update(read_json(path).get("versions") or {})
+    return recorded
+
+
+def _versions_now() -> list[tuple[str, str]]:
     rows = []
     for package in _PACKAGES:
         try:
             now = version(package)
         except PackageNotFoundError:
             now = "not installed"
-        rows.append((package, recorded.get(package, "–"), now))
+        rows.append((package, now))
     return rows
 
 
@@ -143,7 +148,10 @@ def _run_section(run: Path, row: dict[str, Any]) -> str:
     config = run / "config.yaml"
     if config.is_file():
         parts.append(f"<details><summary>config.yaml</summary><pre>{_e(config.read_text())}</pre></details>")
-    parts.append("<h3>Versions</h3>" + _table(["package", "recorded by the run", "at report time"], _versions(run)))
+    recorded = _recorded_versions(run)
+    if recorded:
+        text = ", ".join(f"{package} {number}" for package, number in recorded.items())
+        parts.append(f'<p class="muted">versions recorded by the run: {_e(text)}</p>')
     return "\n".join(parts)
 
 
@@ -169,6 +177,7 @@ def report_html(run_dirs: Sequence[str | Path], names: Sequence[str] | None = No
     title = rows[0]["run"] if len(rows) == 1 else f"{len(rows)} runs"
     sections = [_comparison_section(runs, names)] if len(runs) > 1 else []
     sections += [_run_section(run, row) for run, row in zip(runs, rows, strict=True)]
+    sections.append("<h2>Versions at report time</h2>" + _table(["package", "version"], _versions_now()))
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"

@@ -26,6 +26,7 @@ class Column:
         per_255: an L-inf budget on the [0, 1] scale, shown in units of 1/255 (the tables keep the raw value).
         count: dotted path of the number of images behind the value (a list counts its items); None if none.
         headline: shown in the summary printed at the end of a run.
+        integer: a count, printed without decimals.
     """
 
     name: str
@@ -35,11 +36,14 @@ class Column:
     per_255: bool = False
     count: str | None = None
     headline: bool = False
+    integer: bool = False
 
     def format(self, value: float) -> str:
-        """The value as tables print it (``-`` when missing; ``3.12/255`` for budgets)."""
+        """The value as tables print it (``-`` when missing; ``3.12/255`` for budgets; counts as integers)."""
         if not math.isfinite(value):
             return "-"
+        if self.integer:
+            return str(round(value))
         return f"{value * 255:.3g}/255" if self.per_255 else f"{value:.4g}"
 
 
@@ -61,6 +65,7 @@ COLUMNS: tuple[Column, ...] = (
         "permutations behind f_rev (p_low - p_high changes sign), of n",
         count="hybrid.f_rev_per_permutation",
         headline=True,
+        integer=True,
     ),
     Column("f_rev_perm_std", "hybrid", "hybrid.f_rev_std", "std of f_rev over permutations (Nyquist units)"),
     Column(
@@ -90,7 +95,7 @@ COLUMNS: tuple[Column, ...] = (
         count="indices",
     ),
     Column("eps_std", "adversarial", "summary.std", "std of the minimal L-inf epsilons", per_255=True),
-    Column("adv_failed", "adversarial", "summary.num_failed", "images where every attack failed"),
+    Column("adv_failed", "adversarial", "summary.num_failed", "images where every attack failed", integer=True),
     Column(
         "corruption_acc",
         "corruptions",

@@ -48,7 +48,8 @@ def test_report_holds_numbers_paper_values_config_and_versions(tmp_path):
     assert "0.21" in text and "0.875" in text
     assert "baseline 0.528 ± 0.0009" in text  # the paper value beside f_rev
     assert "config.yaml" in text and "seed_everything: 0" in text
-    assert "<td>9.9</td>" in text  # torch version recorded by the run
+    assert "versions recorded by the run: lowfreq 0.1.0, torch 9.9" in text
+    assert text.count("Versions at report time") == 1 and text.count("<td>torch</td>") == 1  # one table, not per run
     assert text.count("<img ") >= 4  # comparison scatter, two training-curve figures, the hybrid figure
 
 
