@@ -46,6 +46,22 @@ def _new(width: float = 5.6, height: float = 4.2, panels: int = 1) -> tuple[Figu
     return fig, [fig.add_subplot(1, panels, i + 1) for i in range(panels)]
 
 
+def _named(label: str, n: Any) -> str:
+    """The run's legend entry with the number behind its curve."""
+    return f"{label} (n={n})" if n else label
+
+
+def _finish(ax: Axes, xlabel: str, ylabel: str, *, percent: bool = True) -> tuple[Figure, Axes]:
+    """Labels, a 0-100 % range where the curve is a rate, grid and the legend under the axes."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if percent:
+        ax.set_ylim(-2, 102)
+    ax.grid(alpha=0.3)
+    legend_below(ax, fontsize="small")
+    return ax.figure, ax  # type: ignore[return-value]
+
+
 def overlay_hybrid(runs: Runs) -> tuple[Figure, Axes]:
     """p_low (solid) and p_high (dashed) against f_mix (Nyquist units), one colour per run (P001 Fig 3b)."""
     fig, (ax,) = _new()
@@ -54,16 +70,11 @@ def overlay_hybrid(runs: Runs) -> tuple[Figure, Axes]:
         f_mix = as_array(curve["f_mix"])
         color = f"C{i % 10}"
         n = curve.get("num_pairs")
-        ax.plot(f_mix, 100 * as_array(curve["p_low"]), "-", color=color, label=f"{label}" + (f" (n={n})" if n else ""))
+        ax.plot(f_mix, 100 * as_array(curve["p_low"]), "-", color=color, label=_named(label, n))
         ax.plot(f_mix, 100 * as_array(curve["p_high"]), "--", color=color)
     ax.plot([], [], "-", color="0.3", label="p_low: low seed's class")
     ax.plot([], [], "--", color="0.3", label="p_high: high seed's class")
-    ax.set_xlabel("$f_{mix}$ (Nyquist units; 1 = 0.5 cycles/pixel)")
-    ax.set_ylabel("hybrids classified as (%)")
-    ax.set_ylim(-2, 102)
-    ax.grid(alpha=0.3)
-    legend_below(ax, fontsize="small")
-    return fig, ax
+    return _finish(ax, "$f_{mix}$ (Nyquist units; 1 = 0.5 cycles/pixel)", "hybrids classified as (%)")
 
 
 def overlay_component_accuracy(runs: Runs) -> tuple[Figure, Axes]:
@@ -104,17 +115,14 @@ def overlay_perturbation_profile(runs: Runs) -> tuple[Figure, Axes]:
         color = f"C{i % 10}"
         n = len(payload.get("indices") or [])
         ax.plot(as_array(profile["frequency"]), as_array(profile["fraction_below"]), color=color,
-                label=label + (f" (n={n})" if n else ""))
+                label=_named(label, n))
         f_half = payload.get("f_half")
         if isinstance(f_half, (int, float)) and np.isfinite(f_half):
             ax.axvline(float(f_half), color=color, linestyle="--", linewidth=1)
     ax.axhline(0.5, color="0.6", linewidth=0.8)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("radial frequency (cycles/pixel); dashed: $f_{0.5}$")
-    ax.set_ylabel("fraction of perturbation power below")
-    ax.grid(alpha=0.3)
-    legend_below(ax, fontsize="small")
-    return fig, ax
+    return _finish(ax, "radial frequency (cycles/pixel); dashed: $f_{0.5}$", "fraction of perturbation power below",
+                   percent=False)
 
 
 def overlay_corruption_bands(runs: Runs) -> tuple[Figure, Axes]:
@@ -127,13 +135,8 @@ def overlay_corruption_bands(runs: Runs) -> tuple[Figure, Axes]:
         values = [result.get("clean_acc"), *(result["band_acc"][b] for b in bands)]
         y = [100 * float(v) if isinstance(v, (int, float)) else np.nan for v in values]
         n = result.get("num_clean")
-        ax.plot(names, y, "-o", color=f"C{i % 10}", label=label + (f" (n={n})" if n else ""))
-    ax.set_xlabel("corruptions by frequency band")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(-2, 102)
-    ax.grid(alpha=0.3)
-    legend_below(ax, fontsize="small")
-    return fig, ax
+        ax.plot(names, y, "-o", color=f"C{i % 10}", label=_named(label, n))
+    return _finish(ax, "corruptions by frequency band", "accuracy (%)")
 
 
 def overlay_mask_radial_energy(runs: Runs) -> tuple[Figure, Axes]:
@@ -144,11 +147,8 @@ def overlay_mask_radial_energy(runs: Runs) -> tuple[Figure, Axes]:
         energy = as_array(payload["radial_energy"])
         x = as_array(payload["radial_centres_cycles"]) if in_cycles else np.arange(len(energy))
         ax.plot(x, energy, "-o", ms=2, color=f"C{i % 10}", label=label)
-    ax.set_xlabel("radial frequency (cycles/pixel)" if in_cycles else "radial band (index)")
-    ax.set_ylabel("band energy (L2 norm of the normalised mask)")
-    ax.grid(alpha=0.3)
-    legend_below(ax, fontsize="small")
-    return fig, ax
+    return _finish(ax, "radial frequency (cycles/pixel)" if in_cycles else "radial band (index)",
+                   "band energy (L2 norm of the normalised mask)", percent=False)
 
 
 class Overlay:
