@@ -1,4 +1,5 @@
-"""Start-up time of the ``lowfreq`` command: ``lowfreq --help`` (no Lightning) and ``lowfreq fit --help``.
+"""Start-up time of the ``lowfreq`` command: ``lowfreq --help``, ``lowfreq list analyses`` (no Lightning, no torch)
+and ``lowfreq fit --help``.
 
 Each command runs in a fresh interpreter (``python -m lowfreq ...``, what the console script runs) ``--repeat``
 times; the best wall-clock time is printed in seconds, with the load average, since on a shared machine the
@@ -18,6 +19,7 @@ import time
 
 COMMANDS = {
     "lowfreq --help": ["--help"],
+    "lowfreq list analyses": ["list", "analyses"],
     "lowfreq fit --help": ["fit", "--help"],
 }
 

@@ -1,8 +1,8 @@
 """The ``lowfreq`` command table, its top-level help, the light subcommands and the one-line error report.
 
-Nothing here imports Lightning: ``lowfreq``, ``lowfreq --help``, ``lowfreq alignment ...``, ``lowfreq download ...``
-and ``lowfreq compare ...`` start in about a second. The Lightning subcommands (``fit``, ``validate``, ``test``,
-``predict``) are run by ``lowfreq.cli.main``, which also uses this module.
+Nothing here imports Lightning: ``lowfreq``, ``lowfreq --help``, ``lowfreq alignment ...``, ``lowfreq download ...``,
+``lowfreq compare ...`` and ``lowfreq list ...`` start in about a second. The Lightning subcommands (``fit``,
+``validate``, ``test``, ``predict``) are run by ``lowfreq.cli.main``, which also uses this module.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ COMMANDS: dict[str, str] = {
     "validate": "evaluate a checkpoint or a pretrained model and run the recipe's analyses (no training)",
     "test": "evaluate on the test split: lowfreq test -c RECIPE --ckpt_path PATH",
     "predict": "class probabilities of the predict split",
-    "alignment": "model-vs-human benchmark metrics of a raw-data folder of decision CSVs, as JSON",
+    "alignment": "model-vs-human benchmark metrics of a raw-data folder of decision CSVs: JSON, table, figures",
     "download": "fetch data and weights (cifar10, cifar10c, imagenetc, mvh, weights NAME) where the recipes look",
     "compare": "put several runs side by side: one table (CSV) and the papers' scatter plots",
     "report": "one self-contained HTML page of one or several runs (figures, numbers, paper values, config)",
+    "list": "what exists, one line each: lowfreq list backbones|frontends|analyses|recipes",
 }
 
 #: Light subcommands: name -> (module, function taking the remaining arguments).
@@ -41,6 +42,7 @@ _LIGHT: dict[str, tuple[str, str]] = {
     "download": ("lowfreq.download", "download_main"),
     "compare": ("lowfreq.compare", "compare_main"),
     "report": ("lowfreq.report", "report_main"),
+    "list": ("lowfreq.catalog", "list_main"),
 }
 
 
@@ -61,7 +63,7 @@ def top_level_help(prog: str = "lowfreq") -> str:
         *(f"  {name:<{width}}  {text}" for name, text in COMMANDS.items()),
         "",
         f"`{prog} <command> --help` lists a command's options ({', '.join(LIGHTNING_COMMANDS)} take -c RECIPE.yaml).",
-        "Recipes: recipes/*.yaml (docs/recipes.md); working offline: docs/offline.md.",
+        f"Recipes: recipes/*.yaml ({prog} list recipes, docs/recipes.md); working offline: docs/offline.md.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -1,9 +1,9 @@
 """Command line: ``lowfreq fit -c recipe.yaml`` / ``lightning fit -c recipe.yaml`` (LightningCLI, subclass mode).
 
 The console scripts start in ``lowfreq.entry``, which prints the top-level help and runs the light subcommands
-(``alignment``, ``download``, ``compare``) without importing Lightning; ``fit``, ``validate``, ``test`` and
-``predict`` come here. ``main`` accepts every subcommand too (notebooks and tests call it with a list), and
-turns Lightning's advertising tips off (a logging filter on its rank-zero loggers).
+(``alignment``, ``download``, ``compare``, ``report``, ``list``) without importing Lightning; ``fit``, ``validate``,
+``test`` and ``predict`` come here. ``main`` accepts every subcommand too (notebooks and tests call it with a
+list), and turns Lightning's advertising tips off (a logging filter on its rank-zero loggers).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The ``lowfreq`` and ``lightning`` console scripts: top-level help and light subcommands without Lightning.
 
-``lowfreq``/``lowfreq --help`` print every subcommand; ``alignment``, ``download`` and ``compare`` import only what
-they need; ``fit``, ``validate``, ``test`` and ``predict`` go to ``lowfreq.cli.main`` (LightningCLI), which is
-where Lightning is first imported.
+``lowfreq``/``lowfreq --help`` print every subcommand; ``alignment``, ``download``, ``compare``, ``report`` and
+``list`` import only what they need; ``fit``, ``validate``, ``test`` and ``predict`` go to
+``lowfreq.cli.main`` (LightningCLI), which is where Lightning is first imported.
 """
 
 from __future__ import annotations

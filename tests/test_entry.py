@@ -12,7 +12,7 @@ from lowfreq import _commands
 from lowfreq._commands import COMMANDS
 from lowfreq.entry import main
 
-EXPECTED = ("fit", "validate", "test", "predict", "alignment", "download", "compare", "report")
+EXPECTED = ("fit", "validate", "test", "predict", "alignment", "download", "compare", "report", "list")
 
 
 def _help_lines(text: str) -> dict[str, str]:
@@ -40,7 +40,7 @@ def test_help_and_light_commands_do_not_import_lightning():
     assert out.strip().splitlines()[-1] == "RESULT False False"
 
 
-@pytest.mark.parametrize("command", ["alignment", "download"])
+@pytest.mark.parametrize("command", ["alignment", "download", "list"])
 def test_light_subcommand_help_does_not_import_lightning_or_torch(command):
     code = (
         f"import sys\nfrom lowfreq.entry import main\ntry:\n    main([{command!r}, '--help'])\nexcept SystemExit:\n"

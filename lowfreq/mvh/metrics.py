@@ -48,11 +48,13 @@ from lowfreq.mvh.raw_data import (
 
 __all__ = [
     "METRICS",
+    "TABLE_COLUMNS",
     "accuracy",
     "accuracy_difference",
     "benchmark",
     "benchmark_from_raw_data",
     "benchmark_rows",
+    "benchmark_table",
     "cohens_kappa",
     "consistency",
     "error_consistency",
@@ -65,6 +67,7 @@ __all__ = [
     "select_subject",
     "shape_bias",
     "shape_bias_per_class",
+    "shape_bias_table",
 ]
 
 log = logging.getLogger(__name__)
@@ -563,3 +566,72 @@ def benchmark_from_raw_data(
         humans=humans,
         humans_on_model_stimuli=humans_on_model_stimuli,
     )
+
+
+# ---- tables of a result ---------------------------------------------------------------------------------------
+
+#: Columns of ``benchmark_table``.
+TABLE_COLUMNS: tuple[str, ...] = ("observer", "dataset", *METRICS, "num_trials", "num_humans")
+
+
+def _observer_blocks(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(name, block) of the model and of its humans reference (a humans-only result is one block)."""
+    blocks = [(str(result.get("model", "model")), result)]
+    if result.get("humans"):
+        blocks.append(("humans", result["humans"]))
+    return blocks
+
+
+def benchmark_table(result: dict[str, Any]) -> pd.DataFrame:
+    """A ``benchmark`` result as one table, one row per observer and dataset.
+
+    Per observer (the model, then the humans) a row ``dataset="all"`` with the benchmark values comes first, then
+    one row per dataset. Shape bias exists only for cue-conflict (and "all"); ``num_trials`` counts the retained
+    trials (summed in "all"), ``num_humans`` the human subjects of the dataset (empty in "all").
+
+    Returns:
+        DataFrame with the columns ``TABLE_COLUMNS`` (missing values NaN / NA).
+    """
+    rows = []
+    for observer, block in _observer_blocks(result):
+        per_dataset = block.get("datasets") or {}
+        trials = [e.get("num_trials") for e in per_dataset.values() if e.get("num_trials") is not None]
+        rows.append({
+            "observer": observer,
+            "dataset": "all",
+            **{m: block.get(m, math.nan) for m in METRICS},
+            "num_trials": sum(trials) if trials else None,
+            "num_humans": None,
+        })
+        for ds, entry in per_dataset.items():
+            values = {m: entry.get(m, math.nan) for m in METRICS}
+            values["shape_bias"] = block.get("shape_bias", math.nan) if ds == "cue-conflict" else math.nan
+            rows.append({
+                "observer": observer,
+                "dataset": ds,
+                **values,
+                "num_trials": entry.get("num_trials"),
+                "num_humans": entry.get("num_humans"),
+            })
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    for column in METRICS:
+        table[column] = table[column].astype(float)
+    for column in ("num_trials", "num_humans"):
+        table[column] = table[column].astype("Int64")
+    return table
+
+
+def shape_bias_table(result: dict[str, Any]) -> pd.DataFrame:
+    """Per-category shape bias of a ``benchmark`` result.
+
+    One row per category of ``CLASSES_16``, one column per observer (the model, then the humans); no rows
+    when no cue-conflict trials were evaluated.
+    """
+    columns = {
+        observer: [float(block["shape_bias_per_class"].get(c, math.nan)) for c in CLASSES_16]
+        for observer, block in _observer_blocks(result)
+        if block.get("shape_bias_per_class")
+    }
+    if not columns:
+        return pd.DataFrame(columns=["category"])
+    return pd.DataFrame({"category": list(CLASSES_16), **columns})

@@ -1,9 +1,10 @@
 """Figures of paper 000 (model-vs-human alignment): sweeps (Figs 2-3), kappa vs OOD accuracy (Fig. 4), shape bias.
 
-Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot state), takes an optional ``ax`` and
-returns ``(fig, ax)``. Inputs are the results of the analyses: the DataFrame of
+Every function builds a ``matplotlib.figure.Figure`` directly (no pyplot state, so no GUI backend is ever
+touched: the figures render with Agg whatever ``MPLBACKEND`` says), takes an optional ``ax`` and returns
+``(fig, ax)``. Inputs are the results of the analyses: the DataFrame of
 [`lowfreq.mvh.alignment_sweep`][lowfreq.mvh.decisions.alignment_sweep] and the dict of
-[`lowfreq.mvh.benchmark`][lowfreq.mvh.metrics.benchmark].
+[`lowfreq.mvh.benchmark`][lowfreq.mvh.metrics.benchmark] (one result, or a list of them for several models).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lowfreq.plotting._common import figure_axes, is_finite
+from lowfreq.plotting._common import count_text, figure_axes, is_finite, legend_below
 
 __all__ = [
     "METRIC_LABELS",
     "plot_alignment_sweep",
     "plot_benchmark",
+    "plot_benchmark_consistency",
     "plot_benchmark_summary",
     "plot_consistency_vs_accuracy",
     "plot_shape_bias_per_class",
@@ -44,6 +46,38 @@ _FIGSIZE = (4.0, 3.2)
 
 def _finite_or_zero(value: Any) -> float:
     return float(value) if is_finite(value) else 0.0
+
+
+def _results(result: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """One benchmark result or several, as a list."""
+    return [result] if isinstance(result, Mapping) else list(result)
+
+
+def _is_human_reference(result: Mapping[str, Any]) -> bool:
+    """The humans-vs-humans result itself (``benchmark_from_raw_data(dir, None)``), not a model's."""
+    return result.get("model") == "humans" and "humans" not in result
+
+
+def _human_block(results: Sequence[Mapping[str, Any]], key: str) -> Mapping[str, Any] | None:
+    """The humans' block (the reference itself, or the first model's ``humans``) that has ``key``, else None."""
+    for r in results:
+        block = r if _is_human_reference(r) else r.get("humans") or {}
+        if block.get(key) not in (None, {}):
+            return block
+    return None
+
+
+def _cue_conflict_trials(block: Mapping[str, Any]) -> Any:
+    return (block.get("datasets") or {}).get("cue-conflict", {}).get("num_trials")
+
+
+def _one_minus(x: Any) -> Any:
+    return 1.0 - np.asarray(x, dtype=float)
+
+
+def _with_count(name: str, n: Any) -> str:
+    count = count_text(n, "trials")
+    return f"{name} ({count})" if count else name
 
 
 def plot_alignment_sweep(
@@ -152,40 +186,57 @@ def plot_consistency_vs_accuracy(
     return fig, ax
 
 
-def plot_shape_bias_per_class(result: Mapping[str, Any], *, ax: Axes | None = None) -> tuple[Figure, Axes]:
-    """Per-class shape bias of the model and the humans (model-vs-human's shape-bias matrix plot).
+def plot_shape_bias_per_class(
+    result: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, ax: Axes | None = None
+) -> tuple[Figure, Axes]:
+    """Per-category shape bias of the model(s) and the humans (model-vs-human's shape-bias plot).
+
+    One row per category, one marker per observer: the fraction of 'shape' decisions among the cue-conflict
+    decisions that follow the shape or the texture (bottom axis; the top axis reads it as the fraction of
+    'texture' decisions). Each observer's overall shape bias is a vertical line; the legend gives its number of
+    cue-conflict trials.
 
     Args:
         result: a [`benchmark`][lowfreq.mvh.metrics.benchmark] result with ``shape_bias_per_class``
             (``{class: shape bias}``) and ``shape_bias`` for the model and, under ``humans``, for the pooled human
-            observers; overall shape biases are drawn as vertical lines, classes sorted by the humans' values when
-            present.
+            observers; or a list of them (several models; the humans are drawn once, from the first result that has
+            them). Categories are sorted by the humans' values when present, highest first.
         ax: axes to draw into; None creates a new figure.
     """
-    humans = result.get("humans", {})
+    results = _results(result)
     per_class: dict[str, Mapping[str, float]] = {}
     overall: dict[str, Any] = {}
-    if result.get("shape_bias_per_class"):
-        per_class[str(result.get("model", "model"))] = result["shape_bias_per_class"]
-        overall[str(result.get("model", "model"))] = result.get("shape_bias")
-    if humans.get("shape_bias_per_class"):
+    trials: dict[str, Any] = {}
+    for r in results:
+        name = str(r.get("model", "model"))
+        if r.get("shape_bias_per_class") and not _is_human_reference(r):
+            per_class[name] = r["shape_bias_per_class"]
+            overall[name], trials[name] = r.get("shape_bias"), _cue_conflict_trials(r)
+    humans = _human_block(results, "shape_bias_per_class")
+    if humans is not None:
         per_class["humans"] = humans["shape_bias_per_class"]
-        overall["humans"] = humans.get("shape_bias")
+        overall["humans"], trials["humans"] = humans.get("shape_bias"), _cue_conflict_trials(humans)
     if not per_class:
         raise ValueError("result has no shape_bias_per_class (no cue-conflict stimuli were evaluated)")
-    order_by = "humans" if "humans" in per_class else None
     fig, ax = figure_axes(ax, (4.5, 5.0))
     observers = list(per_class)
-    key = order_by if order_by is not None else observers[0]
+    key = "humans" if "humans" in per_class else observers[0]
     classes = list(per_class[key])
-    classes.sort(key=lambda c: -np.nan_to_num(per_class[key].get(c, math.nan), nan=-1.0))
+
+    def value(obs: str, c: str) -> float:  # NaN for a missing class or a JSON null
+        v = per_class[obs].get(c)
+        return float(v) if is_finite(v) else math.nan
+
+    classes.sort(key=lambda c: -np.nan_to_num(value(key, c), nan=-1.0))
     ypos = np.arange(len(classes))
-    markers = "o^sDvP*X"
+    markers = "o^svP*X"  # the diamond is the humans'
     for i, obs in enumerate(observers):
-        vals = np.array([per_class[obs].get(c, math.nan) for c in classes], dtype=float)
-        colour = _HUMAN_COLOUR if obs.lower().startswith("human") else f"C{i}"
+        vals = np.array([value(obs, c) for c in classes], dtype=float)
+        colour = _HUMAN_COLOUR if obs == "humans" else f"C{i}"
+        marker = "D" if obs == "humans" else markers[i % len(markers)]
         ax.scatter(
-            vals, ypos, marker=markers[i % len(markers)], color=colour, label=obs, zorder=3, clip_on=False
+            vals, ypos, marker=marker, color=colour, label=_with_count(obs, trials.get(obs)), zorder=3,
+            clip_on=False,
         )
         if is_finite(overall.get(obs)):
             ax.axvline(float(overall[obs]), color=colour, linewidth=1)
@@ -193,8 +244,64 @@ def plot_shape_bias_per_class(result: Mapping[str, Any], *, ax: Axes | None = No
     ax.set_ylim(len(classes) - 0.5, -0.5)
     ax.set_xlim(0, 1)
     ax.set_xlabel("fraction of 'shape' decisions")
+    top = ax.secondary_xaxis("top", functions=(_one_minus, _one_minus))
+    top.set_xlabel("fraction of 'texture' decisions")
     ax.grid(axis="y", linestyle=":", alpha=0.4)
-    ax.legend(frameon=False, fontsize="small", loc="lower left")
+    legend_below(ax, fontsize="small")
+    return fig, ax
+
+
+def plot_benchmark_consistency(
+    result: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    per_dataset: bool = True,
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """Error consistency against OOD accuracy of benchmark results: model(s) and humans (paper 000 Fig. 4).
+
+    A large marker per observer at its benchmark values (mean over datasets), drawn by
+    ``plot_consistency_vs_accuracy`` (humans: a star, humans-vs-humans κ); with ``per_dataset`` also a small
+    marker per dataset in the observer's colour. The title gives the number of datasets.
+
+    Args:
+        result: a ``benchmark`` result (with its ``humans`` reference), the humans-vs-humans
+            result of ``benchmark_from_raw_data(dir, None)``, or a list of results (several models).
+        per_dataset: also draw each dataset's point.
+        ax: axes to draw into; None creates a new figure.
+    """
+    results = _results(result)
+    models = [r for r in results if not _is_human_reference(r)]
+    points = {
+        str(r.get("model", "model")): (r["ood_accuracy"], r["error_consistency"])
+        for r in models
+        if is_finite(r.get("ood_accuracy")) and is_finite(r.get("error_consistency"))
+    }
+    humans = _human_block(results, "datasets")
+    human = None
+    if humans is not None and is_finite(humans.get("ood_accuracy")) and is_finite(humans.get("error_consistency")):
+        human = (float(humans["ood_accuracy"]), float(humans["error_consistency"]))
+    fig, ax = plot_consistency_vs_accuracy(points, human=human, ax=ax)
+    colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    names: set[str] = set()
+    if per_dataset:
+        observers = [(str(r.get("model", "model")), r) for r in models]
+        observers += [] if humans is None else [("humans", humans)]
+        for name, block in observers:
+            entries = (block.get("datasets") or {}).values()
+            xy = [(e.get("ood_accuracy"), e.get("error_consistency")) for e in entries]
+            xy = [(x, y) for x, y in xy if is_finite(x) and is_finite(y)]
+            if not xy:
+                continue
+            colour = colours.get(name, _HUMAN_COLOUR if name == "humans" else "grey")
+            ax.plot(
+                [p[0] for p in xy], [p[1] for p in xy], marker="o", markersize=3.5, linestyle="", alpha=0.45,
+                color=colour, label=f"{name}, per dataset", zorder=1,
+            )
+    for block in [*models, *([] if humans is None else [humans])]:
+        names.update(block.get("datasets") or {})
+    ax.set_xlim(0, 1)
+    ax.set_title(count_text(len(names), "datasets"), fontsize="small")
+    legend_below(ax, fontsize="small", ncols=2)
     return fig, ax
 
 
