@@ -125,9 +125,8 @@ def _derives(module: str, node: ast.ClassDef, base: tuple[str, str], seen: froze
 
 
 def _plain(text: str) -> str:
-    """Sphinx markup as plain text: ````C```` -> ``C``, ````a.f```` -> ``a.f``, double backquotes off."""
-    text = re.sub(r":\w+:`~([^`]+)`", lambda m: m.group(1).rsplit(".", 1)[-1], text)
-    text = re.sub(r":\w+:`([^`]+)`", r"\1", text)
+    """Docstring markup as plain text: cross-references ([`C`][a.C]) and double backquotes off."""
+    text = re.sub(r"\[`([^`]+)`\]\[[\w.]+\]", r"\1", text)  # mkdocstrings cross-references
     return re.sub(r"``([^`]+)``", r"\1", text)
 
 
