@@ -12,19 +12,31 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
-from jsonargparse import Namespace
+from jsonargparse import ArgumentError, Namespace
 from lightning import Trainer
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 import lowfreq.models  # noqa: F401  (registers the lowfreq modules for short class names)
-from lowfreq._commands import COMMANDS, DEBUG_ENV, LIGHTNING_COMMANDS, guarded, is_help, run_light, top_level_help
+from lowfreq._commands import (
+    COMMANDS,
+    DEBUG_ENV,
+    LIGHTNING_COMMANDS,
+    _reported,
+    guarded,
+    is_help,
+    run_light,
+    top_level_help,
+)
+from lowfreq._config_errors import describe, one_line
 from lowfreq.data import ImageDataModule
+from lowfreq.models import DATA_KEY, _read_checkpoint, check_fits_data
 
 __all__ = ["DEBUG_ENV", "PROGRESS_BAR_REFRESH_STEPS", "LowFreqCLI", "main"]
 
@@ -32,6 +44,23 @@ PROGRESS_BAR_REFRESH_STEPS = 10  # a redraw every step costs 0.2-0.8 ms of host 
 
 _DEFAULT_LOGGER = "lightning.pytorch.loggers.TensorBoardLogger"
 _LOGGERS_WITH_VERSION = {_DEFAULT_LOGGER, "lightning.pytorch.loggers.CSVLogger"}
+_EVALUATING = ("validate", "test", "predict")
+_LIGHTNING_CKPT_NAMES = ("best", "last", "hpc", "registry")  # ckpt_path values Lightning resolves itself
+
+
+def _runs_folder(trainer: Namespace) -> Path | None:
+    """Where the runs' ``version_N`` folders of ``trainer``'s (first) logger are; None: no logger or another kind."""
+    root = Path(trainer.get("default_root_dir") or os.getcwd())
+    logger = trainer.get("logger")
+    first = logger[0] if isinstance(logger, list) and logger else logger
+    if first is False:
+        return None
+    if first in (None, True):
+        return root / "lightning_logs"
+    if not (isinstance(first, Namespace) and first.get("class_path") in _LOGGERS_WITH_VERSION):
+        return None
+    init_args = first.get("init_args") or Namespace()
+    return Path(init_args.get("save_dir") or root) / (init_args.get("name") or "lightning_logs")
 
 
 def _latest_run(runs: Path) -> tuple[int, Path] | None:
@@ -62,12 +91,144 @@ class LowFreqCLI(LightningCLI):
       ``analyses.full_at_epochs: E`` (a recipe setting) scales the analyses of a fit shorter than E epochs down
       in proportion (at least ``MIN_SCALED_IMAGES`` images), so a smoke run is not spent in its analyses;
     * a [`RunSummary`][lowfreq.callbacks.summary.RunSummary] prints the headline results and writes ``summary.json`` at
-      the end of ``fit``, ``validate`` and ``test``.
+      the end of ``fit``, ``validate`` and ``test``;
+    * a configuration mistake (unknown key, wrong value type, unknown class) is one line naming the key, where it
+      was given and the closest accepted key (``parse_arguments``; the parser's report with ``LOWFREQ_DEBUG=1``);
+    * ``validate`` / ``test`` / ``predict`` evaluate trained weights: a model that ``fit`` trains needs
+      ``--ckpt_path`` (``last``: the latest run's ``last.ckpt``), and a checkpoint whose classes or image shape
+      differ from the data's stops the command before any analysis (``_check_model``).
     """
 
     PRECISION_AUTO = "auto"
     MIN_SCALED_IMAGES = 50
     """Smallest ``num_images`` that ``analyses.full_at_epochs`` scales an analysis down to."""
+
+    def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
+        """Lightning's parser, raising its errors (``exit_on_error=False``) for ``parse_arguments`` to report."""
+        kwargs.setdefault("exit_on_error", False)
+        return super().init_parser(**kwargs)
+
+    def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        """Parse; a configuration mistake ends the command with one line (``lowfreq._config_errors``).
+
+        The line names the key, the argument or ``-c`` file that gave it, and the closest accepted key (or value);
+        ``LOWFREQ_DEBUG=1`` adds jsonargparse's own report (usage and the full message). Exit status 2. Then
+        ``--ckpt_path``: ``last`` in validate/test/predict becomes the latest run's ``last.ckpt``, and a file is
+        read (weights-only) before Lightning does (``_prepare_ckpt_path``).
+        """
+        try:
+            super().parse_arguments(parser, args)
+        except ArgumentError as err:
+            if _reported(err) is not None:
+                raise  # a lowfreq check inside a class: guarded() reports it
+            argv = list(sys.argv[1:] if args is None else args) if isinstance(args, (list, tuple, type(None))) else []
+            self._report_config_error(err, argv)
+        self._prepare_ckpt_path()
+
+    def _parsers_by_subcommand(self) -> dict[str, LightningArgumentParser]:
+        """The parsers ``add_arguments_to_parser`` saw, by subcommand (Lightning builds them in this order)."""
+        seen = self.__dict__.get("_seen_parsers", [])
+        return dict(zip(self.subcommands(), seen, strict=True)) if len(seen) == len(self.subcommands()) else {}
+
+    def _report_config_error(self, err: ArgumentError, argv: Sequence[str]) -> None:
+        subcommand = next((a for a in argv if a in LIGHTNING_COMMANDS), None)
+        parser = self._parsers_by_subcommand().get(subcommand or "", self.parser)
+        try:
+            keys = list(parser.get_defaults().keys())
+        except Exception:  # noqa: BLE001 - only the did-you-mean needs the keys
+            keys = []
+        line = one_line(describe(err), str(err), argv, keys)
+        prog = f"lowfreq {subcommand}" if subcommand else "lowfreq"
+        print(f"{prog}: error: {line}", file=sys.stderr)
+        if os.environ.get(DEBUG_ENV):
+            print(f"\n{DEBUG_ENV}=1, the parser's report:\n{parser.format_usage()}error: {err}", file=sys.stderr)
+        else:
+            print(f"(`{prog} --help` lists the options; set {DEBUG_ENV}=1 for the parser's full report)",
+                  file=sys.stderr)
+        raise SystemExit(2)
+
+    def _prepare_ckpt_path(self) -> None:
+        """Resolve ``--ckpt_path last`` of validate/test/predict and read a checkpoint file's record of its data.
+
+        ``last`` becomes the latest run's ``last.ckpt``; a path must be a readable checkpoint (read weights-only),
+        whose record of its training data ``_check_model`` compares with the data.
+        """
+        self._ckpt_data: dict[str, Any] = {}
+        subcommand = self.config.get("subcommand")
+        config = self.config.get(subcommand) if subcommand else None
+        if not isinstance(config, Namespace) or config.get("ckpt_path") is None:
+            return
+        ckpt = config["ckpt_path"]
+        if ckpt == "last" and subcommand in _EVALUATING:
+            config["ckpt_path"] = ckpt = str(self._last_checkpoint(config["trainer"], subcommand))
+            rank_zero_info(f"--ckpt_path last: {ckpt}")
+        if ckpt in _LIGHTNING_CKPT_NAMES or "://" in ckpt or ckpt.startswith("registry:"):
+            return  # Lightning resolves these
+        if not Path(ckpt).is_file():
+            raise FileNotFoundError(f"--ckpt_path must be an existing checkpoint file or 'last', got {ckpt!r}")
+        checkpoint = _read_checkpoint("--ckpt_path", Path(ckpt))
+        recorded = checkpoint.get(DATA_KEY)
+        self._ckpt_data = recorded if isinstance(recorded, dict) else {}
+
+    @staticmethod
+    def _last_checkpoint(trainer: Namespace, subcommand: str) -> Path:
+        """The ``last.ckpt`` of the latest run of ``trainer``'s logger (or of ``default_root_dir/checkpoints``)."""
+        runs = _runs_folder(trainer)
+        root = Path(trainer.get("default_root_dir") or os.getcwd())
+        if runs is not None:
+            latest = _latest_run(runs)
+            if latest is not None:
+                return latest[1]
+            where = f"no run in {runs} has checkpoints/last.ckpt"
+        elif trainer.get("logger") is False:  # no logger: Lightning's checkpoints are in default_root_dir
+            if (root / "checkpoints" / "last.ckpt").is_file():
+                return root / "checkpoints" / "last.ckpt"
+            where = f"no {root / 'checkpoints' / 'last.ckpt'}"
+        else:
+            where = "lowfreq finds the runs of a TensorBoardLogger or CSVLogger only, not of this logger"
+        raise FileNotFoundError(
+            f"--ckpt_path last: {where} (a `lowfreq fit` with the same --trainer.default_root_dir and logger writes "
+            f"one); pass the checkpoint's path instead: lowfreq {subcommand} -c RECIPE --ckpt_path PATH/last.ckpt"
+        )
+
+    def before_validate(self) -> None:
+        """Fail before any analysis when the model is untrained or does not fit the data (``_check_model``).
+
+        Analysing a checkpoint restores no callback state, so Lightning's warning about absent callbacks is dropped.
+        """
+        self._check_model()
+        _ignore_absent_callback_states()
+
+    def before_test(self) -> None:
+        """As ``before_validate``."""
+        self._check_model()
+        _ignore_absent_callback_states()
+
+    def before_predict(self) -> None:
+        """As ``before_validate``."""
+        self._check_model()
+        _ignore_absent_callback_states()
+
+    def _check_model(self) -> None:
+        """Stop a command that would evaluate untrained weights, or weights that do not fit the data.
+
+        Without ``--ckpt_path``, a model whose ``untrained_reason`` is set (a backbone without pretrained weights, a
+        Fourier mask not yet fitted) stops the command; the model's classes, and a checkpoint's record of its
+        classes and image shape, must be the data's (``lowfreq.models.check_fits_data``).
+        """
+        subcommand = self.subcommand
+        ckpt = self.config_init[subcommand].get("ckpt_path") if subcommand else None
+        if ckpt is None:
+            reason = getattr(self.model, "untrained_reason", None)
+            if reason:
+                raise ValueError(
+                    f"`lowfreq {subcommand}` without --ckpt_path would evaluate {type(self.model).__name__} with "
+                    f"untrained weights ({reason}): pass --ckpt_path PATH/last.ckpt (a checkpoint of `lowfreq fit` "
+                    f"with this recipe) or --ckpt_path last (the latest run's last.ckpt)"
+                )
+        source = f"--ckpt_path {ckpt}" if ckpt is not None else f"the model {type(self.model).__name__}"
+        check_fits_data(source, self.datamodule, getattr(self.model, "num_classes", None),
+                        getattr(self, "_ckpt_data", None))
 
     def add_core_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         """Lightning's trainer, model and data arguments; ``trainer.precision`` also takes "auto"."""
@@ -96,6 +257,7 @@ class LowFreqCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         """The ``analyses`` options: size or switch off the analysis callbacks of a recipe."""
+        self.__dict__.setdefault("_seen_parsers", []).append(parser)  # for the did-you-mean of parse errors
         parser.add_argument(
             "--analyses.num_images", type=int | None, default=None,
             help="Cap every analysis callback's num_images at this many images (>= 2; null: no cap).",
@@ -116,18 +278,6 @@ class LowFreqCLI(LightningCLI):
             help="The analyses' num_images are meant for a fit of this many epochs; a shorter fit scales them down "
             f"in proportion (at least {self.MIN_SCALED_IMAGES} images). null: no scaling.",
         )
-
-    def before_validate(self) -> None:
-        """Analysing a checkpoint restores no callback state: Lightning's warning about absent callbacks is noise."""
-        _ignore_absent_callback_states()
-
-    def before_test(self) -> None:
-        """As [`before_validate`][lowfreq.cli.LowFreqCLI.before_validate]."""
-        _ignore_absent_callback_states()
-
-    def before_predict(self) -> None:
-        """As [`before_validate`][lowfreq.cli.LowFreqCLI.before_validate]."""
-        _ignore_absent_callback_states()
 
     def before_instantiate_classes(self) -> None:
         """Resolve ``trainer.precision: auto``; ``fit --ckpt_path last``: resume the latest run in its own directory."""
@@ -186,7 +336,7 @@ class LowFreqCLI(LightningCLI):
             return  # another logger: Lightning's own search for last.ckpt
         init_args = first.get("init_args") or Namespace()
         first["init_args"] = init_args
-        runs = Path(init_args.get("save_dir") or root) / (init_args.get("name") or "lightning_logs")
+        runs = _runs_folder(trainer) or root / "lightning_logs"
         latest = _latest_run(runs)
         if latest is None:
             rank_zero_warn(f"--ckpt_path last: no interrupted run (version_N/checkpoints/last.ckpt) in {runs}; "
@@ -332,13 +482,19 @@ def _main(args: ArgsType) -> None:
         run_light(argv[0], argv[1:])
         return
     _silence_tips()
-    LowFreqCLI(
-        L.LightningModule,  # any LightningModule by class_path (FrontEndClassifier, FourierMaskProbe, ...)
-        ImageDataModule,
-        subclass_mode_model=True,
-        subclass_mode_data=True,
-        seed_everything_default=0,
-        save_config_kwargs={"overwrite": True},
-        auto_configure_optimizers=False,
-        args=args,
-    )
+    try:
+        LowFreqCLI(
+            L.LightningModule,  # any LightningModule by class_path (FrontEndClassifier, FourierMaskProbe, ...)
+            ImageDataModule,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            seed_everything_default=0,
+            save_config_kwargs={"overwrite": True},
+            auto_configure_optimizers=False,
+            args=args,
+        )
+    except ArgumentError as err:  # after parse_arguments: Lightning parsing a checkpoint's hyper-parameters
+        if _reported(err) is not None:
+            raise
+        line = one_line(describe(err), str(err))
+        raise ValueError(f"the model's hyper-parameters stored in --ckpt_path do not parse: {line}") from None

@@ -26,9 +26,12 @@ from lowfreq.backbones import Backbone
 from lowfreq.frontends import FrontEnd, Identity
 from lowfreq.mvh.labels import CLASSES_16, imagenet_to_16
 
-__all__ = ["FourierMaskProbe", "FrontEndClassifier"]
+__all__ = ["DATA_KEY", "FourierMaskProbe", "FrontEndClassifier", "check_fits_data", "data_signature"]
 
 log = logging.getLogger(__name__)
+
+DATA_KEY = "lowfreq_data"
+"""Checkpoint entry in which lowfreq's models record the data they were trained on (``data_signature``)."""
 
 
 def _default_optimizer(params: Any) -> torch.optim.Optimizer:
@@ -67,6 +70,87 @@ def _read_checkpoint(name: str, path: Path) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise TypeError(f"{name}={str(path)!r} must hold a checkpoint or state dict, got {type(state).__name__}")
     return state
+
+
+def data_signature(datamodule: Any) -> dict[str, Any]:
+    """What a checkpoint records about its data, as plain data.
+
+    The datamodule's class, ``num_classes``, ``class_names`` and ``image_shape`` (C, H, W); the entries the
+    datamodule cannot tell (yet) are left out.
+    """
+    if datamodule is None:
+        return {}
+    cls = type(datamodule)
+    signature: dict[str, Any] = {"datamodule": f"{cls.__module__}.{cls.__qualname__}"}
+    for name in ("num_classes", "class_names", "image_shape"):
+        try:
+            value = getattr(datamodule, name)
+        except (AttributeError, NotImplementedError, OSError, RuntimeError, ValueError):
+            continue  # e.g. ImageNet's class names before its folders exist
+        if name == "num_classes" and isinstance(value, int):
+            signature[name] = int(value)
+        elif name == "class_names" and isinstance(value, (list, tuple)):
+            signature[name] = [str(v) for v in value]
+        elif name == "image_shape" and isinstance(value, (list, tuple)) and len(value) == 3:
+            signature[name] = [int(v) for v in value]
+    return signature
+
+
+def _few(names: list[str], limit: int = 4) -> str:
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+def check_fits_data(
+    source: str, datamodule: Any, num_classes: int | None, recorded: dict[str, Any] | None = None
+) -> None:
+    """Raise ValueError, naming both values, when a model or checkpoint does not fit the data it is to be run on.
+
+    Compared: the model's number of outputs ``num_classes`` with the data's number of classes (a 1000-way ImageNet
+    model on the 16 model-vs-human classes is fine: it is scored through the ImageNet -> 16 mapping) and, from
+    the checkpoint's record of its training data (``recorded``, ``DATA_KEY``), the class names and the image
+    shape (channels, height and width) with the data's.
+
+    Args:
+        source: what is checked, for the message (``"--ckpt_path run/last.ckpt"``).
+        datamodule: the data (anything with ``num_classes`` / ``class_names`` / ``image_shape``).
+        num_classes: the model's number of outputs, None when unknown.
+        recorded: ``data_signature`` of the training data, as stored in the checkpoint.
+    """
+    data, recorded = data_signature(datamodule), recorded or {}
+    name = data.get("datamodule", type(datamodule).__name__).rsplit(".", 1)[-1]
+    trained_on = str(recorded.get("datamodule", "its training data")).rsplit(".", 1)[-1]
+    classes, names = data.get("num_classes"), data.get("class_names")
+    to_16 = num_classes == 1000 and names == list(CLASSES_16)
+    if num_classes is not None and classes is not None and num_classes != classes and not to_16:
+        raise ValueError(
+            f"{source} predicts {num_classes} classes, but the data ({name}) have {classes}: evaluate it on "
+            f"{trained_on if 'datamodule' in recorded else f'{num_classes}-class data'}, or pass a model or "
+            f"checkpoint with {classes} classes"
+        )
+    old_names = recorded.get("class_names")
+    if old_names and names and old_names != names and not to_16:
+        raise ValueError(
+            f"{source} was trained on other classes ({trained_on}: {_few(old_names)}) than those of the data "
+            f"({name}: {_few(names)}): evaluate it on {trained_on}, or pass a checkpoint trained on {name}"
+        )
+    old_shape, shape = recorded.get("image_shape"), data.get("image_shape")
+    if old_shape and shape and list(old_shape) != list(shape):
+        what = "number of channels" if old_shape[0] != shape[0] else "image size"
+        raise ValueError(
+            f"{source} was trained on {old_shape[0]}x{old_shape[1]}x{old_shape[2]} (CxHxW) images ({trained_on}), "
+            f"but the data ({name}) have {shape[0]}x{shape[1]}x{shape[2]}: the {what} differs; set the data's "
+            "options to match (e.g. --data.init_args.image_size), or pass a checkpoint trained on these images"
+        )
+
+
+def _record_data(module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
+    try:
+        datamodule = getattr(module.trainer, "datamodule", None)
+    except RuntimeError:  # not attached to a Trainer
+        return
+    signature = data_signature(datamodule)
+    if signature:
+        checkpoint[DATA_KEY] = signature
 
 
 class FrontEndClassifier(L.LightningModule):
@@ -156,6 +240,25 @@ class FrontEndClassifier(L.LightningModule):
         self._scores_to_16 = False  # set in setup: 1000-way backbone on 16-class model-vs-human data
         self.train_loss_mean, self.val_loss_mean = _batch_mean(), _batch_mean()
         self.test_loss_mean, self.train_l1_mean = _batch_mean(), _batch_mean()
+
+    @property
+    def num_classes(self) -> int:
+        """Number of outputs (the backbone's)."""
+        return self.backbone.num_classes
+
+    @property
+    def untrained_reason(self) -> str | None:
+        """Why evaluating the model without a checkpoint would evaluate untrained weights, or None.
+
+        None when the model as built holds trained weights (a pretrained backbone, ``Backbone.is_pretrained``).
+        """
+        if getattr(self.backbone, "is_pretrained", False):
+            return None
+        return f"its backbone {type(self.backbone).__name__} has no pretrained weights"
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record the training data's classes and image shape (``DATA_KEY``), checked by ``lowfreq validate``."""
+        _record_data(self, checkpoint)
 
     def _make_hparams_plain(self) -> None:
         """Keep only plain data in the hyper-parameters, so every checkpoint loads with ``weights_only=True``.
@@ -432,6 +535,21 @@ class FourierMaskProbe(L.LightningModule):
         self.lambda_l1, self.lr, self.use_labels = lambda_l1, lr, use_labels
         self.train_loss_mean, self.mask_mean = _batch_mean(), _batch_mean()
         self.val_acc, self.val_masked_acc, self.val_agreement = _batch_mean(), _batch_mean(), _batch_mean()
+
+    @property
+    def num_classes(self) -> int | None:
+        """Number of outputs of the frozen classifier, when it tells (lowfreq models and backbones do)."""
+        value = getattr(self.classifier, "num_classes", None)
+        return value if isinstance(value, int) else None
+
+    @property
+    def untrained_reason(self) -> str | None:
+        """Why evaluating the probe without a checkpoint evaluates nothing learned: the mask comes from ``fit``."""
+        return "its Fourier mask is learned by fit (before, the mask is all ones)"
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record the training data's classes and image shape (``DATA_KEY``), checked by ``lowfreq validate``."""
+        _record_data(self, checkpoint)
 
     def train(self, mode: bool = True) -> FourierMaskProbe:
         """Switch the mode of the module but keep the frozen classifier in eval mode."""

@@ -122,7 +122,10 @@ def test_local_weights_file_and_head_replacement(tmp_path):
     assert torch.equal(model.net.conv1.weight, reference.conv1.weight) and model.num_classes == 1000
     offline = TorchvisionClassifier("resnet18", weights="IMAGENET1K_V1", weights_path=str(path))  # no download
     assert torch.equal(offline.net.conv1.weight, reference.conv1.weight)
+    assert model.is_pretrained and offline.is_pretrained  # validate needs no --ckpt_path
     assert TorchvisionClassifier("resnet18", num_classes=7).eval()(torch.rand(1, 3, 32, 32)).shape == (1, 7)
+    assert not TorchvisionClassifier("resnet18", weights_path=str(path), num_classes=7).is_pretrained  # fresh head
+    assert not TorchvisionClassifier("resnet18").is_pretrained
     with pytest.raises(FileNotFoundError, match="weights_path must be an existing"):
         TorchvisionClassifier("resnet18", weights_path=str(tmp_path / "missing.pth"))
 
@@ -141,6 +144,7 @@ def test_timm_classifier_offline(tmp_path):
     torch.save(timm.create_model("resnet18").state_dict(), path)
     restored = TimmClassifier("resnet18", checkpoint_path=str(path), num_classes=None)
     assert torch.equal(restored.net.state_dict()["fc.weight"], torch.load(path)["fc.weight"])
+    assert restored.is_pretrained and not model.is_pretrained
     with pytest.raises(ValueError, match="name must be a timm model"):
         TimmClassifier("resnet1800")
     with pytest.raises(FileNotFoundError, match="checkpoint_path must be an existing"):

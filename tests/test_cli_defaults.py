@@ -1,5 +1,7 @@
 """CLI defaults for the first hour: precision chosen for the device, analyses sized from the command line."""
 
+import functools
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -106,10 +108,19 @@ _THREE = ["--trainer.callbacks+=lowfreq.callbacks.HybridCurveAnalysis", "--train
           "--trainer.callbacks+=lowfreq.callbacks.CueConflictAnalysis"]
 
 
+@functools.cache
+def _blank_checkpoint() -> str:
+    """A checkpoint without weights or hyper-parameters: validate and test of the tiny recipe need a --ckpt_path."""
+    path = Path(tempfile.mkdtemp()) / "blank.ckpt"
+    torch.save({"state_dict": {}}, path)
+    return str(path)
+
+
 def _callbacks(monkeypatch, subcommand: str, *args: str) -> list:
     """The Trainer's callbacks after ``lowfreq <subcommand> ...`` (the Trainer method itself does nothing)."""
-    monkeypatch.setattr(Trainer, subcommand, lambda self, *a, **k: None)
-    cli = LowFreqCLI(FrontEndClassifier, ImageDataModule, args=[subcommand, "-c", TINY, *args], **KW)
+    monkeypatch.setattr(Trainer, subcommand, functools.wraps(getattr(Trainer, subcommand))(lambda *a, **k: None))
+    ckpt = [] if subcommand == "fit" else [f"--ckpt_path={_blank_checkpoint()}"]  # (the backbone is not pretrained)
+    cli = LowFreqCLI(FrontEndClassifier, ImageDataModule, args=[subcommand, "-c", TINY, *ckpt, *args], **KW)
     return cli.trainer.callbacks
 
 

@@ -20,3 +20,9 @@ class TinyBackbone(Backbone):
         self.num_classes = num_classes
         self.normalize = Normalize()
         self.net = nn.Sequential(nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(3 * 4 * 4, num_classes))
+
+
+class PretrainedTinyBackbone(TinyBackbone):
+    """:class:`TinyBackbone` standing in for a backbone with pretrained weights (``is_pretrained``)."""
+
+    is_pretrained = True

@@ -59,10 +59,13 @@ class Normalize(nn.Module):
 class Backbone(RecordsInitArgs, nn.Module):
     """A classifier of [0, 1] images: ``forward(x) = net(normalize(x))`` -> (B, num_classes) logits.
 
-    Subclasses set ``self.normalize``, ``self.net`` and ``self.num_classes``.
+    Subclasses set ``self.normalize``, ``self.net`` and ``self.num_classes``, and ``self.is_pretrained = True`` when
+    the whole network, classification head included, holds trained weights once built (evaluating it means
+    something without a fit: ``lowfreq validate`` then needs no ``--ckpt_path``).
     """
 
     num_classes: int
+    is_pretrained: bool = False
     normalize: Normalize
     net: nn.Module
 

@@ -192,6 +192,9 @@ class OpenCLIPZeroShot(Backbone):
         _check_hub_model(model_name)
         source: str | None = checkpoint_path
         preprocess: dict[str, Any] = {}
+        self.is_pretrained = pretrained is not None or checkpoint_path is not None or model_name.startswith(
+            ("hf-hub:", "local-dir:")  # config and weights from there
+        )
         if pretrained is not None and checkpoint_path is None and not model_name.startswith(("hf-hub:", "local-dir:")):
             source, preprocess = _pretrained_source(open_clip, model_name, pretrained, cache_dir)
         clip = open_clip.create_model(

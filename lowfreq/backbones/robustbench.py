@@ -73,4 +73,5 @@ class RobustBenchClassifier(Backbone):
         self.net.eval()
         self.model_name, self.dataset, self.threat_model = model_name, dataset, threat_model
         self.num_classes = _NUM_CLASSES[dataset]
+        self.is_pretrained = True  # RobustBench's trained weights
         self.normalize = Normalize((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))  # RobustBench models normalise inside

@@ -107,4 +107,6 @@ class TimmClassifier(Backbone):
             ) from err
         config = net.pretrained_cfg
         self.net, self.name, self.num_classes = net, name, net.num_classes
+        loaded = download or checkpoint_path is not None
+        self.is_pretrained = loaded and num_classes in (None, config.get("num_classes"))  # else a fresh head
         self.normalize = Normalize(config.get("mean", (0.485, 0.456, 0.406)), config.get("std", (0.229, 0.224, 0.225)))

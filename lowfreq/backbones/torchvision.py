@@ -86,6 +86,7 @@ class TorchvisionClassifier(Backbone):
         self.net = net
         self.name = name
         self.num_classes = num_classes if num_classes is not None else _output_size(net)
+        self.is_pretrained = (weights_path is not None or resolved is not None) and num_classes is None  # fresh head
         self.normalize = Normalize(mean or transforms_mean, std or transforms_std)
 
     @staticmethod

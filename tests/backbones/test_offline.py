@@ -135,6 +135,8 @@ def test_timm_pretrained_offline_uses_the_cached_weights(no_network, hf_cache):
     save_file(reference.state_dict(), str(weights))
     model = timm_backbone.TimmClassifier("resnet18.a1_in1k", pretrained=True, num_classes=5)
     assert torch.equal(model.net.conv1.weight, reference.conv1.weight) and model.num_classes == 5
+    assert not model.is_pretrained  # a fresh 5-way head
+    assert timm_backbone.TimmClassifier("resnet18.a1_in1k", pretrained=True).is_pretrained
 
 
 def test_timm_unknown_name_is_our_error():
@@ -173,7 +175,7 @@ def test_robustbench_loader_is_called_with_the_local_checkpoint(tmp_path, monkey
     monkeypatch.setitem(sys.modules, "robustbench.utils", utils)
     model = robustbench_backbone.RobustBenchClassifier("Net", "cifar100", "L2", str(tmp_path))
     assert calls == [("Net", str(tmp_path), "cifar100", "L2")]
-    assert model.num_classes == 100 and not model.net.training
+    assert model.num_classes == 100 and not model.net.training and model.is_pretrained
     x = torch.rand(2, 3, 8, 8)
     assert torch.equal(model(x), model.net(x))  # [0, 1] inputs reach the net unchanged (it normalises itself)
 

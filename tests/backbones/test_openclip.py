@@ -34,6 +34,7 @@ def test_16way_head_classifies_into_the_16_classes(tiny_clip):
     torch.manual_seed(0)
     model = OpenCLIPZeroShot(tiny_clip).eval()
     assert model.num_classes == 16 and model.class_names == list(CLASSES_16)
+    assert not model.is_pretrained  # random weights (pretrained=None)
     assert len(model.templates) == 80  # open_clip's OPENAI_IMAGENET_TEMPLATES
     assert torch.allclose(model.normalize.mean.flatten(), torch.tensor(open_clip.OPENAI_DATASET_MEAN))
     x = torch.rand(3, 3, 224, 224, generator=torch.Generator().manual_seed(0))
@@ -66,6 +67,7 @@ def test_local_checkpoint_is_loaded(tiny_clip, tmp_path):
     path = tmp_path / "tiny.pt"
     torch.save(reference.state_dict(), path)
     model = OpenCLIPZeroShot(tiny_clip, checkpoint_path=str(path))
+    assert model.is_pretrained
     for name, tensor in reference.visual.state_dict().items():
         assert torch.equal(model.net.state_dict()[name], tensor), name
 
@@ -124,6 +126,9 @@ def test_clip_alignment_recipe_end_to_end_with_a_tiny_model(tiny_clip, test_data
     from lowfreq.cli import main
 
     data_dir = test_data / "model-vs-human"
+    weights = tmp_path / "tiny_clip.pt"  # the random weights as a local checkpoint: validate evaluates given weights
+    torch.manual_seed(0)
+    torch.save(open_clip.create_model(tiny_clip).state_dict(), weights)
     main(
         [
             "validate",
@@ -131,6 +136,7 @@ def test_clip_alignment_recipe_end_to_end_with_a_tiny_model(tiny_clip, test_data
             str(RECIPE),
             f"--model.init_args.backbone.init_args.model_name={tiny_clip}",
             "--model.init_args.backbone.init_args.pretrained=null",
+            f"--model.init_args.backbone.init_args.checkpoint_path={weights}",
             f"--data.init_args.data_dir={data_dir}",
             "--data.init_args.datasets=[cue-conflict, edge, silhouette]",
             "--data.init_args.download=false",
