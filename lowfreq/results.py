@@ -39,12 +39,16 @@ class Column:
     integer: bool = False
 
     def format(self, value: float) -> str:
-        """The value as tables print it (``-`` when missing; ``3.12/255`` for budgets; counts as integers)."""
+        """The value as tables print it.
+
+        ``-`` when missing, ``3.12/255`` for budgets, counts as integers, any other value with 4 significant digits
+        kept (``1.000``, ``0.000``, ``0.8330``), so that 1 and 0 read as the fractions they are.
+        """
         if not math.isfinite(value):
             return "-"
         if self.integer:
             return str(round(value))
-        return f"{value * 255:.3g}/255" if self.per_255 else f"{value:.4g}"
+        return f"{value * 255:.3g}/255" if self.per_255 else f"{value:#.4g}"
 
 
 COLUMNS: tuple[Column, ...] = (

@@ -3,6 +3,7 @@
 import json
 import logging
 import math
+import re
 from pathlib import Path
 
 from lowfreq.callbacks.summary import HEADLINES, format_summary, read_headlines
@@ -79,3 +80,18 @@ def test_headlines_of_analyses_that_exist_only_sometimes(tmp_path, caplog):
     assert "mean accuracy over corruptions x severities" in text and "0.61" in text and "n=500" in text
     assert "7.65/255" in text and "0.03 " not in text  # an L-inf budget in 1/255, as compare and report show it
     assert "n/a" in text and "brand_new: " in text and "test accuracy" in text
+
+
+def test_fractions_keep_their_decimals_and_counts_print_as_integers():
+    """A perfect baseline's 1 and a shape bias of 0 read as fractions, like 0.8330 beside them; counts stay integers."""
+    from lowfreq.results import COLUMNS
+
+    by_name = {c.name: c for c in COLUMNS}
+    assert [by_name["val_acc"].format(v) for v in (1.0, 0.0, 0.833)] == ["1.000", "0.000", "0.8330"]
+    assert by_name["f_rev_crossing"].format(4.0) == "4" and by_name["adv_failed"].format(0.0) == "0"
+    assert by_name["eps_median"].format(3 / 255) == "3/255"
+    summary = {"run": "m", "stage": "fit", "global_step": 7, "run_dir": "/r", "metrics": {"val_acc": 1.0},
+               "headlines": [{"analysis": "hybrid", "key": "hybrid.num_crossing", "label": "crossing", "value": 4,
+                              "n": 4, "file": "/r/analysis/hybrid/result.json"}], "result_files": {}}
+    text = format_summary(summary, "/r/summary.json")
+    assert "val accuracy     1.000" in text and re.search(r"crossing +4  n=4", text)

@@ -33,6 +33,8 @@ HEADLINES: tuple[Column, ...] = tuple(c for c in COLUMNS if c.headline and c.ana
 """The headline values of the analyses (``headline=True`` in ``lowfreq.results.COLUMNS``); a result file
 without its key shows nothing for that line."""
 
+_COLUMN_OF = {(c.analysis, c.key): c for c in HEADLINES}  # how each headline prints (units, counts)
+
 METRICS: tuple[tuple[str, str], ...] = (
     ("test_acc", "test accuracy"),
     ("val_acc", "val accuracy"),
@@ -156,18 +158,21 @@ def format_summary(summary: dict[str, Any], path: str | Path) -> str:
         path: where it was written (shown in the last line).
     """
     run_dir = Path(summary["run_dir"])
-    rows = [(label, summary["metrics"][key], None, "", False)
+    rows = [(label, summary["metrics"][key], None, "", Column(key, "metrics", key, label))
             for key, label in METRICS if key in summary["metrics"]]
     for line in summary["headlines"]:
         result_path = Path(line["file"]).resolve()
         shown = result_path.relative_to(run_dir) if result_path.is_relative_to(run_dir) else result_path
-        rows.append((line["label"], line["value"], line["n"], str(shown), bool(line.get("per_255"))))
+        column = _COLUMN_OF.get((line["analysis"], line["key"])) or Column(
+            line["key"], line["analysis"], line["key"], line["label"], per_255=bool(line.get("per_255"))
+        )
+        rows.append((line["label"], line["value"], line["n"], str(shown), column))
     width = max([len(r[0]) for r in rows] + [10])
     stage, step = summary["stage"], summary["global_step"]
     done = f"fit finished at step {step}" if stage == "fit" else f"{stage} finished (model at step {step})"
     lines = [f"{summary['run']} — {done}"]
-    for label, value, n, shown_path, per_255 in rows:
-        text = "n/a" if value is None else f"{value * 255:.3g}/255" if per_255 else f"{value:.4g}"
+    for label, value, n, shown_path, column in rows:
+        text = "n/a" if value is None else column.format(value)
         count = f"n={n}" if n is not None else ""
         lines.append(f"  {label:<{width}}  {text:>8}  {count:<8}  {shown_path}".rstrip())
     if not rows:
