@@ -166,6 +166,8 @@ class LowFreqCLI(LightningCLI):
             return  # Lightning resolves these
         if not Path(ckpt).is_file():
             raise FileNotFoundError(f"--ckpt_path must be an existing checkpoint file or 'last', got {ckpt!r}")
+        if subcommand not in _EVALUATING:
+            return  # a resumed fit: Lightning reads the file; the data record matters only when evaluating
         checkpoint = _read_checkpoint("--ckpt_path", Path(ckpt))
         recorded = checkpoint.get(DATA_KEY)
         self._ckpt_data = recorded if isinstance(recorded, dict) else {}

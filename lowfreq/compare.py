@@ -47,7 +47,7 @@ _LABEL_PARAMS: dict[str, tuple[str, ...]] = {
     "PCAProjection": ("n_components",),
     "IdealFilter": ("mode", "cutoff"),
 }
-_BACKBONE_LABEL_PARAMS: dict[str, tuple[str, ...]] = {"CIFARResNet18": ("width",), "PreActResNet18": ("width",)}
+_BACKBONE_LABEL_PARAMS: dict[str, tuple[str, ...]] = {"CIFARResNet18": ("width",), "PreActResNet32": ("width",)}
 _SYMBOLS = {"sigma": "σ", "n_components": "K"}
 
 # keys of a saved config that name where or how verbosely a run ran, or how many images its analyses used: runs
@@ -58,7 +58,8 @@ _NOT_SETTING_KEYS = frozenset({
     *(f"trainer.{k}" for k in ("logger", "default_root_dir", "enable_progress_bar", "enable_model_summary",
                                "enable_checkpointing", "log_every_n_steps", "num_sanity_val_steps", "profiler",
                                "enable_autolog_hparams", "model_registry", "detect_anomaly", "barebones")),
-    "data.init_args.num_workers", "data.init_args.device_resident",
+    "data.init_args.num_workers", "data.init_args.device_resident", "data.init_args.data_dir",
+    *(f"model.init_args.backbone.init_args.{k}" for k in ("cache_dir", "model_dir")),
 })
 _ANALYSIS_SIZE_ARGS = frozenset({"num_images", "batch_size", "progress"})
 _ID_COLUMNS = ("run", "label", "setting", "seed", "frontend", "frontend_param", "backbone", "run_dir", "missing")
@@ -164,14 +165,19 @@ def setting_config(config: dict[str, Any], stage: str = "fit") -> dict[str, str]
                 name = _spec_name(spec)
                 args = (spec.get("init_args") or {}) if isinstance(spec, dict) else {}
                 kept = {k: v for k, v in args.items() if k not in _ANALYSIS_SIZE_ARGS}
-                visit(f"trainer.callbacks.{name}", kept or {"": "on"})
+                if kept:
+                    visit(f"trainer.callbacks.{name}", kept)
+                else:
+                    flat[f"trainer.callbacks.{name}"] = "on"
         else:
             flat[prefix] = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
 
     visit("", config)
     if stage != "fit":
         flat["stage"] = stage
-        flat["checkpoint"] = str(config.get("ckpt_path"))
+        ckpt = config.get("ckpt_path")
+        if ckpt:
+            flat["checkpoint"] = str(ckpt)
     return flat
 
 
@@ -429,11 +435,19 @@ def _overlays(table: pd.DataFrame, out: Path) -> tuple[dict[str, list[Path]], li
         runs = []
         for label, run_dir in zip(table["run"], table["run_dir"], strict=True):
             path = Path(run_dir) / "analysis" / overlay.analysis / "result.json"
-            payload = read_json(path) if path.is_file() else None
+            try:
+                payload = read_json(path) if path.is_file() else None
+            except (OSError, ValueError) as err:
+                notes.append(f"{stem}: {path} is unreadable ({err}), left out")
+                continue
             if isinstance(payload, dict) and overlay.needs(payload):
                 runs.append((str(label), payload))
         if len(runs) >= 2:
-            figures[stem] = save_figure(overlay.plot(runs)[0], out / stem)
+            try:
+                figures[stem] = save_figure(overlay.plot(runs)[0], out / stem)
+            except (KeyError, TypeError, ValueError, IndexError) as err:  # an older or hand-edited result file
+                notes.append(f"{stem} not drawn: a result file lacks what the curve needs ({type(err).__name__}: "
+                             f"{err})")
         elif runs:
             notes.append(f"{stem} not drawn: only {runs[0][0]} has the {overlay.analysis} curve "
                          "(an overlay needs 2 runs)")

@@ -250,8 +250,14 @@ class FrontEndClassifier(L.LightningModule):
     def untrained_reason(self) -> str | None:
         """Why evaluating the model without a checkpoint would evaluate untrained weights, or None.
 
-        None when the model as built holds trained weights (a pretrained backbone, ``Backbone.is_pretrained``).
+        None when the model as built holds trained weights: a pretrained backbone (``Backbone.is_pretrained``)
+        behind a front-end that neither waits to be fitted (``requires_fit``) nor has parameters that fit learns.
         """
+        frontend = type(self.frontend).__name__
+        if getattr(self.frontend, "requires_fit", False):
+            return f"its front-end {frontend} is fitted on data at the start of fit"
+        if any(p.requires_grad for p in self.frontend.parameters()):
+            return f"its front-end {frontend} has parameters that fit learns"
         if getattr(self.backbone, "is_pretrained", False):
             return None
         return f"its backbone {type(self.backbone).__name__} has no pretrained weights"

@@ -184,3 +184,17 @@ def test_a_1000_way_model_fits_the_16_model_vs_human_classes():
         check_fits_data("m", _Data(list(CIFAR10_CLASSES), (3, 32, 32)), 1000)
     with pytest.raises(ValueError, match=r"the number of channels differs"):
         check_fits_data("m", _Data(list(CIFAR10_CLASSES), (1, 32, 32)), 10, {"image_shape": [3, 32, 32]})
+
+
+def test_a_pretrained_backbone_behind_an_unfitted_or_learned_front_end_is_untrained():
+    """Only a pretrained backbone behind a fixed front-end holds trained weights before fit."""
+    from lowfreq.frontends import FourierMask, GaussianBlur, PCAProjection
+    from lowfreq.models import FrontEndClassifier
+
+    from tiny_backbone import PretrainedTinyBackbone
+
+    assert FrontEndClassifier(GaussianBlur(), PretrainedTinyBackbone()).untrained_reason is None
+    pca = FrontEndClassifier(PCAProjection(n_components=4, image_shape=(3, 8, 8)), PretrainedTinyBackbone())
+    assert "PCAProjection is fitted on data" in (pca.untrained_reason or "")
+    mask = FrontEndClassifier(FourierMask(), PretrainedTinyBackbone())
+    assert "FourierMask has parameters that fit learns" in (mask.untrained_reason or "")

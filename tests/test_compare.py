@@ -243,3 +243,19 @@ def test_an_overlay_of_one_run_is_not_drawn_and_says_so(tmp_path):
     result = compare_runs(runs, tmp_path / "cmp")
     assert "overlay_hybrid" not in result["figures"]
     assert any(n.startswith("overlay_hybrid not drawn: only GaussianBlur") for n in result["notes"])
+
+
+def test_setting_config_edge_cases_and_a_broken_curve_becomes_a_note(tmp_path):
+    from lowfreq.compare import setting_config
+
+    config = {"seed_everything": 3, "trainer": {"callbacks": [
+        {"class_path": "lowfreq.callbacks.CueConflictAnalysis", "init_args": {"num_images": 10}}]},
+        "data": {"init_args": {"data_dir": "/scratch/cifar", "batch_size": 128}}}
+    flat = setting_config(config, "validate")  # a pretrained model validated without a checkpoint
+    assert flat["trainer.callbacks.CueConflictAnalysis"] == "on" and "checkpoint" not in flat
+    assert "data.init_args.data_dir" not in flat and flat["data.init_args.batch_size"] == "128"
+    broken = {"hybrid": {"hybrid": {"p_low": [0.1], "p_high": [0.9]}}}  # no f_mix: an older or edited file
+    runs = [_write_run(tmp_path / n, _config("GaussianBlur", i, sigma=i + 1.0), broken) for i, n in enumerate("ab")]
+    result = compare_runs(runs, tmp_path / "cmp")
+    assert "overlay_hybrid" not in result["figures"]
+    assert any(n.startswith("overlay_hybrid not drawn: a result file lacks") for n in result["notes"])

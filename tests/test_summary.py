@@ -95,3 +95,9 @@ def test_fractions_keep_their_decimals_and_counts_print_as_integers():
                               "n": 4, "file": "/r/analysis/hybrid/result.json"}], "result_files": {}}
     text = format_summary(summary, "/r/summary.json")
     assert "val accuracy     1.000" in text and re.search(r"crossing +4  n=4", text)
+
+
+def test_a_validate_without_checkpoint_says_pretrained_weights_not_step_0():
+    summary = {"run": "m", "stage": "validate", "global_step": None, "run_dir": "/r", "metrics": {},
+               "headlines": [], "result_files": {}}
+    assert "m — validate finished (pretrained weights, no checkpoint)" in format_summary(summary, "/r/s.json")

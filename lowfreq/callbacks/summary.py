@@ -119,9 +119,9 @@ class RunSummary(L.Callback):
             if value is not None and _number(float(value)) is not None:
                 metrics[key] = float(value)
         headlines, files = read_headlines(run_dir)
-        step = int(trainer.global_step)
-        if stage != "fit" and trainer.ckpt_path:  # validate / test keep step 0: the checkpoint knows its step
-            step = _checkpoint_step(trainer.ckpt_path, step)
+        step: int | None = int(trainer.global_step)
+        if stage != "fit":  # validate / test keep step 0: the checkpoint knows its step; none: pretrained weights
+            step = _checkpoint_step(trainer.ckpt_path, 0) if trainer.ckpt_path else None
         summary = {
             "run": run_label(pl_module),
             "stage": stage,
@@ -142,8 +142,8 @@ def _checkpoint_step(path: str | Path, default: int) -> int:
     import torch
 
     try:
-        checkpoint = torch.load(path, map_location="cpu", mmap=True, weights_only=False)
-    except (OSError, RuntimeError, ValueError) as err:
+        checkpoint = torch.load(path, map_location="cpu", mmap=True, weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file only costs the step, never the summary
         log.warning("RunSummary could not read the step of %s: %s", path, err)
         return default
     step = checkpoint.get("global_step") if isinstance(checkpoint, dict) else None
@@ -169,7 +169,10 @@ def format_summary(summary: dict[str, Any], path: str | Path) -> str:
         rows.append((line["label"], line["value"], line["n"], str(shown), column))
     width = max([len(r[0]) for r in rows] + [10])
     stage, step = summary["stage"], summary["global_step"]
-    done = f"fit finished at step {step}" if stage == "fit" else f"{stage} finished (model at step {step})"
+    if stage == "fit":
+        done = f"fit finished at step {step}"
+    else:
+        done = f"{stage} finished ({'pretrained weights, no checkpoint' if step is None else f'model at step {step}'})"
     lines = [f"{summary['run']} — {done}"]
     for label, value, n, shown_path, column in rows:
         text = "n/a" if value is None else column.format(value)

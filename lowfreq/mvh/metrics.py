@@ -628,7 +628,7 @@ def shape_bias_table(result: dict[str, Any]) -> pd.DataFrame:
     when no cue-conflict trials were evaluated.
     """
     columns = {
-        observer: [float(block["shape_bias_per_class"].get(c, math.nan)) for c in CLASSES_16]
+        observer: [math.nan if (v := block["shape_bias_per_class"].get(c)) is None else float(v) for c in CLASSES_16]
         for observer, block in _observer_blocks(result)
         if block.get("shape_bias_per_class")
     }

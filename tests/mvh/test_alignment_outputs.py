@@ -226,3 +226,12 @@ def test_real_human_data_with_the_example_model(test_data, tmp_path, capsys):
     _, ax = plot_benchmark_consistency(result)
     assert (_points(ax, "bagnet33, per dataset"), _points(ax, "humans, per dataset")) == (3, 3)
     assert "| bagnet33 | cue-conflict |" in capsys.readouterr().out
+
+
+def test_shape_bias_table_reads_results_reloaded_from_json():
+    """NaN is stored as null in JSON: the table shows NaN, not a TypeError."""
+    from lowfreq.mvh import shape_bias_table
+
+    table = shape_bias_table({"shape_bias_per_class": {"knife": None, "car": 0.5}})
+    knife = table.loc[table["category"] == "knife"].iloc[0, 1]
+    assert knife != knife and table.loc[table["category"] == "car"].iloc[0, 1] == 0.5
