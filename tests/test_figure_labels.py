@@ -118,8 +118,9 @@ def test_callback_figures_name_the_run(tmp_path, monkeypatch):
           "--trainer.callbacks+=lowfreq.callbacks.FrequencyComponentAnalysis", "--trainer.callbacks.num_images=16",
           "--trainer.callbacks.radii=[4, 8]"])
     by_stem = {Path(p).parent.name + "/" + Path(p).name: fig for p, fig in figures.items()}
-    assert set(by_stem) == {"hybrid/figure", "hybrid/probabilities", "cue_conflict/figure",
+    assert set(by_stem) == {"hybrid/figure", "hybrid/probabilities", "hybrid/examples", "cue_conflict/figure",
                             "frequency_components/figure", "frequency_components/radius"}
+    assert by_stem["hybrid/examples"].get_suptitle().startswith(f"{RUN}\nhybrids")
     hybrid = by_stem["hybrid/figure"].axes[0]
     assert f"{RUN}\nn = 8 pairs x 4 pairings" in _legend(hybrid)
     assert by_stem["hybrid/probabilities"].axes[0].get_title().startswith(RUN)

@@ -111,14 +111,14 @@ class HybridCurveAnalysis(AnalysisCallback):
             figures = {
                 "figure": plot_hybrid_curve(curve, label=run_label(pl_module))[0],
                 "probabilities": plot_hybrid_probabilities(curve, label=run_label(pl_module))[0],
-                "examples": self._examples(trainer, dataset, subset, pairs),
+                "examples": self._examples(trainer, dataset, subset, pairs, run_label(pl_module)),
             }
             values = {"f_rev": curve.f_rev, "f_rev_std": curve.f_rev_std, "f_rev_of_mean": curve.f_rev_of_mean}
             scalars = {f"analysis_hybrid_{k}": v for k, v in values.items() if math.isfinite(v)}
         result = {"hybrid": curve, "p_low_minus_p_high": curve.difference, "split": self.split}
         self.write(trainer, out, result, figures, scalars)
 
-    def _examples(self, trainer: L.Trainer, dataset: Any, subset: Tensor, pairs: Tensor) -> Any:
+    def _examples(self, trainer: L.Trainer, dataset: Any, subset: Tensor, pairs: Tensor, label: str) -> Any:
         """The first pairs of the first permutation as hybrids at up to 6 f_mix of the grid (no model pass)."""
         shown = subset[: self.EXAMPLE_PAIRS]
         x_low, y_low = stack_images_labels(dataset, shown)
@@ -127,4 +127,4 @@ class HybridCurveAnalysis(AnalysisCallback):
         picks = sorted({round(i * (len(grid) - 1) / (self.EXAMPLE_COLUMNS - 1)) for i in range(self.EXAMPLE_COLUMNS)})
         names = getattr(getattr(trainer, "datamodule", None), "class_names", None)
         return plot_hybrid_examples(x_low, x_high, [grid[i] for i in picks], labels_low=y_low.tolist(),
-                                    labels_high=y_high.tolist(), class_names=names)[0]
+                                    labels_high=y_high.tolist(), class_names=names, label=label)[0]

@@ -123,6 +123,7 @@ def plot_hybrid_examples(
     labels_low: Sequence[int] | None = None,
     labels_high: Sequence[int] | None = None,
     class_names: Sequence[str] | None = None,
+    label: str | None = None,
 ) -> tuple[Figure, Axes]:
     """A grid of example hybrids: one row per pair, the two seeds, then the hybrid at each ``f_mix`` (P001 Fig 3a).
 
@@ -133,6 +134,7 @@ def plot_hybrid_examples(
         labels_low: class of each low seed (shown in the row's first title); None shows none.
         labels_high: class of each high seed.
         class_names: names of the classes (default: the class numbers).
+        label: the model or run, named first in the title.
 
     Returns:
         ``(fig, ax)`` with ``ax`` the top-left image.
@@ -160,6 +162,7 @@ def plot_hybrid_examples(
             ax.set_yticks([])
             if i == 0 or j < 2:  # the seeds' classes on every row, f_mix on the top row
                 ax.set_title(title, fontsize="x-small")
-    fig.suptitle("hybrids: frequencies below $f_{mix}$ (Nyquist units) from the low seed", fontsize="small")
+    title = "hybrids: frequencies below $f_{mix}$ (Nyquist units) from the low seed"
+    fig.suptitle(f"{label}\n{title}" if label else title, fontsize="small")
     return fig, axes[0][0]
 
