@@ -30,7 +30,7 @@ from lowfreq.analysis.adversarial import PROTOCOLS, derangement_targets, minimal
 from lowfreq.backbones import CIFARResNet18, SimpleCNN
 from lowfreq.data import CIFAR10DataModule, SyntheticShapesDataModule
 from lowfreq.frontends import GaussianBlur, Identity
-from lowfreq.models import FrontEndClassifier
+from lowfreq.training import FrontEndClassifier
 
 
 def _train(args: argparse.Namespace) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 from lowfreq import analysis
 from lowfreq.backbones import CIFARResNet18
 from lowfreq.frontends import GaussianBlur
-from lowfreq.models import FrontEndClassifier
+from lowfreq.training import FrontEndClassifier
 
 
 class Recorder(nn.Module):

@@ -27,8 +27,8 @@ import torch
 
 from lowfreq.analysis import CorruptionAccuracyMetric
 from lowfreq.backbones import SimpleCNN
-from lowfreq.corruption_names import CORRUPTIONS, SEVERITIES
 from lowfreq.data import SyntheticShapesDataModule, corrupt_images
+from lowfreq.data.corruptions.names import CORRUPTIONS, SEVERITIES
 
 
 def generator_throughput(size: int, num_images: int, severity: int) -> dict[str, dict[str, float]]:

@@ -28,9 +28,9 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from lowfreq.cli import LowFreqCLI
+from lowfreq.cli.lightning_cli import LowFreqCLI
 from lowfreq.data import ImageDataModule
-from lowfreq.models import FrontEndClassifier
+from lowfreq.training import FrontEndClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
 

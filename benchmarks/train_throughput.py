@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lowfreq.backbones import Backbone, CIFARResNet18, Normalize
-from lowfreq.cli import PROGRESS_BAR_REFRESH_STEPS
+from lowfreq.cli.lightning_cli import PROGRESS_BAR_REFRESH_STEPS
 from lowfreq.frontends import GaussianBlur
 
 # Dense (no sparsity) peak tensor throughput in FLOP/s, from the vendor data sheets, by precision.
@@ -173,7 +173,7 @@ def lowfreq_fit(
     import lightning as L
 
     from lowfreq.data import CIFAR10DataModule, DeviceLoader
-    from lowfreq.models import FrontEndClassifier
+    from lowfreq.training.classifier import FrontEndClassifier
 
     class Clock(L.Callback):
         def __init__(self) -> None:

@@ -6,9 +6,9 @@
 
 A run fits the blur model (``lowfreq fit -c recipes/quickstart.yaml``) and the baseline (the same with
 ``--model.init_args.frontend=lowfreq.frontends.Identity``) in this process, into ``--out DIR`` (default: a temporary
-folder), and reads their run directories with ``lowfreq.compare.collect_runs`` (the ``lowfreq.results.COLUMNS``
-values) and ``lowfreq.io.read_json`` of their result files (what the table shows that no column holds: LFC / HFC
-accuracy at r = 4, the texture fraction, the hybrid curves). It writes
+folder), and reads their run directories with ``lowfreq.runs.compare.collect_runs`` (the
+``lowfreq.runs.columns.COLUMNS`` values) and ``lowfreq.core.io.read_json`` of their result files (what the table shows
+that no column holds: LFC / HFC accuracy at r = 4, the texture fraction, the hybrid curves). It writes
 
 * ``docs/quickstart_numbers.json``: the numbers, the blur run's ``summary.json``, both hybrid curves and the machine
   (torch version and threads, CPU count, load average, date);
@@ -82,7 +82,7 @@ its std): the tolerances are 1.5x that for accuracies (0.15), about 3x for the c
 
 def fit_quickstart(out: Path, models: list[str] | None = None) -> dict[str, float]:
     """Fit the quickstart models into ``out/<model>``; returns the wall-clock seconds of each fit (with analyses)."""
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     seconds = {}
     argv, sys.argv = sys.argv, sys.argv[:1]  # LightningCLI warns when it gets args and sys.argv holds this script's
@@ -111,8 +111,8 @@ def _rounded(value: Any) -> Any:
 
 def read_numbers(out: Path) -> dict[str, Any]:
     """The numbers of the docs from the run directories under ``out`` (``out/<model>/lightning_logs/version_0``)."""
-    from lowfreq.compare import collect_runs
-    from lowfreq.io import read_json
+    from lowfreq.core.io import read_json
+    from lowfreq.runs.compare import collect_runs
 
     names = list(MODELS)
     dirs = [run_dir(out, name) for name in names]
@@ -308,7 +308,7 @@ def plot(numbers: dict[str, Any], path: Path = FIGURE) -> Path:
     """Both hybrid curves on one axes (``plot_hybrid_curve``), saved as ``path`` (PNG, 100 dpi)."""
     from matplotlib.figure import Figure
 
-    from lowfreq.io import save_figure
+    from lowfreq.core.io import save_figure
     from lowfreq.plotting import plot_hybrid_curve
 
     fig = Figure(figsize=(6.5, 2.6))

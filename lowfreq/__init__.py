@@ -27,19 +27,20 @@ __all__ = [
     "data",
     "filters",
     "frontends",
-    "io",
-    "models",
+    "core",
     "mvh",
     "plotting",
+    "runs",
     "spectral",
+    "training",
 ]
 
 _LAZY_MODULES = {
-    "backbones", "models", "data", "analysis", "callbacks", "plotting", "io", "cli", "mvh", "filters", "frontends",
-    "spectral",
+    "analysis", "backbones", "callbacks", "cli", "core", "data", "filters", "frontends", "mvh", "plotting", "runs",
+    "spectral", "training",
 }
 _FRONTENDS = ("DownUpResize", "FourierMask", "GaussianBlur", "IdealFilter", "Identity", "PCAProjection")
-_LAZY_ATTRIBUTES = {"FrontEndClassifier": "lowfreq.models", **dict.fromkeys(_FRONTENDS, "lowfreq.frontends")}
+_LAZY_ATTRIBUTES = {"FrontEndClassifier": "lowfreq.training", **dict.fromkeys(_FRONTENDS, "lowfreq.frontends")}
 
 
 def __getattr__(name: str) -> Any:

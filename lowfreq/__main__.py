@@ -1,5 +1,5 @@
 """``python -m lowfreq ...``: the same command line as ``lowfreq ...``."""
 
-from lowfreq.entry import main
+from lowfreq.cli.entry import main
 
 main()

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
-from lowfreq._precision import ieee_float32
+from lowfreq.core.checks import check_choice, check_image, check_positive_int, check_range
+from lowfreq.core.precision import ieee_float32
 from lowfreq.spectral import index_radius_to_cycles, kernel_transfer, split_frequencies
 
 __all__ = [

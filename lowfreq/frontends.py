@@ -15,8 +15,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
-from lowfreq._spec import RecordsInitArgs
+from lowfreq.core.checks import check_choice, check_image, check_positive_int, check_range
+from lowfreq.core.spec import RecordsInitArgs
 from lowfreq.filters import (
     MAX_SIGMA,
     Padding,
@@ -43,7 +43,7 @@ class FrontEnd(RecordsInitArgs, nn.Module):
     How to add a front-end: subclass ``FrontEnd``, take plain-data ``__init__`` arguments (numbers, strings,
     lists), implement [`forward`][lowfreq.frontends.FrontEnd.forward] (float32 numerics under autocast, no host reads of
     tensor values: it runs in every training step), keep fixed tensors in buffers and learned ones in parameters.
-    Override only the hooks it needs; ``lowfreq.models.FrontEndClassifier`` calls them without knowing the class:
+    Override only the hooks it needs; ``lowfreq.training.FrontEndClassifier`` calls them without knowing the class:
 
     - [`penalty`][lowfreq.frontends.FrontEnd.penalty]: a scalar added to the training loss, weighted by the model's
       ``lambda_l1``.
@@ -51,7 +51,7 @@ class FrontEnd(RecordsInitArgs, nn.Module):
       projection onto constraints).
     - [`requires_fit`][lowfreq.frontends.FrontEnd.requires_fit] and [`fit`][lowfreq.frontends.FrontEnd.fit]: a front-end
       fitted on data before training. When ``requires_fit`` is True at the start of ``Trainer.fit``,
-      ``lowfreq.callbacks.frontend_fit.FrontEndFitting`` fits it on the datamodule's un-augmented training images on
+      ``lowfreq.training.fitting.FrontEndFitting`` fits it on the datamodule's un-augmented training images on
       rank 0, broadcasts its state dict (persistent buffers and parameters) and loads it on every rank with
       ``load_state_dict``. Store fitted tensors in persistent buffers, so checkpoints carry them and ``requires_fit`` is
       False after ``load_state_dict``.

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from lowfreq._checks import check_choice, check_image, check_positive_int, check_range
+from lowfreq.core.checks import check_choice, check_image, check_positive_int, check_range
 
 __all__ = [
     "MAX_RADIAL_FREQUENCY",

@@ -11,7 +11,7 @@ def run_config(frontend: str, seed: int, **frontend_args) -> dict:
     """A saved config.yaml of a FrontEndClassifier run with this front-end and a CIFAR ResNet-18."""
     return {
         "seed_everything": seed,
-        "model": {"class_path": "lowfreq.models.FrontEndClassifier", "init_args": {
+        "model": {"class_path": "lowfreq.training.FrontEndClassifier", "init_args": {
             "frontend": {"class_path": f"lowfreq.frontends.{frontend}", "init_args": frontend_args},
             "backbone": {"class_path": "lowfreq.backbones.CIFARResNet18", "init_args": {"num_classes": 10}},
         }},

@@ -19,7 +19,6 @@ import torch
 from torch import nn
 
 from lowfreq import filters
-from lowfreq._checks import ImageTypeError
 from lowfreq.analysis.components import component_accuracy, frequency_components
 from lowfreq.analysis.cue_conflict import cue_conflict_decisions
 from lowfreq.analysis.hybrid import check_f_mix, hybrid_counts, hybrid_curve
@@ -31,6 +30,7 @@ from lowfreq.callbacks import (
     HybridCurveAnalysis,
     ModelVsHumanAnalysis,
 )
+from lowfreq.core.checks import ImageTypeError
 from lowfreq.data import TensorImageDataset, random_crop_flip
 from lowfreq.data.cifar import CIFAR10DataModule
 from lowfreq.frontends import DownUpResize, FourierMask, GaussianBlur, IdealFilter, PCAProjection

@@ -7,7 +7,7 @@ from torch.utils.data import Subset
 
 from lowfreq.data import SyntheticShapesDataModule
 from lowfreq.frontends import GaussianBlur
-from lowfreq.models import FrontEndClassifier
+from lowfreq.training import FrontEndClassifier
 
 from tiny_backbone import TinyBackbone
 

@@ -8,11 +8,10 @@ import torch
 from torch import nn
 
 import lowfreq.callbacks.base
-from lowfreq._describe import module_label, run_label
 from lowfreq.backbones import CIFARResNet18, SimpleCNN, TorchvisionClassifier
-from lowfreq.cli import main
+from lowfreq.cli.lightning_cli import main
+from lowfreq.core.describe import module_label, run_label
 from lowfreq.frontends import FourierMask, GaussianBlur, Identity, PCAProjection
-from lowfreq.models import FourierMaskProbe, FrontEndClassifier
 from lowfreq.plotting import (
     plot_component_accuracy,
     plot_component_curves,
@@ -23,6 +22,7 @@ from lowfreq.plotting import (
     plot_perturbation_spectrum,
     plot_success_rate,
 )
+from lowfreq.training import FourierMaskProbe, FrontEndClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "tests" / "conf" / "tiny_blur.yaml")

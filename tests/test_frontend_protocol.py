@@ -7,10 +7,10 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from lowfreq.backbones import SimpleCNN
-from lowfreq.callbacks.frontend_fit import FrontEndFitting
 from lowfreq.data import SyntheticShapesDataModule
 from lowfreq.frontends import FrontEnd, GaussianBlur, PCAProjection
-from lowfreq.models import FrontEndClassifier
+from lowfreq.training import FrontEndClassifier
+from lowfreq.training.fitting import FrontEndFitting
 
 LR, LAMBDA, SLOPE, INIT = 0.1, 0.5, 3.0, 2.0
 

@@ -6,7 +6,7 @@ import pandas as pd
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import IMAGES, EventAccumulator
 
-from lowfreq.cli import main
+from lowfreq.cli.lightning_cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "tests" / "conf" / "tiny_blur.yaml")

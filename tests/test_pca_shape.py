@@ -9,7 +9,7 @@ from lightning import Trainer
 import lowfreq.frontends
 from lowfreq.data import SyntheticShapesDataModule
 from lowfreq.frontends import PCAProjection
-from lowfreq.models import FrontEndClassifier
+from lowfreq.training import FrontEndClassifier
 
 from tiny_backbone import TinyBackbone
 

@@ -43,9 +43,9 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import Metric
 
-from lowfreq._checks import check_choice, check_image, check_labels, check_positive_int, check_range
-from lowfreq._device import eval_mode, image_progress, model_device_dtype
-from lowfreq.seeding import seeded_generator
+from lowfreq.core.checks import check_choice, check_image, check_labels, check_positive_int, check_range
+from lowfreq.core.device import eval_mode, image_progress, model_device_dtype
+from lowfreq.core.seeding import seeded_generator
 from lowfreq.spectral import half_power_frequency, power_spectrum, radial_frequency, radial_profile_exact
 
 __all__ = [

@@ -30,9 +30,9 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import Metric
 
-from lowfreq._checks import check_image, check_labels, check_positive_int, check_range
-from lowfreq._device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
 from lowfreq.analysis.hybrid import _check_labels_fit_logits
+from lowfreq.core.checks import check_image, check_labels, check_positive_int, check_range
+from lowfreq.core.device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
 from lowfreq.filters import frequency_components, rescale_by_max, square_size
 from lowfreq.spectral import index_radius_to_cycles, split_frequencies
 

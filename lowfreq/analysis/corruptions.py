@@ -6,7 +6,7 @@ The quantities, all from correct / total counts per (corruption, severity) cell:
 * ``mean_acc``: the **unweighted** mean over the evaluated cells, clean excluded (with all 75 cells, P001's
   "CIFAR10-C acc.");
 * ``severity_acc``: the per-severity curve, index 0 = clean accuracy, index s = mean over the corruptions at s;
-* ``band_acc``: P001's frequency bands (Table A; ``lowfreq.corruption_names.FREQUENCY_BANDS``), each the mean
+* ``band_acc``: P001's frequency bands (Table A; ``lowfreq.data.corruptions.names.FREQUENCY_BANDS``), each the mean
   over its corruptions x severities: low = snow, frost, fog, brightness, contrast; medium = motion, zoom, defocus
   and glass blur, elastic transform, JPEG, pixelate; high = Gaussian, shot and impulse noise.
 
@@ -14,7 +14,7 @@ A subset of corruptions or severities is fine: every mean is over the cells that
 image is NaN and left out), and the result lists the cells of the standard 15 x 5 grid that are missing.
 
 The corrupted images are inputs here (this layer does not make them): from the official CIFAR-10-C / ImageNet-C
-readers or the generator [`lowfreq.data.corrupt_images`][lowfreq.data.corruptions.corrupt_images].
+readers or the generator [`lowfreq.data.corrupt_images`][lowfreq.data.corruptions.generator.corrupt_images].
 [`corruption_accuracy`][lowfreq.analysis.corruptions.corruption_accuracy] evaluates a model on a mapping
 ``{(corruption, severity): (images, labels)}``;
 [`CorruptionAccuracyMetric`][lowfreq.analysis.corruptions.CorruptionAccuracyMetric] accumulates the same counts one
@@ -35,10 +35,10 @@ from torch import Tensor, nn
 from torchmetrics import Metric
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_image, check_labels, check_positive_int
-from lowfreq._device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
 from lowfreq.analysis.hybrid import _check_labels_fit_logits
-from lowfreq.corruption_names import (
+from lowfreq.core.checks import check_image, check_labels, check_positive_int
+from lowfreq.core.device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
+from lowfreq.data.corruptions.names import (
     BANDS,
     CORRUPTIONS,
     FREQUENCY_BANDS,
@@ -320,7 +320,7 @@ def corruption_accuracy(
     Example:
         With the generator of [`lowfreq.data`][lowfreq.data] (``x`` (M, 3, 32, 32) in [0, 1], ``y`` (M,))::
 
-            from lowfreq.corruption_names import CORRUPTIONS
+            from lowfreq.data.corruptions.names import CORRUPTIONS
             from lowfreq.data import corrupt_images
 
             data = {(c, s): (corrupt_images(x, c, s, seed=0), y) for c in CORRUPTIONS for s in range(1, 6)}

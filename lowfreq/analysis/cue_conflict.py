@@ -15,8 +15,8 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import Metric
 
-from lowfreq._checks import check_image, check_labels, check_positive_int
-from lowfreq._device import analysis_mode, image_progress, model_device_dtype
+from lowfreq.core.checks import check_image, check_labels, check_positive_int
+from lowfreq.core.device import analysis_mode, image_progress, model_device_dtype
 
 __all__ = [
     "CueConflictMetric",

@@ -42,9 +42,9 @@ from torch import Tensor, nn
 from torchmetrics import Metric
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_image, check_labels, check_positive_int, check_range
-from lowfreq._device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
-from lowfreq.seeding import seeded_generator
+from lowfreq.core.checks import check_image, check_labels, check_positive_int, check_range
+from lowfreq.core.device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
+from lowfreq.core.seeding import seeded_generator
 from lowfreq.spectral import MAX_RADIAL_FREQUENCY, make_hybrids, nyquist_to_cycles
 
 __all__ = [

@@ -32,9 +32,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_choice, check_image, check_labels, check_positive_int, check_range
-from lowfreq._device import analysis_mode, eval_mode, image_progress, model_device_dtype
-from lowfreq.seeding import seeded_generator
+from lowfreq.core.checks import check_choice, check_image, check_labels, check_positive_int, check_range
+from lowfreq.core.device import analysis_mode, eval_mode, image_progress, model_device_dtype
+from lowfreq.core.seeding import seeded_generator
 
 __all__ = [
     "DEFAULT_LAMBDA",

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from lowfreq._checks import check_image
-from lowfreq._spec import RecordsInitArgs
+from lowfreq.core.checks import check_image
+from lowfreq.core.spec import RecordsInitArgs
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "Backbone", "Normalize"]
 

@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lowfreq._download import probe
 from lowfreq.backbones.base import Backbone, Normalize
+from lowfreq.core.download import probe
 from lowfreq.mvh.labels import CLASSES_16, imagenet_to_16
 
 __all__ = ["OpenCLIPZeroShot"]

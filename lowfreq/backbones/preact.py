@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lowfreq._checks import check_positive_int
 from lowfreq.backbones.base import Backbone, Normalize
+from lowfreq.core.checks import check_positive_int
 
 __all__ = ["PreActResNet32"]
 

@@ -7,8 +7,8 @@ from typing import Literal
 
 from torch import Tensor, nn
 
-from lowfreq._checks import check_choice, check_positive_int
 from lowfreq.backbones.base import IMAGENET_MEAN, IMAGENET_STD, Backbone, Normalize
+from lowfreq.core.checks import check_choice, check_positive_int
 
 __all__ = ["CIFARResNet18"]
 

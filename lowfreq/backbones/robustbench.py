@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from lowfreq._checks import check_choice
-from lowfreq._download import probe
 from lowfreq.backbones.base import Backbone, Normalize
+from lowfreq.core.checks import check_choice
+from lowfreq.core.download import probe
 
 __all__ = ["RobustBenchClassifier"]
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from lowfreq._checks import check_positive_int
 from lowfreq.backbones.base import IMAGENET_MEAN, IMAGENET_STD, Backbone, Normalize
+from lowfreq.core.checks import check_positive_int
 
 __all__ = ["SimpleCNN"]
 

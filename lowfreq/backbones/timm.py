@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from lowfreq._download import probe
 from lowfreq.backbones.base import Backbone, Normalize
+from lowfreq.core.download import probe
 
 __all__ = ["TimmClassifier"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from lowfreq._download import probe
 from lowfreq.backbones.base import IMAGENET_MEAN, IMAGENET_STD, Backbone, Normalize
+from lowfreq.core.download import probe
 
 __all__ = ["TorchvisionClassifier"]
 

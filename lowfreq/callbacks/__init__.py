@@ -1,8 +1,8 @@
-"""Thin Lightning callbacks: the analyses after fit, and the fitting of front-ends before it.
+"""Thin Lightning callbacks: the analyses after fit, the plan of their cost, and the run summary.
 
 The ``*Analysis`` callbacks shard the data, update their analysis Metric, call ``compute()`` (synced across
-processes) and write files and scalars; [`FrontEndFitting`][lowfreq.callbacks.frontend_fit.FrontEndFitting] fits
-front-ends such as PCA before training.
+processes) and write files and scalars. (Fitting front-ends such as PCA before training is part of the model:
+[`FrontEndFitting`][lowfreq.training.fitting.FrontEndFitting].)
 """
 
 from lowfreq.callbacks.adversarial import AdversarialSpectrumAnalysis
@@ -10,7 +10,6 @@ from lowfreq.callbacks.base import AnalysisCallback
 from lowfreq.callbacks.components import FrequencyComponentAnalysis
 from lowfreq.callbacks.corruptions import CorruptionAnalysis
 from lowfreq.callbacks.cue_conflict import CueConflictAnalysis
-from lowfreq.callbacks.frontend_fit import FrontEndFitting
 from lowfreq.callbacks.hybrid import HybridCurveAnalysis
 from lowfreq.callbacks.masks import FourierMaskAnalysis
 from lowfreq.callbacks.mvh import ModelVsHumanAnalysis
@@ -24,7 +23,6 @@ __all__ = [
     "CueConflictAnalysis",
     "FourierMaskAnalysis",
     "FrequencyComponentAnalysis",
-    "FrontEndFitting",
     "HybridCurveAnalysis",
     "ModelVsHumanAnalysis",
     "RobustnessAnalysis",

@@ -8,8 +8,6 @@ from typing import Any, ClassVar, Literal
 import lightning as L
 import torch
 
-from lowfreq._checks import check_choice
-from lowfreq._describe import run_label
 from lowfreq.analysis.adversarial import (
     ATTACKS,
     PROTOCOLS,
@@ -18,8 +16,10 @@ from lowfreq.analysis.adversarial import (
     minimal_perturbations,
 )
 from lowfreq.callbacks.base import AnalysisCallback, shard_indices, stack_images_labels
+from lowfreq.core.checks import check_choice
+from lowfreq.core.describe import run_label
+from lowfreq.core.seeding import seeded_subset
 from lowfreq.plotting.adversarial import plot_perturbation_profile, plot_perturbation_spectrum, plot_success_rate
-from lowfreq.seeding import seeded_subset
 
 __all__ = ["AdversarialSpectrumAnalysis"]
 

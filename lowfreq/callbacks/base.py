@@ -16,10 +16,10 @@ from torch.utils.data import Dataset
 from torchmetrics import Metric
 from tqdm.auto import tqdm
 
-from lowfreq._checks import check_positive_int
-from lowfreq._device import accumulator_dtype, eval_mode, image_progress
-from lowfreq.io import save_figure, versions, write_json
-from lowfreq.seeding import seeded_subset
+from lowfreq.core.checks import check_positive_int
+from lowfreq.core.device import accumulator_dtype, eval_mode, image_progress
+from lowfreq.core.io import save_figure, versions, write_json
+from lowfreq.core.seeding import seeded_subset
 
 __all__ = ["AfterFitOrValidate", "AnalysisCallback", "shard_indices", "stack_images_labels", "stack_items"]
 

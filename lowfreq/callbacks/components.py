@@ -10,11 +10,11 @@ from typing import Any, Literal
 import lightning as L
 from lightning.pytorch.trainer.states import TrainerFn
 
-from lowfreq._checks import check_bool, check_choice, check_positive_int
-from lowfreq._describe import run_label
-from lowfreq._device import eval_mode
 from lowfreq.analysis.components import DEFAULT_RADII, ComponentAccuracy, ComponentAccuracyMetric, check_radii
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
+from lowfreq.core.checks import check_bool, check_choice, check_positive_int
+from lowfreq.core.describe import run_label
+from lowfreq.core.device import eval_mode
 from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
 
 __all__ = ["FrequencyComponentAnalysis"]

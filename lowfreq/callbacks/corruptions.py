@@ -12,10 +12,9 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from lowfreq._checks import check_bool, check_choice
 from lowfreq.analysis.corruptions import CorruptionAccuracy, CorruptionAccuracyMetric
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
-from lowfreq.corruption_names import FREQUENCY_BANDS, check_corruptions, check_severities
+from lowfreq.core.checks import check_bool, check_choice
 from lowfreq.data.corruptions import (
     CIFAR10CDataset,
     corrupt_images,
@@ -23,6 +22,7 @@ from lowfreq.data.corruptions import (
     official_layout,
     to_grayscale,
 )
+from lowfreq.data.corruptions.names import FREQUENCY_BANDS, check_corruptions, check_severities
 from lowfreq.plotting.corruptions import plot_corruption_heatmap, plot_corruption_severity
 
 __all__ = ["CorruptionAnalysis"]
@@ -39,7 +39,7 @@ class CorruptionAnalysis(AnalysisCallback):
       folders): the seeded subset (``num_images``, ``seed``) of each release condition; the clean accuracy
       (severity 0) comes from the datamodule's ``split``;
     * **generated** (``data_dir`` None or absent): the seeded subset of the datamodule's ``split``, corrupted on the
-      fly by [`lowfreq.data.corrupt_images`][lowfreq.data.corruptions.corrupt_images] (``imagecorruptions``,
+      fly by [`lowfreq.data.corrupt_images`][lowfreq.data.corruptions.generator.corrupt_images] (``imagecorruptions``,
       deterministic for ``seed`` and each image's index; ``pip install 'lowfreq[corruptions]'``), cached in
       ``cache_dir``.
 

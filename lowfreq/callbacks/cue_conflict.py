@@ -5,9 +5,9 @@ from __future__ import annotations
 import lightning as L
 import torch
 
-from lowfreq._describe import run_label
 from lowfreq.analysis.cue_conflict import CueConflictMetric
 from lowfreq.callbacks.base import AnalysisCallback, stack_items
+from lowfreq.core.describe import run_label
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
 
 __all__ = ["CueConflictAnalysis"]

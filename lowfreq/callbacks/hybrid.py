@@ -11,12 +11,12 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from lowfreq._checks import check_choice, check_positive_int
-from lowfreq._describe import run_label
 from lowfreq.analysis.hybrid import HybridCurveMetric, check_f_mix, hybrid_pairs
 from lowfreq.callbacks.base import AnalysisCallback, shard_indices, stack_images_labels, stack_items
+from lowfreq.core.checks import check_choice, check_positive_int
+from lowfreq.core.describe import run_label
+from lowfreq.core.seeding import seeded_subset
 from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_examples, plot_hybrid_probabilities
-from lowfreq.seeding import seeded_subset
 
 __all__ = ["HybridCurveAnalysis"]
 

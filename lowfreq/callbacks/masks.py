@@ -7,13 +7,13 @@ import logging
 import lightning as L
 import torch
 
-from lowfreq._checks import check_positive_int
-from lowfreq._describe import run_label
 from lowfreq.analysis.masks import angular_energy, filtered_accuracy, radial_energy, symmetrised_mask
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
-from lowfreq.io import atomic_write
+from lowfreq.core.checks import check_positive_int
+from lowfreq.core.describe import run_label
+from lowfreq.core.io import atomic_write
+from lowfreq.core.seeding import seeded_subset
 from lowfreq.plotting.masks import plot_fourier_mask, plot_mask_energies
-from lowfreq.seeding import seeded_subset
 
 __all__ = ["FourierMaskAnalysis"]
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class FourierMaskAnalysis(AnalysisCallback):
-    """Write the mask learned by a [`FourierMaskProbe`][lowfreq.models.FourierMaskProbe] and its analyses (P004).
+    """Write the mask learned by a [`FourierMaskProbe`][lowfreq.training.probe.FourierMaskProbe] and its analyses.
 
     After ``fit`` (and at the end of ``lightning validate --ckpt_path ...``) rank 0 writes into
     ``<log_dir>/analysis/fourier_mask/``: ``mask.pt`` (the (H, W) mask in the unshifted layout, and its

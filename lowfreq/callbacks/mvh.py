@@ -11,8 +11,8 @@ import pandas as pd
 import torch
 from lightning.pytorch.utilities import rank_zero_warn
 
-from lowfreq._checks import check_bool, check_positive_int
 from lowfreq.callbacks.base import AnalysisCallback
+from lowfreq.core.checks import check_bool, check_positive_int
 from lowfreq.mvh.decisions import StimulusDecisions, records_to_table
 from lowfreq.mvh.metrics import METRICS, benchmark
 from lowfreq.mvh.plotting import plot_benchmark

@@ -10,8 +10,8 @@ import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_info
 
-from lowfreq._device import analysis_mode, model_device_dtype
 from lowfreq.callbacks.base import AfterFitOrValidate, AnalysisCallback, stack_items
+from lowfreq.core.device import analysis_mode, model_device_dtype
 
 __all__ = ["AnalysisPlan", "PlannedAnalysis", "format_plan"]
 

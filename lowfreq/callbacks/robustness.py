@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import lightning as L
 
-from lowfreq._checks import check_range
 from lowfreq.analysis.adversarial import robust_accuracy, smooth_first_layer
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
-from lowfreq.seeding import seeded_subset
+from lowfreq.core.checks import check_range
+from lowfreq.core.seeding import seeded_subset
 
 __all__ = ["RobustnessAnalysis"]
 

@@ -2,7 +2,7 @@
 
 The headlines come from the trainer's ``callback_metrics`` (``METRICS``) and from the analyses'
 ``<log_dir>/analysis/<name>/result.json`` files (``HEADLINES``, the ``headline`` lines of the one table of
-result quantities, ``lowfreq.results.COLUMNS``, which ``lowfreq compare`` and ``lowfreq report`` read too).
+result quantities, ``lowfreq.runs.columns.COLUMNS``, which ``lowfreq compare`` and ``lowfreq report`` read too).
 Analyses that did not run are left out; every ``result.json`` present is listed, with or without a headline.
 """
 
@@ -18,9 +18,9 @@ import lightning as L
 from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info
 
-from lowfreq._describe import run_label
-from lowfreq.io import write_json
-from lowfreq.results import COLUMNS, Column, as_number, lookup
+from lowfreq.core.describe import run_label
+from lowfreq.core.io import write_json
+from lowfreq.runs.columns import COLUMNS, Column, as_number, lookup
 
 __all__ = ["HEADLINES", "METRICS", "RunSummary", "format_summary", "read_headlines"]
 
@@ -30,7 +30,7 @@ _ABSENT = object()  # a key missing from a result file (a stored null is present
 
 
 HEADLINES: tuple[Column, ...] = tuple(c for c in COLUMNS if c.headline and c.analysis != "metrics")
-"""The headline values of the analyses (``headline=True`` in ``lowfreq.results.COLUMNS``); a result file
+"""The headline values of the analyses (``headline=True`` in ``lowfreq.runs.columns.COLUMNS``); a result file
 without its key shows nothing for that line."""
 
 _COLUMN_OF = {(c.analysis, c.key): c for c in HEADLINES}  # how each headline prints (units, counts)

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from lowfreq._checks import check_bool, check_positive_int
+from lowfreq.core.checks import check_bool, check_positive_int
 from lowfreq.data.datasets import TensorImageDataset
 from lowfreq.data.device import DeviceLoader
 from lowfreq.data.epochs import EpochSampler, EpochSeededDataset

@@ -10,8 +10,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from lowfreq._checks import check_range
-from lowfreq._download import download_file, probe
+from lowfreq.core.checks import check_range
+from lowfreq.core.download import download_file, probe
 from lowfreq.data.base import ImageDataModule
 from lowfreq.data.datasets import TensorImageDataset, train_val_indices
 

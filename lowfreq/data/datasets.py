@@ -13,9 +13,9 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from lowfreq._checks import check_labels, check_positive_int, check_range
+from lowfreq.core.checks import check_labels, check_positive_int, check_range
+from lowfreq.core.seeding import seeded_subset
 from lowfreq.data.transforms import color_jitter, random_crop_flip
-from lowfreq.seeding import seeded_subset
 
 __all__ = ["CueConflictDataset", "TensorImageDataset", "train_val_indices"]
 

@@ -24,7 +24,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
-from lowfreq._checks import check_positive_int, check_range
+from lowfreq.core.checks import check_positive_int, check_range
+from lowfreq.core.seeding import seeded_generator
 from lowfreq.data.transforms import (
     apply_color_jitter,
     check_crop_padding,
@@ -32,7 +33,6 @@ from lowfreq.data.transforms import (
     crop_flip,
     crop_flip_params,
 )
-from lowfreq.seeding import seeded_generator
 
 __all__ = ["DeviceLoader", "ShardedEpochSampler"]
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset, DistributedSampler
 
-from lowfreq.seeding import derive_seed
+from lowfreq.core.seeding import derive_seed
 
 __all__ = ["EpochSampler", "EpochSeededDataset"]
 

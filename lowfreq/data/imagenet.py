@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset, Subset
 
-from lowfreq._checks import check_positive_int, check_range
+from lowfreq.core.checks import check_positive_int, check_range
 from lowfreq.data.base import ImageDataModule
 from lowfreq.data.datasets import train_val_indices
 

@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from lowfreq._checks import check_positive_int, check_range
+from lowfreq.core.checks import check_positive_int, check_range
+from lowfreq.core.seeding import seeded_generator
 from lowfreq.data.base import ImageDataModule
 from lowfreq.data.datasets import CueConflictDataset, TensorImageDataset
-from lowfreq.seeding import seeded_generator
 
 __all__ = [
     "SHAPE_NAMES",

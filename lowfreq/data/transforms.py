@@ -15,7 +15,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from lowfreq._checks import check_choice, check_image, check_range
+from lowfreq.core.checks import check_choice, check_image, check_range
 from lowfreq.filters import frequency_components, rescale_by_max
 
 __all__ = [

@@ -7,9 +7,9 @@ per-category shape bias of the model and the humans, and error consistency again
 (``write_alignment``), and prints the table (Markdown) and the written paths instead of the JSON.
 
 The command line is built by jsonargparse from the signature and docstring of [`alignment`][lowfreq.mvh.cli.alignment]
-(so it also reads ``--config file.yaml`` and ``LOWFREQ_ALIGNMENT_*`` environment variables); ``lowfreq.entry`` (the
-console script) and ``lowfreq.cli.main`` dispatch ``lowfreq alignment ...`` here. The metrics (pandas, torch) and
-matplotlib are imported only when the command runs, so ``--help`` is instant.
+(so it also reads ``--config file.yaml`` and ``LOWFREQ_ALIGNMENT_*`` environment variables); ``lowfreq.cli.entry`` (the
+console script) and ``lowfreq.cli.lightning_cli.main`` dispatch ``lowfreq alignment ...`` here. The metrics (pandas,
+torch) and matplotlib are imported only when the command runs, so ``--help`` is instant.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def write_alignment(result: dict[str, Any], output: str | Path) -> dict[str, lis
     Returns:
         ``{kind: [written paths]}`` for the kinds of ``alignment_paths`` that were written.
     """
-    from lowfreq.io import atomic_write, save_figure, write_json
+    from lowfreq.core.io import atomic_write, save_figure, write_json
     from lowfreq.mvh.metrics import benchmark_table, shape_bias_table
     from lowfreq.mvh.plotting import plot_benchmark_consistency, plot_shape_bias_per_class
 
@@ -145,7 +145,7 @@ def alignment(
     Returns:
         The result of [`benchmark_from_raw_data`][lowfreq.mvh.metrics.benchmark_from_raw_data].
     """
-    from lowfreq.io import to_jsonable  # here: `lowfreq alignment --help` starts without torch
+    from lowfreq.core.io import to_jsonable  # here: `lowfreq alignment --help` starts without torch
     from lowfreq.mvh.metrics import benchmark_from_raw_data, benchmark_table
 
     result = benchmark_from_raw_data(

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from torchmetrics import Metric
 from tqdm.auto import tqdm
 
-from lowfreq._device import analysis_mode, image_progress
+from lowfreq.core.device import analysis_mode, image_progress
 from lowfreq.mvh.labels import CLASSES_16, logits_to_16
 from lowfreq.mvh.metrics import METRICS, benchmark
 from lowfreq.mvh.raw_data import decision_table, is_human

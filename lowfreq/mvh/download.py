@@ -22,8 +22,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from lowfreq._checks import check_choice
-from lowfreq._download import download_file, extract_tar, file_sha256
+from lowfreq.core.checks import check_choice
+from lowfreq.core.download import download_file, extract_tar, file_sha256
 from lowfreq.mvh.raw_data import BENCHMARK_DATASETS, IMAGE_DATASETS
 
 __all__ = [

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from lowfreq.io import atomic_write
+from lowfreq.core.io import atomic_write
 
 __all__ = [
     "BENCHMARK_DATASETS",
@@ -345,7 +345,7 @@ def write_decisions_csv(table: pd.DataFrame, raw_data_dir: str | Path) -> list[P
     ``<raw_data_dir>/<dataset>/<dataset>_<subj with "_" -> "-">_session-<n>.csv``, header
     ``subj,session,trial,rt,object_response,category,condition,imagename``, ``csv`` module dialect (CRLF line
     ends), ``rt`` = ``NaN``. Existing files of the same name are overwritten, each atomically
-    ([`atomic_write`][lowfreq.io.atomic_write]: a write that fails leaves the previous file as it was).
+    ([`atomic_write`][lowfreq.core.io.atomic_write]: a write that fails leaves the previous file as it was).
 
     Args:
         table: decision table (e.g. from [`model_decisions`][lowfreq.mvh.decisions.model_decisions]).

@@ -16,12 +16,12 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from lowfreq._checks import check_choice, check_positive_int
+from lowfreq.core.checks import check_choice, check_positive_int
+from lowfreq.core.seeding import seeded_subset
 from lowfreq.data.base import ImageDataModule
 from lowfreq.mvh.download import IMAGE_SUFFIXES, download_datasets, download_raw_data, find_dataset_dir
 from lowfreq.mvh.labels import CLASSES_16
 from lowfreq.mvh.raw_data import BENCHMARK_DATASETS, IMAGE_DATASETS
-from lowfreq.seeding import seeded_subset
 
 __all__ = ["ModelVsHumanDataModule", "ModelVsHumanDataset", "stimulus_records"]
 

@@ -1,4 +1,4 @@
-"""Scatter plots across runs (the per-setting table of [`aggregate_seeds`][lowfreq.compare.aggregate_seeds]).
+"""Scatter plots across runs (the per-setting table of [`aggregate_seeds`][lowfreq.runs.compare.aggregate_seeds]).
 
 Each point is a setting (mean over its seeds, error bars ± std where it has several), labelled with its name and
 number of runs. ``plot_corruption_vs_f_rev`` adds P001's second-order polynomial fit over the Gaussian-blur
@@ -114,7 +114,8 @@ def plot_training_curves(series: dict[str, tuple[list[int], list[float]]]) -> tu
     """Logged scalars vs global step: losses on the left axis, accuracies (fraction) on the right.
 
     Args:
-        series: ``{tag: (steps, values)}`` (see [`lowfreq.compare.logged_scalars`][lowfreq.compare.logged_scalars]);
+        series: ``{tag: (steps, values)}`` (see
+            [`lowfreq.runs.compare.logged_scalars`][lowfreq.runs.compare.logged_scalars]);
             tags with "loss" go to the left axis, tags with "acc" to the right one, others are left out.
     """
     fig = Figure(figsize=(6.4, 3.2), layout="constrained")
@@ -143,4 +144,4 @@ FIGURES: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], tuple[Figure,
     "consistency_vs_ood": (("ood_accuracy", "error_consistency"), plot_consistency_vs_ood),
 }
 """Figure stem -> (the columns it needs, its plot function), as
-[`lowfreq.compare.compare_runs`][lowfreq.compare.compare_runs] draws them."""
+[`lowfreq.runs.compare.compare_runs`][lowfreq.runs.compare.compare_runs] draws them."""

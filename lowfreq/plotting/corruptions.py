@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lowfreq.corruption_names import BAND_OF, BANDS
+from lowfreq.data.corruptions.names import BAND_OF, BANDS
 from lowfreq.plotting._common import as_array, figure_axes
 
 __all__ = ["plot_corruption_heatmap", "plot_corruption_severity"]

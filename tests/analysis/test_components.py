@@ -18,7 +18,7 @@ from lowfreq.analysis.components import (
     frequency_components,
     rescale_by_max,
 )
-from lowfreq.io import to_jsonable
+from lowfreq.core.io import to_jsonable
 from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
 from lowfreq.spectral import ideal_lowpass
 

@@ -16,7 +16,7 @@ from lowfreq.analysis import (
     corruption_accuracy,
     corruption_accuracy_from_counts,
 )
-from lowfreq.corruption_names import CORRUPTIONS
+from lowfreq.data.corruptions.names import CORRUPTIONS
 
 from gloo import run_in_processes
 from toy_models import template_classifier

@@ -25,7 +25,7 @@ from lowfreq.analysis.hybrid import (
     hybrid_pairs,
     reversal_frequency,
 )
-from lowfreq.io import to_jsonable
+from lowfreq.core.io import to_jsonable
 from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_examples, plot_hybrid_probabilities
 from lowfreq.spectral import ideal_highpass, ideal_lowpass, make_hybrid, radial_frequency
 

@@ -83,7 +83,7 @@ def test_openclip_unknown_tag_lists_the_tags():
 def test_clip_alignment_recipe_offline_is_one_line_and_fast(no_network, hf_cache, capsys):
     """The recipe's real path: jsonargparse instantiates the backbone; the user sees one line, within seconds."""
     pytest.importorskip("open_clip")
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     t = time.perf_counter()
     with pytest.raises(SystemExit) as info:

@@ -106,7 +106,7 @@ RECIPE = ROOT / "recipes" / "clip_alignment.yaml"
 
 
 def test_clip_alignment_recipe_parses_alone(capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["validate", "-c", str(RECIPE), "--print_config"])
@@ -123,7 +123,7 @@ def test_clip_alignment_recipe_parses_alone(capsys):
 @pytest.mark.data
 def test_clip_alignment_recipe_end_to_end_with_a_tiny_model(tiny_clip, test_data, tmp_path):
     """The recipe with a tiny random OpenCLIP config on the three datasets with images (8 images each)."""
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     data_dir = test_data / "model-vs-human"
     weights = tmp_path / "tiny_clip.pt"  # the random weights as a local checkpoint: validate evaluates given weights

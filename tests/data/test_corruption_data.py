@@ -12,15 +12,8 @@ import pytest
 import torch
 from PIL import Image
 
-import lowfreq.data.corruptions as corruptions_module
-from lowfreq.corruption_names import (
-    BAND_OF,
-    CORRUPTIONS,
-    FREQUENCY_BANDS,
-    SEVERITIES,
-    check_corruptions,
-    check_severities,
-)
+import lowfreq.data.corruptions.download as corruptions_module
+import lowfreq.data.corruptions.generator as generator_module
 from lowfreq.data import CIFAR10CDataset, corrupt_images, download_cifar10_c, imagenet_c_dataset, to_grayscale
 from lowfreq.data.corruptions import (
     CIFAR10C_MD5,
@@ -29,6 +22,14 @@ from lowfreq.data.corruptions import (
     corruption_cache_file,
     find_cifar10_c,
     official_layout,
+)
+from lowfreq.data.corruptions.names import (
+    BAND_OF,
+    CORRUPTIONS,
+    FREQUENCY_BANDS,
+    SEVERITIES,
+    check_corruptions,
+    check_severities,
 )
 
 N = 4  # images per severity in the small CIFAR-10-C files
@@ -235,7 +236,7 @@ def test_cache_hit_returns_identical_tensors_without_the_library(tmp_path, monke
     def boom(*args, **kwargs):
         raise AssertionError("the library was called on a cache hit")
 
-    monkeypatch.setattr(corruptions_module, "_corrupt_one", boom)
+    monkeypatch.setattr(generator_module, "_corrupt_one", boom)
     again = corrupt_images(x, "snow", 2, seed=5, indices=[10, 11, 12], cache_dir=tmp_path)
     assert torch.equal(first, again)
     assert torch.equal(corrupt_images(x, "snow", 2, seed=5, indices=[10, 11, 12], cache_dir=tmp_path,
@@ -306,7 +307,7 @@ def test_download_imagenet_c_fetches_only_the_archives_needed_and_checks_the_fol
 
 
 def test_download_imagenet_c_offline_names_the_archive_and_the_folder(tmp_path, monkeypatch):
-    import lowfreq._download as download_module
+    import lowfreq.core.download as download_module
 
     monkeypatch.setattr(download_module, "probe", lambda url, timeout=None: "URLError: no route to host")
     with pytest.raises(RuntimeError) as info:

@@ -69,7 +69,7 @@ def test_train_transform_applies_to_training_batches_only(tmp_path):
 
     from lowfreq.backbones import SimpleCNN
     from lowfreq.frontends import Identity
-    from lowfreq.models import FrontEndClassifier
+    from lowfreq.training.classifier import FrontEndClassifier
 
     seen: dict[str, list[torch.Tensor]] = {"train": [], "val": []}
 

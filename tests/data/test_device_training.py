@@ -23,7 +23,7 @@ from lowfreq.data import (
     TensorImageDataset,
 )
 from lowfreq.frontends import GaussianBlur, Identity
-from lowfreq.models import FrontEndClassifier
+from lowfreq.training import FrontEndClassifier
 
 from tiny_backbone import TinyBackbone
 

@@ -8,6 +8,7 @@ import time
 import pytest
 import torch
 
+from lowfreq.core.seeding import seeded_generator
 from lowfreq.data import (
     SHAPE_NAMES,
     TEXTURE_NAMES,
@@ -16,7 +17,6 @@ from lowfreq.data import (
     synthetic_shapes,
     texture_frequencies,
 )
-from lowfreq.seeding import seeded_generator
 
 SMALL = {"num_train": 200, "num_val": 50, "num_test": 100, "num_conflict": 100}
 

@@ -8,8 +8,8 @@ from torch.utils.data import Dataset, TensorDataset
 
 from lowfreq.data import ImageDataModule
 from lowfreq.frontends import Identity
-from lowfreq.models import FrontEndClassifier
 from lowfreq.mvh.labels import CLASSES_16, IMAGENET_16_INDICES
+from lowfreq.training import FrontEndClassifier
 
 from tiny_backbone import TinyBackbone
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection
 
-from lowfreq.io import to_jsonable
+from lowfreq.core.io import to_jsonable
 from lowfreq.mvh.cli import alignment_paths, markdown_table
 from lowfreq.mvh.labels import CLASSES_16
 from lowfreq.mvh.metrics import TABLE_COLUMNS, benchmark_from_raw_data, benchmark_table, shape_bias_table
@@ -118,7 +118,7 @@ def test_output_folder_gets_json_table_and_both_figures(raw, result, tmp_path):
 
 
 def test_json_path_puts_the_rest_next_to_it_named_after_it(raw, tmp_path, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     main(["alignment", "--raw-data", str(raw), "--model", "net", "--output", str(tmp_path / "runs" / "net.json")])
     _check_files(tmp_path / "runs", ("net.json", "net.csv", "net_shape_bias.csv", "net_shape_bias.png",
@@ -134,7 +134,7 @@ def test_json_path_puts_the_rest_next_to_it_named_after_it(raw, tmp_path, capsys
 
 
 def test_without_cue_conflict_no_shape_bias_figure_and_humans_only_works(raw, tmp_path, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     main(["alignment", "--raw-data", str(raw), "--model", "net", "--datasets", "[edge]", "--output", str(tmp_path)])
     assert not (tmp_path / "shape_bias.png").exists() and not (tmp_path / "shape_bias.csv").exists()
@@ -148,7 +148,7 @@ def test_without_cue_conflict_no_shape_bias_figure_and_humans_only_works(raw, tm
 
 
 def test_without_output_stdout_stays_the_json(raw, result, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     main(["alignment", "--raw-data", str(raw), "--model", "net"])
     assert json.loads(capsys.readouterr().out) == to_jsonable(result)
@@ -210,7 +210,7 @@ def test_figures_of_several_models_draw_the_humans_once(result):
 
 @pytest.mark.data
 def test_real_human_data_with_the_example_model(test_data, tmp_path, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     raw = test_data / "model-vs-human" / "raw-data"
     main(["alignment", "--raw-data", str(raw), "--model", "bagnet33", "--output", str(tmp_path)])

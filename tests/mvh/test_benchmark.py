@@ -13,7 +13,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lowfreq.io import to_jsonable
+from lowfreq.core.io import to_jsonable
 from lowfreq.mvh.labels import CLASSES_16, IMAGENET_16_INDICES, imagenet_to_16, logits_to_16
 from lowfreq.mvh.metrics import (
     benchmark,
@@ -499,7 +499,7 @@ def test_human_reference_reproduces_p000_table_1(test_data):
 
 @pytest.mark.data
 def test_cli_subcommand_prints_the_benchmark_json(test_data, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     raw = test_data / "model-vs-human" / "raw-data"
     main(["alignment", "--raw-data", str(raw), "--model", "bagnet33"])
@@ -517,7 +517,7 @@ def test_cli_subcommand_prints_the_benchmark_json(test_data, capsys):
 
 
 def test_cli_subcommand_reports_a_missing_directory(tmp_path, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["alignment", "--raw-data", str(tmp_path / "nowhere"), "--model", "m"])
@@ -529,7 +529,7 @@ def test_cli_subcommand_reports_a_missing_directory(tmp_path, capsys):
 
 def test_cli_subcommand_is_built_from_the_signature(tmp_path, capsys):
     """jsonargparse reads the options from alignment()'s signature: --help lists them, a typo is rejected."""
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["alignment", "--help"])
@@ -543,7 +543,7 @@ def test_cli_subcommand_is_built_from_the_signature(tmp_path, capsys):
 
 
 def test_cli_subcommand_reads_its_environment(tmp_path, monkeypatch, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     monkeypatch.setenv("LOWFREQ_ALIGNMENT_RAW_DATA", str(tmp_path / "from-env"))
     with pytest.raises(SystemExit):
@@ -591,7 +591,7 @@ def test_trial_csv_names():
 
 
 def test_official_layout_skips_performances(tmp_path, caplog, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     raw = _official_layout(tmp_path)
     with caplog.at_level(logging.INFO, logger="lowfreq.mvh.raw_data"):
@@ -612,7 +612,7 @@ def test_official_layout_skips_performances(tmp_path, caplog, capsys):
 
 
 def test_malformed_trial_csv_is_an_error(tmp_path, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     raw = _official_layout(tmp_path)
     (raw / "edge" / "edge_subject-03_session_1.csv").write_text("subj,session,trial\nsubject-03,1,1\n")
@@ -631,7 +631,7 @@ def test_malformed_trial_csv_is_an_error(tmp_path, capsys):
 
 @pytest.mark.data
 def test_shared_raw_data_folder_reads_as_published(test_data, capsys):
-    from lowfreq.cli import main
+    from lowfreq.cli.lightning_cli import main
 
     raw = test_data / "model-vs-human" / "raw-data"
     if not (raw / "performances").is_dir():

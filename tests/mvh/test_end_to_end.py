@@ -15,11 +15,10 @@ import torch
 from lightning import Trainer
 from matplotlib.figure import Figure
 
-import lowfreq._download
+import lowfreq.core.download
 import lowfreq.mvh.download
 from lowfreq.callbacks import ModelVsHumanAnalysis
 from lowfreq.frontends import GaussianBlur, Identity
-from lowfreq.models import FrontEndClassifier
 from lowfreq.mvh.decisions import alignment_sweep, model_decisions
 from lowfreq.mvh.download import HUMAN_RAW_DATA_SHA256, download_datasets, download_raw_data, find_dataset_dir
 from lowfreq.mvh.labels import CLASSES_16
@@ -34,6 +33,7 @@ from lowfreq.mvh.plotting import (
 )
 from lowfreq.mvh.raw_data import IMAGE_DATASETS, TRIAL_COLUMNS, read_raw_data, write_decisions_csv
 from lowfreq.mvh.stimuli import ModelVsHumanDataModule, ModelVsHumanDataset, stimulus_records
+from lowfreq.training import FrontEndClassifier
 
 from tiny_backbone import TinyBackbone
 
@@ -218,7 +218,7 @@ def test_download_offline_gives_a_clear_message(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(lowfreq._download.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(lowfreq.core.download.urllib.request, "urlopen", offline)
     with pytest.raises(
         RuntimeError, match="cannot download https://github.com/bethgelab/model-vs-human/releases"
     ):
