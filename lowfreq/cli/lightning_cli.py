@@ -230,7 +230,7 @@ class LowFreqCLI(LightningCLI):
                 )
         source = f"--ckpt_path {ckpt}" if ckpt is not None else f"the model {type(self.model).__name__}"
         check_fits_data(source, self.datamodule, getattr(self.model, "num_classes", None),
-                        getattr(self, "_ckpt_data", None))
+                        getattr(self, "_ckpt_data", None), label_map=getattr(self.model, "label_map", None) is not None)
 
     def add_core_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         """Lightning's trainer, model and data arguments; ``trainer.precision`` also takes "auto"."""
