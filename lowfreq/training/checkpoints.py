@@ -23,6 +23,7 @@ from lowfreq.mvh.labels import CLASSES_16
 __all__ = [
     "DATA_KEY",
     "check_fits_data",
+    "check_label_map",
     "data_signature",
     "function_from_path",
     "function_path",
@@ -144,6 +145,26 @@ def _few(names: list[str], limit: int = 4) -> str:
     return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
 
 
+def check_label_map(source: str, datamodule: Any, num_classes: int | None) -> None:
+    """Raise ValueError when a 1000-way (ImageNet) model meets the 16 model-vs-human classes without a label map.
+
+    The message names the argument and the value to give: ``label_map: lowfreq.mvh.labels.imagenet_to_16``.
+
+    Args:
+        source: what is checked, for the message.
+        datamodule: the data (anything with ``class_names``).
+        num_classes: the number of classes the model scores (its outputs after its label map), None when unknown.
+    """
+    data = data_signature(datamodule)
+    if num_classes == 1000 and data.get("class_names") == list(CLASSES_16):
+        name = data.get("datamodule", type(datamodule).__name__).rsplit(".", 1)[-1]
+        raise ValueError(
+            f"{source} predicts 1000 (ImageNet) classes, but the data ({name}) have the 16 model-vs-human classes: "
+            "set label_map: lowfreq.mvh.labels.imagenet_to_16 (--model.init_args.label_map="
+            "lowfreq.mvh.labels.imagenet_to_16; in Python FrontEndClassifier(..., label_map=imagenet_to_16))"
+        )
+
+
 def check_fits_data(
     source: str,
     datamodule: Any,
@@ -157,7 +178,7 @@ def check_fits_data(
     the checkpoint's record of its training data (``recorded``, ``DATA_KEY``), the class names (unless the model
     has a ``label_map``, which maps its outputs to other classes) and the image shape (channels, height and width)
     with the data's. A 1000-way model on the 16 model-vs-human classes is told to set
-    ``label_map: lowfreq.mvh.labels.imagenet_to_16``.
+    ``label_map: lowfreq.mvh.labels.imagenet_to_16`` (``check_label_map``).
 
     Args:
         source: what is checked, for the message (``"--ckpt_path run/last.ckpt"``).
@@ -170,12 +191,7 @@ def check_fits_data(
     name = data.get("datamodule", type(datamodule).__name__).rsplit(".", 1)[-1]
     trained_on = str(recorded.get("datamodule", "its training data")).rsplit(".", 1)[-1]
     classes, names = data.get("num_classes"), data.get("class_names")
-    if num_classes == 1000 and names == list(CLASSES_16):
-        raise ValueError(
-            f"{source} predicts 1000 (ImageNet) classes, but the data ({name}) have the 16 model-vs-human classes: "
-            "set label_map: lowfreq.mvh.labels.imagenet_to_16 (--model.init_args.label_map="
-            "lowfreq.mvh.labels.imagenet_to_16; in Python FrontEndClassifier(..., label_map=imagenet_to_16))"
-        )
+    check_label_map(source, datamodule, num_classes)
     if num_classes is not None and classes is not None and num_classes != classes:
         raise ValueError(
             f"{source} predicts {num_classes} classes, but the data ({name}) have {classes}: evaluate it on "

@@ -22,7 +22,7 @@ from lowfreq.core.checks import check_range
 from lowfreq.core.spec import build_from_spec
 from lowfreq.frontends import FrontEnd, Identity
 from lowfreq.training.checkpoints import (
-    check_fits_data,
+    check_label_map,
     function_from_path,
     load_backbone_weights,
     make_hparams_plain,
@@ -214,17 +214,16 @@ class FrontEndClassifier(L.LightningModule):
         return logits if self.label_map is None else self.label_map(logits)
 
     def setup(self, stage: str) -> None:
-        """Check that the classes scored are the data's, and use channels-last memory format only on CUDA.
+        """Stop when a label map is missing, and use channels-last memory format only on CUDA.
 
-        Data with another number of classes stop here, naming ``label_map`` when it is the missing piece (a
-        1000-way ImageNet backbone on the 16 model-vs-human classes:
-        ``label_map=``[`imagenet_to_16`][lowfreq.mvh.labels.imagenet_to_16]). On CPUs, oneDNN's channels-last
+        A 1000-way ImageNet model on data whose classes are the 16 model-vs-human classes stops here, saying to set
+        ``label_map=``[`imagenet_to_16`][lowfreq.mvh.labels.imagenet_to_16]
+        ([`check_label_map`][lowfreq.training.checkpoints.check_label_map]). On CPUs, oneDNN's channels-last
         backward of strided 1x1 convolutions crashes or hangs in current torch releases.
         """
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is not None:
-            source = f"{type(self).__name__} (label_map={'None' if self.label_map is None else 'given'})"
-            check_fits_data(source, datamodule, self.num_classes, label_map=self.label_map is not None)
+            check_label_map(f"the model {type(self).__name__}", datamodule, self.num_classes)
         if not self.channels_last or self._channels_last_active:
             return
         device = self.trainer.strategy.root_device
