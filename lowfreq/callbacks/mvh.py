@@ -29,8 +29,10 @@ class ModelVsHumanAnalysis(AnalysisCallback):
 
     Runs after ``fit`` (``on_fit_end``) and at the end of ``lightning validate`` (``on_validation_end`` when the
     trainer is validating, so not after every validation epoch of a fit). The model must map [0, 1] images to
-    16 logits (classes in ``lowfreq.mvh.CLASSES_16`` order, e.g. ``OpenCLIPZeroShot``) or to
-    1000 ImageNet logits (mapped with model-vs-human's mean-probability rule).
+    16 logits (classes in ``lowfreq.mvh.CLASSES_16`` order, e.g. ``OpenCLIPZeroShot``, or a ``FrontEndClassifier``
+    with ``label_map=imagenet_to_16``) or to 1000 ImageNet logits (e.g. a model trained on ImageNet, benchmarked
+    with ``data_dir``), which the benchmark maps with model-vs-human's mean-probability rule
+    ([`logits_to_16`][lowfreq.mvh.labels.logits_to_16]).
 
     Every rank classifies its shard (by index) of the stimuli; the decisions are summed across ranks (a
     collective on every rank); rank 0 then writes into ``<log_dir>/analysis/model_vs_human/``:

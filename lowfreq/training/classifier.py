@@ -134,9 +134,9 @@ class FrontEndClassifier(L.LightningModule):
 
             backbone = CIFARResNet18()
         backbone = build_from_spec("backbone", backbone, Backbone)
-        if isinstance(label_map, str):  # the import path a checkpoint recorded
+        if isinstance(label_map, str) and not label_map.startswith("unrecorded "):  # a recorded import path
             label_map = function_from_path("label_map", label_map)
-        elif isinstance(label_map, Mapping):  # the module spec a checkpoint recorded
+        elif isinstance(label_map, (str, Mapping)):  # a recorded module spec, or the note that it was not recorded
             label_map = build_from_spec("label_map", label_map, nn.Module)
         elif label_map is not None and not callable(label_map):
             raise TypeError(f"label_map must be None, a function or a module, got {type(label_map).__name__}")
