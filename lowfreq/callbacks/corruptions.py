@@ -31,6 +31,13 @@ __all__ = ["CorruptionAnalysis"]
 log = logging.getLogger(__name__)
 
 
+def _band_headline(band: str) -> Headline:
+    """The headline of P001's accuracy on one frequency band of corruptions."""
+    return Headline(name=f"corruption_{band}", description=f"accuracy on {band}-frequency corruptions",
+                    unit="fraction", direction="higher",
+                    value=lambda r: r["result"].band_acc.get(band), count=lambda r: r["result"].num_clean)
+
+
 class CorruptionAnalysis(AnalysisCallback):
     """Accuracy per corruption x severity, its unweighted mean, the per-severity curve and P001's frequency bands.
 
@@ -71,10 +78,7 @@ class CorruptionAnalysis(AnalysisCallback):
         Headline(name="corruption_acc", description="mean accuracy over corruptions x severities", unit="fraction",
                  direction="higher", in_summary=True,
                  value=lambda r: r["result"].mean_acc, count=lambda r: r["result"].num_clean),
-        *(Headline(name=f"corruption_{band}", description=f"accuracy on {band}-frequency corruptions",
-                   unit="fraction", direction="higher",
-                   value=lambda r, band=band: r["result"].band_acc.get(band), count=lambda r: r["result"].num_clean)
-          for band in ("low", "medium", "high")),
+        *(_band_headline(band) for band in ("low", "medium", "high")),
         Headline(name="corruption_clean", description="clean accuracy on the corruption subset", unit="fraction",
                  direction="higher", value=lambda r: r["result"].clean_acc),
     )

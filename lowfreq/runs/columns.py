@@ -49,6 +49,12 @@ class Column:
     in_summary: bool = False
     analysis: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ValueError(f"name must be an identifier (a column name such as 'f_rev'), got {self.name!r}")
+        if self.direction not in (None, "higher", "lower"):
+            raise ValueError(f"direction must be 'higher', 'lower' or None, got {self.direction!r}")
+
     def format(self, value: float) -> str:
         """The value as tables print it.
 
@@ -65,8 +71,8 @@ class Column:
         """The declaration as written into ``result.json`` (every field but ``analysis``)."""
         return {f.name: getattr(self, f.name) for f in fields(Column) if f.name != "analysis"}
 
-    @classmethod
-    def from_json(cls, entry: Mapping[str, Any], analysis: str = "") -> Column:
+    @staticmethod
+    def from_json(entry: Mapping[str, Any], analysis: str = "") -> Column:
         """The column of one ``"headlines"`` entry of a ``result.json`` (unknown keys ignored)."""
         known = {f.name for f in fields(Column)} - {"analysis"}
         return Column(**{k: v for k, v in entry.items() if k in known}, analysis=analysis)
@@ -121,6 +127,8 @@ class HeadlineValue:
 def headlines_in(result: Any, analysis: str) -> list[HeadlineValue]:
     """The headlines stored in one ``result.json`` payload, in declaration order (none in a file without them).
 
+    Entries that are no valid declaration (a hand-edited file) are left out.
+
     Args:
         result: the parsed ``analysis/<analysis>/result.json``.
         analysis: its analysis name (the folder), recorded in each column.
@@ -130,10 +138,15 @@ def headlines_in(result: Any, analysis: str) -> list[HeadlineValue]:
         return []
     found = []
     for entry in entries:
-        if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
-            count = entry.get("count")
-            found.append(HeadlineValue(Column.from_json(entry, analysis), as_number(entry.get("value")),
-                                       count if isinstance(count, int) and not isinstance(count, bool) else None))
+        if not isinstance(entry, Mapping):
+            continue
+        try:
+            column = Column.from_json(entry, analysis)
+        except (TypeError, ValueError):
+            continue
+        count = entry.get("count")
+        found.append(HeadlineValue(column, as_number(entry.get("value")),
+                                   count if isinstance(count, int) and not isinstance(count, bool) else None))
     return found
 
 
