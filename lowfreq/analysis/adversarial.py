@@ -380,7 +380,8 @@ def _perturbation_spectrum_update(perturbations: Tensor, valid: Tensor | None) -
     ok = ok.to(delta.device)
     power = power_spectrum(delta - delta.mean(dim=(-2, -1), keepdim=True))  # (B, C, H, W)
     power[..., 0, 0] = 0.0
-    inverse, counts = _radius_bins(*delta.shape[-2:], delta.device)
+    height, width = delta.shape[-2:]
+    inverse, counts = _radius_bins(height, width, delta.device)
     radial = torch.zeros(len(delta), counts.numel(), dtype=torch.float64, device=delta.device)
     radial.index_add_(1, inverse.flatten(), power.mean(dim=1).flatten(1))
     radial[~ok] = math.nan
@@ -547,7 +548,7 @@ def _seeded_start_pgd(fb: Any, seed: int, keys: Tensor) -> Any:
     """
     import eagerpy as ep  # Foolbox's tensor layer
 
-    class SeededStartPGD(fb.attacks.LinfPGD):  # type: ignore[misc, name-defined]
+    class SeededStartPGD(fb.attacks.LinfPGD):
         def get_random_start(self, x0: Any, epsilon: float) -> Any:
             raw = x0.raw
             noise = torch.stack([torch.rand(raw.shape[1:], generator=seeded_generator(seed, int(k)), dtype=raw.dtype)
