@@ -571,11 +571,9 @@ def _robust_accuracy_update(
     """Sums of one batch: (2 + E,) float64 counts, correct on clean images, correct at each budget, images."""
     fb = _foolbox()
     device, dtype = model_device_dtype(model, images)
-    counts = torch.zeros(2 + len(epsilons), dtype=torch.float64)
-    counts[-1] = len(images)
-    if len(images) == 0:
-        return counts
-    with eval_mode(model), torch.inference_mode(False), torch.enable_grad():
+    with eval_mode(model), torch.inference_mode(False), torch.enable_grad():  # normal tensors in validation too
+        counts = torch.zeros(2 + len(epsilons), dtype=torch.float64)
+        counts[-1] = len(images)
         fmodel = fb.PyTorchModel(model, bounds=(0, 1), device=device)
         for pos in torch.arange(len(images)).split(batch_size):
             x, y = images[pos].to(device, dtype).clone(), labels[pos].to(device).clone()
