@@ -575,7 +575,7 @@ def _robust_accuracy_update(
         counts = torch.zeros(2 + len(epsilons), dtype=torch.float64)
         counts[-1] = len(images)
         fmodel = fb.PyTorchModel(model, bounds=(0, 1), device=device)
-        for pos in torch.arange(len(images)).split(batch_size):
+        for pos in torch.arange(len(images)).split(batch_size) if len(images) else ():
             x, y = images[pos].to(device, dtype).clone(), labels[pos].to(device).clone()
             runner = _seeded_start_pgd(fb, seed, indices[pos]) if attack == "pgd" else fb.attacks.FGSM()
             counts[0] += int(_is_target(model, x, y).sum())
