@@ -5,12 +5,15 @@ component accuracy), ``cue_conflict`` (shape vs texture decisions), ``masks`` (P
 ``adversarial`` (P001 minimal perturbations and their spectra, P003 kernel smoothing; Foolbox is imported only when
 an attack runs). The model-vs-human benchmark (P000) is its own package, [`lowfreq.mvh`][lowfreq.mvh]. The counting
 analyses are a pure function plus a torchmetrics ``Metric`` with sum states (``HybridCurveMetric``,
-``ComponentAccuracyMetric``, ``CueConflictMetric``) whose ``compute()`` returns the same result dataclass, for
-validation steps and callbacks. None of them imports Lightning.
+``ComponentAccuracyMetric``, ``CueConflictMetric``, ``CorruptionAccuracyMetric``, ``RobustAccuracyMetric``,
+``FilteredAccuracyMetric``; ``AdversarialSpectrumMetric`` adds per-image "cat" states) sharing one pair of
+update (fixed-size sums of a batch) and compute (sums -> result) functions with the public function, whose
+result ``compute()`` returns, for validation steps and callbacks. None of them imports Lightning.
 """
 
 from lowfreq.analysis.adversarial import (
     MinimalPerturbations,
+    RobustAccuracyMetric,
     minimal_perturbations,
     perturbation_half_power,
     perturbation_spectrum,
@@ -39,6 +42,7 @@ from lowfreq.analysis.hybrid import (
     reversal_frequency,
 )
 from lowfreq.analysis.masks import (
+    FilteredAccuracyMetric,
     FourierMaskResult,
     angular_energy,
     apply_masks,
@@ -57,10 +61,12 @@ __all__ = [
     "CorruptionAccuracyMetric",
     "CueConflictMetric",
     "CueConflictResult",
+    "FilteredAccuracyMetric",
     "FourierMaskResult",
     "HybridCurve",
     "HybridCurveMetric",
     "MinimalPerturbations",
+    "RobustAccuracyMetric",
     "angular_energy",
     "apply_masks",
     "complementary_mask",

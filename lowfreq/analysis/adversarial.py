@@ -12,8 +12,9 @@ backbone) and keeps, per image, the smallest successful candidate of:
   between the last failing and the first succeeding budget; the candidate's size is its achieved L-inf norm.
 
 Every candidate is re-checked with the model (argmax == target) and its reported epsilon is the L-inf norm of the
-returned perturbation. Images where every attack fails get ``inf`` (counted, never dropped). Targets default to the
-authors' seeded derangement of the labels (as in P001's code), stored in the result.
+returned perturbation. Images where every attack fails get ``inf`` (counted, never dropped). Targets default to a
+seeded derangement of the labels ([`derangement_targets`][lowfreq.analysis.adversarial.derangement_targets]), stored
+in the result.
 
 Spectral summaries (P001 Fig 2d): [`perturbation_spectrum`][lowfreq.analysis.adversarial.perturbation_spectrum]
 (per-channel mean removed, DC excluded, averaged over images and channels),
@@ -45,7 +46,7 @@ from torchmetrics import Metric
 
 from lowfreq.core.checks import check_choice, check_image, check_labels, check_positive_int, check_range
 from lowfreq.core.device import eval_mode, image_progress, model_device_dtype
-from lowfreq.core.seeding import seeded_generator
+from lowfreq.core.seeding import derangement, seeded_generator
 from lowfreq.spectral import half_power_frequency, power_spectrum, radial_frequency, radial_profile_exact
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "AdversarialSpectrumMetric",
     "PROTOCOLS",
     "MinimalPerturbations",
+    "RobustAccuracyMetric",
     "derangement_targets",
     "minimal_perturbations",
     "perturbation_half_power",
@@ -98,11 +100,11 @@ def _foolbox() -> Any:
 
 
 def derangement_targets(labels: Tensor, seed: int = 0) -> Tensor:
-    """Targets as in the authors' code: a seeded random permutation of the labels with target != label everywhere.
+    """Seeded targets with target != label everywhere that keep the labels' class frequencies.
 
-    Colliding positions are swapped with random other positions until none collide, so the targets keep the
-    labels' class frequencies. When one class holds more than half of the labels no such permutation exists; each
-    target is then drawn uniformly from the other classes present.
+    The targets are the [`derangement`][lowfreq.core.seeding.derangement] of the labels (the algorithm of the hybrid
+    pairs), drawn from ``seeded_generator(seed)``. When one class holds more than half of the labels no such
+    rearrangement exists; each target is then drawn uniformly from the other classes present.
 
     Raises:
         ValueError: all labels are equal (no target != label exists).
@@ -110,21 +112,13 @@ def derangement_targets(labels: Tensor, seed: int = 0) -> Tensor:
     check_labels(labels, "labels")
     if labels.numel() and bool((labels == labels[0]).all()):
         raise ValueError("labels must hold at least two classes to draw targets != labels")
+    labels = labels.cpu().long()
     g = seeded_generator(seed)
     if labels.numel() and 2 * int(torch.bincount(labels).max()) > len(labels):
         classes = torch.unique(labels)
         others = classes[None, :].expand(len(labels), -1)[classes[None, :] != labels[:, None]].reshape(len(labels), -1)
         return others[torch.arange(len(labels)), torch.randint(0, others.shape[1], (len(labels),), generator=g)]
-    targets = labels[torch.randperm(len(labels), generator=g)].clone()
-    for _ in range(1000):
-        bad = torch.nonzero(targets == labels).flatten()
-        if bad.numel() == 0:
-            return targets
-        partners = torch.randint(0, len(labels), (bad.numel(),), generator=g)
-        for i, j in zip(bad.tolist(), partners.tolist(), strict=True):
-            if targets[j] != labels[i] and targets[i] != labels[j]:
-                targets[i], targets[j] = targets[j].clone(), targets[i].clone()
-    raise RuntimeError("could not draw a derangement of the labels in 1000 rounds")  # pragma: no cover
+    return derangement(labels, g)
 
 
 @dataclass
@@ -373,26 +367,95 @@ def _brendel_bethge(
     return runs
 
 
+def _perturbation_spectrum_update(perturbations: Tensor, valid: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
+    """Sums of one batch of perturbations, shared by the functions and ``AdversarialSpectrumMetric``.
+
+    Returns:
+        ``(power_sum, num_power, radial)``: the (H, W) float64 power (per-channel mean removed, DC 0) summed over
+        the valid images and their channels, the number of (image, channel) pairs in that sum, and (B, R) each
+        image's channel-mean power summed per distinct radius (NaN rows for images that are not valid).
+    """
+    delta = perturbations.double()
+    ok = torch.ones(len(delta), dtype=torch.bool) if valid is None else valid.bool()
+    ok = ok.to(delta.device)
+    power = power_spectrum(delta - delta.mean(dim=(-2, -1), keepdim=True))  # (B, C, H, W)
+    power[..., 0, 0] = 0.0
+    height, width = delta.shape[-2:]
+    inverse, counts = _radius_bins(height, width, delta.device)
+    radial = torch.zeros(len(delta), counts.numel(), dtype=torch.float64, device=delta.device)
+    radial.index_add_(1, inverse.flatten(), power.mean(dim=1).flatten(1))
+    radial[~ok] = math.nan
+    num_power = ok.sum().double() * delta.shape[1]
+    return power[ok].sum(dim=(0, 1)), num_power, radial
+
+
+@dataclass
+class _SpectrumSummary:
+    power: Tensor
+    f_half: float
+    f_half_exact: float
+    std: float
+    low: float
+    high: float
+
+
+def _perturbation_spectrum_compute(
+    power_sum: Tensor, num_power: Tensor, radial: Tensor, *, num_bootstrap: int, seed: int, method: str = "grid"
+) -> _SpectrumSummary:
+    """Mean power, f_0.5 and its bootstrap from the sums of ``_perturbation_spectrum_update`` (rows in image order).
+
+    The spectrum's f_0.5 uses the valid images with a non-zero perturbation (a zero one has no spectral shape; an
+    image already classified as its target has one); without any, every f_0.5 is NaN (a logged warning). The
+    bootstrap resamples those images with ``seeded_generator(seed)`` and measures ``method``'s f_0.5.
+    """
+    height, width = power_sum.shape
+    inverse, counts = _radius_bins(height, width, "cpu")
+    radial = radial.cpu()
+    invalid = torch.isnan(radial).any(dim=1)
+    used = radial[~invalid & (radial.nan_to_num().sum(dim=1) > 0)]
+    nan = math.nan
+    if len(used) == 0:
+        log.warning("no image has a valid non-zero perturbation (%d not valid, %d zero): f_0.5 is NaN",
+                    int(invalid.sum()), int((~invalid).sum()))
+        f_grid = f_exact = nan
+        samples = np.array([])
+    else:
+        f_grid = _half_power_of_radial(used.sum(0), inverse, counts, "grid")
+        f_exact = _half_power_of_radial(used.sum(0), inverse, counts, "exact")
+        g = seeded_generator(seed)
+        samples = np.array([
+            _half_power_of_radial(used[torch.randint(0, len(used), (len(used),), generator=g)].sum(0),
+                                  inverse, counts, method)
+            for _ in range(num_bootstrap)
+        ])
+    spread = (float(samples.std()), float(np.percentile(samples, 2.5)), float(np.percentile(samples, 97.5))) \
+        if len(samples) else (nan, nan, nan)
+    power = (power_sum / num_power.clamp_min(1)).cpu()
+    return _SpectrumSummary(power, f_grid, f_exact, *spread)
+
+
+def _check_valid(valid: Tensor | None, num_images: int) -> None:
+    if valid is not None and (valid.dtype != torch.bool or valid.shape != (num_images,)):
+        raise ValueError(f"valid must be a ({num_images},) bool tensor, got {valid.dtype} {tuple(valid.shape)}")
+
+
 def perturbation_spectrum(perturbations: Tensor, valid: Tensor | None = None) -> Tensor:
     """Mean power spectrum of perturbations (P001 Fig 2d), unshifted layout.
 
     Each channel's spatial mean is removed, the power is averaged over images and channels, and DC is set to 0.
+    The same map as ``AdversarialSpectrumMetric``'s ``power``.
 
     Args:
         perturbations: (N, C, H, W) perturbations.
         valid: (N,) bool, the images to average (e.g. ``isfinite(epsilons)``); None = all.
 
     Returns:
-        (H, W) float64 mean power (orthonormal FFT).
+        (H, W) float64 mean power (orthonormal FFT); all zeros when no image is valid.
     """
     check_image(perturbations, "perturbations", unit_range=False)
-    delta = perturbations if valid is None else perturbations[valid]
-    if len(delta) == 0:
-        raise ValueError("perturbations must hold at least one (valid) perturbation")
-    delta = delta.double() - delta.double().mean(dim=(-2, -1), keepdim=True)
-    power = power_spectrum(delta).mean(dim=(0, 1))
-    power[0, 0] = 0.0
-    return power
+    _check_valid(valid, len(perturbations))
+    power_sum, num_power, _ = _perturbation_spectrum_update(perturbations, valid)
+    return (power_sum / num_power.clamp_min(1)).cpu()
 
 
 def perturbation_half_power(
@@ -404,6 +467,9 @@ def perturbation_half_power(
     seed: int = 0,
 ) -> dict[str, float]:
     """``f_0.5`` (cycles/pixel) of the mean perturbation spectrum, with a bootstrap interval over images.
+
+    Computed as ``AdversarialSpectrumMetric`` computes it: images that are not valid or whose perturbation is zero
+    carry no spectral shape and are left out; when none is left every value is NaN (a logged warning).
 
     Args:
         perturbations: (N, C, H, W) perturbations.
@@ -418,19 +484,12 @@ def perturbation_half_power(
     """
     check_choice("method", method, ("grid", "exact"))
     check_positive_int("num_bootstrap", num_bootstrap, minimum=0)
-    delta = perturbations if valid is None else perturbations[valid]
-
-    def f_half(d: Tensor) -> float:
-        return half_power_frequency(perturbation_spectrum(d)[None, None], method=method)
-
-    estimate = f_half(delta)
-    if num_bootstrap == 0:
-        return {"f_half": estimate, "std": math.nan, "low": math.nan, "high": math.nan}
-    g = seeded_generator(seed)
-    samples = np.array([f_half(delta[torch.randint(0, len(delta), (len(delta),), generator=g)])
-                        for _ in range(num_bootstrap)])
-    return {"f_half": estimate, "std": float(samples.std()), "low": float(np.percentile(samples, 2.5)),
-            "high": float(np.percentile(samples, 97.5))}
+    check_image(perturbations, "perturbations", unit_range=False)
+    _check_valid(valid, len(perturbations))
+    out = _perturbation_spectrum_compute(*_perturbation_spectrum_update(perturbations, valid),
+                                         num_bootstrap=num_bootstrap, seed=seed, method=method)
+    return {"f_half": out.f_half if method == "grid" else out.f_half_exact, "std": out.std, "low": out.low,
+            "high": out.high}
 
 
 def success_rate(epsilons: Tensor, budgets: Sequence[float] | Tensor) -> dict[str, Any]:
@@ -482,6 +541,77 @@ def smooth_first_layer(model: nn.Module, rho: float) -> nn.Module:
     return smoothed
 
 
+def _seeded_start_pgd(fb: Any, seed: int, keys: Tensor) -> Any:
+    """Foolbox's ``LinfPGD`` whose random start of image i is drawn from ``seeded_generator(seed, keys[i])``.
+
+    Each image's start depends on its key only, so the accuracy does not depend on batching or sharding.
+    """
+    import eagerpy as ep  # Foolbox's tensor layer
+
+    class SeededStartPGD(fb.attacks.LinfPGD):
+        def get_random_start(self, x0: Any, epsilon: float) -> Any:
+            raw = x0.raw
+            noise = torch.stack([torch.rand(raw.shape[1:], generator=seeded_generator(seed, int(k)), dtype=raw.dtype)
+                                 for k in keys])
+            return ep.astensor(raw + (2 * noise.to(raw.device) - 1) * epsilon)
+
+    return SeededStartPGD()
+
+
+def _robust_accuracy_update(
+    model: nn.Module,
+    images: Tensor,
+    labels: Tensor,
+    indices: Tensor,
+    attack: str,
+    epsilons: list[float],
+    batch_size: int,
+    seed: int,
+) -> Tensor:
+    """Sums of one batch: (2 + E,) float64 counts, correct on clean images, correct at each budget, images."""
+    fb = _foolbox()
+    device, dtype = model_device_dtype(model, images)
+    with eval_mode(model), torch.inference_mode(False), torch.enable_grad():  # normal tensors in validation too
+        counts = torch.zeros(2 + len(epsilons), dtype=torch.float64)
+        counts[-1] = len(images)
+        fmodel = fb.PyTorchModel(model, bounds=(0, 1), device=device)
+        for pos in torch.arange(len(images)).split(batch_size) if len(images) else ():
+            x, y = images[pos].to(device, dtype).clone(), labels[pos].to(device).clone()
+            runner = _seeded_start_pgd(fb, seed, indices[pos]) if attack == "pgd" else fb.attacks.FGSM()
+            counts[0] += int(_is_target(model, x, y).sum())
+            _, _, success = runner(fmodel, x, y, epsilons=epsilons)
+            counts[1:-1] += (~success).sum(dim=1).double().cpu()
+    return counts
+
+
+def _robust_accuracy_compute(counts: Tensor, epsilons: list[float]) -> dict[str, Any]:
+    """``{"clean", "epsilons", "accuracy"}`` from the summed counts (NaN accuracies without images)."""
+    counts = counts.double().cpu()
+    fraction = counts[:-1] / counts[-1] if counts[-1] > 0 else torch.full((len(counts) - 1,), math.nan)
+    return {"clean": float(fraction[0]), "epsilons": list(epsilons), "accuracy": fraction[1:].tolist()}
+
+
+def _check_robust_options(attack: str, epsilons: Sequence[float], batch_size: int, seed: int) -> list[float]:
+    check_choice("attack", attack, ("pgd", "fgsm"))
+    budgets = [float(e) for e in epsilons]
+    if not budgets or any(not 0 <= e <= 1 for e in budgets):
+        raise ValueError(f"epsilons must be budgets in [0, 1], got {budgets}")
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("seed", seed, minimum=0)
+    return budgets
+
+
+def _check_indices(indices: Tensor | None, num_images: int) -> Tensor:
+    if indices is None:
+        return torch.arange(num_images)
+    if not isinstance(indices, Tensor) or indices.shape != (num_images,) or indices.dtype.is_floating_point:
+        got = f"{indices.dtype} {tuple(indices.shape)}" if isinstance(indices, Tensor) else type(indices).__name__
+        raise ValueError(f"indices must be a ({num_images},) integer tensor, got {got}")
+    if num_images and int(indices.min()) < 0:
+        raise ValueError(f"indices must be >= 0, got minimum {int(indices.min())}")
+    return indices.cpu()
+
+
 def robust_accuracy(
     model: nn.Module,
     images: Tensor,
@@ -491,6 +621,7 @@ def robust_accuracy(
     epsilons: Sequence[float] = (1 / 255, 2 / 255, 4 / 255, 8 / 255),
     batch_size: int = 256,
     seed: int = 0,
+    indices: Tensor | None = None,
 ) -> dict[str, Any]:
     """Accuracy under untargeted fixed-budget L-inf attacks (Foolbox ``LinfPGD`` or ``FGSM``), P003 Table 2.
 
@@ -501,33 +632,67 @@ def robust_accuracy(
         attack: "pgd" (Foolbox defaults: 40 steps, random start) or "fgsm".
         epsilons: L-inf budgets in [0, 1].
         batch_size: images per attack call.
-        seed: seed of PGD's random start (a forked generator: the caller's random state is untouched).
+        seed: seed of PGD's random start; image i's start is drawn from ``seeded_generator(seed, indices[i])``
+            (the global random state is untouched, and the result does not depend on ``batch_size``).
+        indices: (N,) keys of the images' random starts, e.g. their dataset indices; None = 0..N-1.
 
     Returns:
-        ``{"clean", "epsilons", "accuracy"}``: clean accuracy and the accuracy at each budget.
+        ``{"clean", "epsilons", "accuracy"}``: clean accuracy and the accuracy at each budget (NaN for N = 0).
     """
-    fb = _foolbox()
     check_image(images, "images")
     check_labels(labels, "labels", length=len(images))
-    check_choice("attack", attack, ("pgd", "fgsm"))
-    budgets = [float(e) for e in epsilons]
-    if not budgets or any(not 0 <= e <= 1 for e in budgets):
-        raise ValueError(f"epsilons must be budgets in [0, 1], got {budgets}")
-    device, dtype = model_device_dtype(model, images)
-    runner = fb.attacks.LinfPGD() if attack == "pgd" else fb.attacks.FGSM()
-    clean = 0
-    devices = [device] if device.type == "cuda" else []
-    # PGD's random start draws from torch's global generator: seed a forked state, leave the caller's alone
-    with torch.random.fork_rng(devices=devices), eval_mode(model), torch.inference_mode(False), torch.enable_grad():
-        torch.manual_seed(seed)
-        correct = torch.zeros(len(budgets), dtype=torch.float64)
-        fmodel = fb.PyTorchModel(model, bounds=(0, 1), device=device)
-        for idx in torch.arange(len(images)).split(batch_size):
-            x, y = images[idx].to(device, dtype).clone(), labels[idx].to(device).clone()
-            clean += int(_is_target(model, x, y).sum())
-            _, advs, success = runner(fmodel, x, y, epsilons=budgets)
-            correct += (~success).sum(dim=1).double().cpu()
-    return {"clean": clean / len(images), "epsilons": budgets, "accuracy": (correct / len(images)).tolist()}
+    budgets = _check_robust_options(attack, epsilons, batch_size, seed)
+    keys = _check_indices(indices, len(images))
+    return _robust_accuracy_compute(
+        _robust_accuracy_update(model, images, labels, keys, attack, budgets, batch_size, seed), budgets
+    )
+
+
+class RobustAccuracyMetric(Metric):
+    """Accumulate [`robust_accuracy`][lowfreq.analysis.adversarial.robust_accuracy] over batches and processes.
+
+    The counts are sum states, so any sharding of the images gives the function's result on all of them when
+    every image keeps its index (the key of its PGD random start).
+
+    Args:
+        attack: "pgd" or "fgsm".
+        epsilons: L-inf budgets in [0, 1].
+        batch_size: images per attack call.
+        seed: seed of PGD's random start.
+        kwargs: ``torchmetrics.Metric`` options.
+    """
+
+    is_differentiable = False
+    higher_is_better = True
+    full_state_update = False
+    counts: Tensor
+
+    def __init__(
+        self,
+        attack: Literal["pgd", "fgsm"] = "pgd",
+        epsilons: Sequence[float] = (1 / 255, 2 / 255, 4 / 255, 8 / 255),
+        *,
+        batch_size: int = 256,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.epsilons = _check_robust_options(attack, epsilons, batch_size, seed)
+        self.attack, self.batch_size, self.seed = attack, batch_size, seed
+        self.add_state("counts", torch.zeros(2 + len(self.epsilons), dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, model: nn.Module, images: Tensor, labels: Tensor, indices: Tensor) -> None:
+        """Attack a batch; ``indices`` (B,) are the images' dataset indices."""
+        check_image(images, "images")
+        check_labels(labels, "labels", length=len(images))
+        keys = _check_indices(indices, len(images))
+        counts = _robust_accuracy_update(model, images, labels, keys, self.attack, self.epsilons, self.batch_size,
+                                         self.seed)
+        self.counts += counts.to(self.counts)
+
+    def compute(self) -> dict[str, Any]:
+        """``{"clean", "epsilons", "accuracy"}`` over every image seen by every process."""
+        return _robust_accuracy_compute(self.counts, self.epsilons)
 
 
 def _radius_bins(height: int, width: int, device: Any) -> tuple[Tensor, Tensor]:
@@ -620,30 +785,23 @@ class AdversarialSpectrumMetric(Metric):
         check_positive_int("num_bootstrap", num_bootstrap, minimum=0)
         self.image_size, self.attacks = (height, width), tuple(attacks)
         self.num_bootstrap, self.seed = num_bootstrap, seed
-        inverse, counts = _radius_bins(height, width, "cpu")
         self.add_state("power_sum", torch.zeros(height, width, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("num_power", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
         for name in ("indices", "epsilons", "targets", "attack", "radial"):
             self.add_state(name, [], dist_reduce_fx="cat")
-        self._num_radii = int(counts.numel())
 
     def update(self, result: MinimalPerturbations, indices: Tensor) -> None:
         """Add a batch's result; ``indices`` (B,) are the images' dataset indices."""
-        delta = result.perturbations.to(self.power_sum.device).double()
+        delta = result.perturbations.to(self.power_sum.device)
         if tuple(delta.shape[-2:]) != self.image_size or indices.shape != (len(delta),):
             raise ValueError(
                 f"result must hold (B, C, {self.image_size[0]}, {self.image_size[1]}) perturbations and indices (B,), "
                 f"got {tuple(delta.shape)} and {tuple(indices.shape)}"
             )
-        valid = torch.isfinite(result.epsilons).to(delta.device)
-        power = power_spectrum(delta - delta.mean(dim=(-2, -1), keepdim=True))  # (B, C, H, W)
-        power[..., 0, 0] = 0.0
-        self.power_sum += power[valid].sum(dim=(0, 1))
-        self.num_power += float(valid.sum()) * delta.shape[1]
-        inverse, _ = _radius_bins(*self.image_size, delta.device)
-        radial = torch.zeros(len(delta), self._num_radii, dtype=torch.float64, device=delta.device)
-        radial.index_add_(1, inverse.flatten(), power.mean(dim=1).flatten(1))
-        radial[~valid] = math.nan
+        valid = torch.isfinite(result.epsilons)
+        power_sum, num_power, radial = _perturbation_spectrum_update(delta, valid)
+        self.power_sum += power_sum
+        self.num_power += num_power
         names = {name: k for k, name in enumerate(self.attacks)}
         self.indices.append(indices.to(delta.device).long())
         self.epsilons.append(result.epsilons.to(delta.device).double())
@@ -652,40 +810,21 @@ class AdversarialSpectrumMetric(Metric):
         self.radial.append(radial)
 
     def compute(self) -> AdversarialSpectrum:
-        """The summary over every image seen by every process."""
+        """The summary over every image seen by every process (f_0.5 NaN without a non-zero perturbation)."""
         def cat(state: Any) -> Tensor:
             return torch.cat(state) if isinstance(state, list) else state
 
         order = torch.argsort(cat(self.indices))
         indices, epsilons = cat(self.indices)[order].cpu(), cat(self.epsilons)[order].cpu()
-        radial = cat(self.radial)[order].cpu()
-        # a spectrum needs a perturbation: failed images (inf) and images already classified as their target
-        # (epsilon 0, no power) are left out of it; both stay in the epsilons and the success rate
-        radial = radial[torch.isfinite(epsilons) & (radial.sum(1) > 0)]
-        inverse, counts = _radius_bins(*self.image_size, "cpu")
-        if len(radial) == 0:
-            log.warning("no image has a non-zero successful perturbation (%d failed, %d already the target): "
-                        "f_0.5 is NaN", int((~torch.isfinite(epsilons)).sum()), int((epsilons == 0).sum()))
-            f_grid = f_exact = math.nan
-            samples = np.array([])
-        else:
-            f_grid = _half_power_of_radial(radial.sum(0), inverse, counts, "grid")
-            f_exact = _half_power_of_radial(radial.sum(0), inverse, counts, "exact")
-            g = seeded_generator(self.seed)
-            samples = np.array([
-                _half_power_of_radial(radial[torch.randint(0, len(radial), (len(radial),), generator=g)].sum(0),
-                                      inverse, counts, "grid")
-                for _ in range(self.num_bootstrap)
-            ])
-        spread = (float(samples.std()), float(np.percentile(samples, 2.5)), float(np.percentile(samples, 97.5))) \
-            if len(samples) else (math.nan, math.nan, math.nan)
+        out = _perturbation_spectrum_compute(self.power_sum, self.num_power, cat(self.radial)[order],
+                                             num_bootstrap=self.num_bootstrap, seed=self.seed)
         return AdversarialSpectrum(
-            power=(self.power_sum / self.num_power.clamp_min(1)).cpu(),
-            f_half=f_grid,
-            f_half_exact=f_exact,
-            f_half_std=spread[0],
-            f_half_low=spread[1],
-            f_half_high=spread[2],
+            power=out.power,
+            f_half=out.f_half,
+            f_half_exact=out.f_half_exact,
+            f_half_std=out.std,
+            f_half_low=out.low,
+            f_half_high=out.high,
             indices=indices,
             epsilons=epsilons,
             targets=cat(self.targets)[order].cpu(),

@@ -44,7 +44,7 @@ from tqdm.auto import tqdm
 
 from lowfreq.core.checks import check_image, check_labels, check_positive_int, check_range
 from lowfreq.core.device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
-from lowfreq.core.seeding import seeded_generator
+from lowfreq.core.seeding import derangement, seeded_generator
 from lowfreq.spectral import MAX_RADIAL_FREQUENCY, make_hybrids, nyquist_to_cycles
 
 __all__ = [
@@ -206,57 +206,6 @@ def _check_labels(labels: Tensor) -> Tensor:
     return labels
 
 
-def _derangement_labels(labels: Tensor, generator: torch.Generator) -> Tensor:
-    """High-seed labels: a rearrangement of ``labels`` (same class counts) with no position keeping its class.
-
-    Positions are visited in random order; each takes a uniformly drawn label from the pool of labels not yet
-    handed out, redrawn while it equals the position's own class, except when one class must be taken now to keep
-    the rest solvable (the remaining problem is solvable iff pool_k + open_positions_k <= remaining for all k).
-    """
-    n = labels.numel()
-    num_classes = int(labels.max()) + 1
-    order = torch.randperm(n, generator=generator).tolist()
-    label_list = labels.tolist()
-    pool_items = labels[torch.randperm(n, generator=generator)].tolist()  # labels still to hand out
-    # slack[k] = labels k still in the pool + positions of class k still open; solvable iff slack[k] <= remaining
-    slack = (2 * torch.bincount(labels, minlength=num_classes)).tolist()
-    max_slack = max(slack)  # upper bound (slack only decreases)
-    uniforms: list[float] = []
-
-    def uniform() -> float:
-        if not uniforms:
-            uniforms.extend(torch.rand(4096, generator=generator, dtype=torch.float64).tolist()[::-1])
-        return uniforms.pop()
-
-    out = [0] * n
-    for i in order:
-        a, remaining = label_list[i], len(pool_items)
-        b = -1
-        if max_slack >= remaining:  # a class may be tight: check exactly (rare unless one class dominates)
-            max_slack = max(slack)
-            tight = [k for k in range(num_classes) if k != a and slack[k] == remaining]
-            if tight:
-                b = tight[0]
-        if b < 0:
-            for _ in range(64):
-                j = min(int(uniform() * remaining), remaining - 1)
-                if pool_items[j] != a:
-                    b = pool_items[j]
-                    break
-            else:  # the pool is almost all class a: draw among the other labels directly
-                others = [j for j, k in enumerate(pool_items) if k != a]
-                j = others[min(int(uniform() * len(others)), len(others) - 1)]
-                b = pool_items[j]
-        else:
-            j = pool_items.index(b)
-        pool_items[j] = pool_items[-1]
-        pool_items.pop()
-        out[i] = b
-        slack[a] -= 1
-        slack[b] -= 1
-    return torch.tensor(out, dtype=torch.long)
-
-
 def hybrid_pairs(labels: Tensor, *, num_permutations: int = 4, seed: int = 0) -> Tensor:
     """Indices of the high-frequency seed of every hybrid, one row per permutation (as P001's code pairs them).
 
@@ -280,7 +229,7 @@ def hybrid_pairs(labels: Tensor, *, num_permutations: int = 4, seed: int = 0) ->
     out = torch.empty(num_permutations, labels.numel(), dtype=torch.long)
     for p in range(num_permutations):
         generator = seeded_generator(seed, p)
-        high_labels = _derangement_labels(labels, generator)
+        high_labels = derangement(labels, generator)
         # positions grouped by the class they need, images grouped by class in random order: same class counts
         slots = torch.argsort(high_labels, stable=True)
         shuffled = torch.randperm(labels.numel(), generator=generator)

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torchmetrics import Metric
 from tqdm.auto import tqdm
 
 from lowfreq.core.checks import check_choice, check_image, check_labels, check_positive_int, check_range
@@ -38,6 +39,7 @@ from lowfreq.core.seeding import seeded_generator
 
 __all__ = [
     "DEFAULT_LAMBDA",
+    "FilteredAccuracyMetric",
     "FourierMaskResult",
     "MaskScope",
     "angular_energy",
@@ -442,6 +444,47 @@ def mask_differences(masks: Tensor, reference: Tensor) -> tuple[Tensor, Tensor]:
     return difference, display
 
 
+def _filtered_accuracy_update(
+    model: nn.Module, images: Tensor, labels: Tensor, masks: Tensor, batch_size: int, bar: Any
+) -> Tensor:
+    """Sums of one batch: (4,) float64, correct on clean, mask- and complement-filtered images, and the images."""
+    device, dtype = model_device_dtype(model, images)
+    complement = complementary_mask(masks)
+    counts = torch.zeros(4, dtype=torch.float64)
+    counts[3] = len(images)
+    if len(images) == 0:
+        return counts
+    with analysis_mode(model):
+        logits0 = model(images[:1].to(device, dtype))
+        check_labels(labels, "labels", num_classes=logits0.shape[1], length=len(images))
+        for idx in torch.arange(len(images)).split(batch_size):
+            x, y = images[idx].to(device, dtype), labels[idx].to(device)
+            m = masks if masks.ndim == 2 else masks[idx]
+            c = complement if complement.ndim == 2 else complement[idx]
+            for k, batch in enumerate((x, apply_masks(x, m.to(device)), apply_masks(x, c.to(device)))):
+                counts[k] += int((model(batch).argmax(-1) == y).sum())
+                bar.update(len(idx))
+    return counts
+
+
+def _filtered_accuracy_compute(counts: Tensor) -> dict[str, float]:
+    """``{"clean", "masked", "complement"}`` from the summed counts (NaN without images)."""
+    counts = counts.double().cpu()
+    num = float(counts[3])
+    return {key: float(counts[k]) / num if num > 0 else math.nan
+            for k, key in enumerate(("clean", "masked", "complement"))}
+
+
+def _check_filtered_inputs(images: Tensor, labels: Tensor, masks: Tensor, batch_size: int) -> None:
+    check_image(images, "images")
+    check_labels(labels, "labels", length=len(images))
+    check_masks(masks)
+    check_positive_int("batch_size", batch_size)
+    if masks.shape[-2:] != images.shape[-2:] or (masks.ndim == 3 and len(masks) != len(images)):
+        raise ValueError(f"masks must have shape {tuple(images.shape[-2:])} or {(len(images), *images.shape[-2:])}, "
+                         f"got {tuple(masks.shape)}")
+
+
 def filtered_accuracy(
     model: nn.Module, images: Tensor, labels: Tensor, masks: Tensor, *, batch_size: int = 256, progress: bool = False
 ) -> dict[str, float]:
@@ -456,26 +499,43 @@ def filtered_accuracy(
         progress: show a bar counting the images passed to the model (3 per image), with the time left.
 
     Returns:
-        ``{"clean", "masked", "complement"}`` accuracies in [0, 1] (P004: the complement drops accuracy by ~45 %).
+        ``{"clean", "masked", "complement"}`` accuracies in [0, 1] (P004: the complement drops accuracy by ~45 %);
+        NaN for N = 0.
     """
-    check_image(images, "images")
-    check_masks(masks)
-    check_positive_int("batch_size", batch_size)
-    device, dtype = model_device_dtype(model, images)
-    complement = complementary_mask(masks)
-    correct = {"clean": 0, "masked": 0, "complement": 0}
-    with analysis_mode(model), image_progress(3 * len(images), "mask-filtered accuracy", progress) as bar:
-        logits0 = model(images[:1].to(device, dtype))
-        check_labels(labels, "labels", num_classes=logits0.shape[1], length=len(images))
-        for idx in torch.arange(len(images)).split(batch_size):
-            x, y = images[idx].to(device, dtype), labels[idx].to(device)
-            m = masks if masks.ndim == 2 else masks[idx]
-            c = complement if complement.ndim == 2 else complement[idx]
-            for key, batch in (("clean", x), ("masked", apply_masks(x, m.to(device))),
-                               ("complement", apply_masks(x, c.to(device)))):
-                correct[key] += int((model(batch).argmax(-1) == y).sum())
-                bar.update(len(idx))
-    return {key: value / len(images) for key, value in correct.items()}
+    _check_filtered_inputs(images, labels, masks, batch_size)
+    with image_progress(3 * len(images), "mask-filtered accuracy", progress) as bar:
+        return _filtered_accuracy_compute(_filtered_accuracy_update(model, images, labels, masks, batch_size, bar))
+
+
+class FilteredAccuracyMetric(Metric):
+    """Accumulate [`filtered_accuracy`][lowfreq.analysis.masks.filtered_accuracy] over batches and processes.
+
+    Args:
+        batch_size: images per forward pass.
+        kwargs: ``torchmetrics.Metric`` options.
+    """
+
+    is_differentiable = False
+    higher_is_better = None
+    full_state_update = False
+    counts: Tensor
+
+    def __init__(self, batch_size: int = 256, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_positive_int("batch_size", batch_size)
+        self.batch_size = batch_size
+        self.add_state("counts", torch.zeros(4, dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, model: nn.Module, images: Tensor, labels: Tensor, masks: Tensor, bar: Any = None) -> None:
+        """Add a batch: (B, C, H, W) images, (B,) labels, an (H, W) mask or (B, H, W) masks; ``bar`` counts images."""
+        _check_filtered_inputs(images, labels, masks, self.batch_size)
+        progress = image_progress(0, "", False) if bar is None else bar
+        counts = _filtered_accuracy_update(model, images, labels, masks, self.batch_size, progress)
+        self.counts += counts.to(self.counts)
+
+    def compute(self) -> dict[str, float]:
+        """``{"clean", "masked", "complement"}`` over every image seen by every process."""
+        return _filtered_accuracy_compute(self.counts)
 
 
 def linear_separability(

@@ -136,6 +136,10 @@ class AnalysisCallback(AfterFitOrValidate):
             raise RuntimeError(f"{type(self).__name__} needs a datamodule with analysis_dataset()")
         return datamodule.analysis_dataset(self.split)
 
+    def subset_size(self, trainer: L.Trainer) -> int:
+        """Images of the seeded subset, all ranks together."""
+        return len(seeded_subset(len(self.dataset(trainer)), self.num_images, self.seed))  # type: ignore[arg-type]
+
     def local_indices(self, trainer: L.Trainer, num_items: int) -> Tensor:
         """This rank's shard of the seeded subset."""
         subset = seeded_subset(num_items, self.num_images, self.seed)

@@ -7,12 +7,11 @@ import logging
 import lightning as L
 import torch
 
-from lowfreq.analysis.masks import angular_energy, filtered_accuracy, radial_energy, symmetrised_mask
+from lowfreq.analysis.masks import FilteredAccuracyMetric, angular_energy, radial_energy, symmetrised_mask
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
 from lowfreq.core.checks import check_positive_int
 from lowfreq.core.describe import run_label
 from lowfreq.core.io import atomic_write
-from lowfreq.core.seeding import seeded_subset
 from lowfreq.plotting.masks import plot_fourier_mask, plot_mask_energies
 from lowfreq.runs.columns import Headline
 
@@ -30,8 +29,9 @@ class FourierMaskAnalysis(AnalysisCallback):
     angular band energies, and the frozen model's accuracy on the seeded analysis subset: clean, mask-filtered and
     complement-filtered), ``figure.{png,pdf}`` (the centred mask, log scale, cycles/pixel) and ``energy.{png,pdf}``
     (radial and angular energies); it logs ``analysis_mask_mean``, ``analysis_mask_acc`` and
-    ``analysis_mask_complement_acc``. The accuracies are computed by every rank on the whole subset (the mask is
-    the same on every rank), so no collective is needed.
+    ``analysis_mask_complement_acc``. Each rank filters its shard of the subset (the mask is the same on every
+    rank) and a [`FilteredAccuracyMetric`][lowfreq.analysis.masks.FilteredAccuracyMetric] sums the counts over the
+    processes.
 
     Args:
         num_bands: bands of the radial and angular energies (P004: 64).
@@ -63,25 +63,25 @@ class FourierMaskAnalysis(AnalysisCallback):
         check_positive_int("num_bands", num_bands)
         self.num_bands = num_bands
 
-    def planned_images(self, trainer: L.Trainer) -> int:
-        """The whole subset (every rank evaluates all of it)."""
-        return len(seeded_subset(len(self.dataset(trainer)), self.num_images, self.seed))  # type: ignore[arg-type]
-
     def planned_passes(self, num_images: int) -> tuple[int, int]:
         """Clean, masked and complement-filtered images."""
         return 3 * num_images, 0
 
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """Evaluate the mask on the subset and write the files (every rank computes; rank 0 writes)."""
+        """Evaluate the mask on this rank's shard, sum over the ranks, write the files (rank 0)."""
         mask = getattr(pl_module, "mask", None)
         classifier = getattr(pl_module, "classifier", None)
         if not isinstance(mask, torch.Tensor) or classifier is None:
             raise TypeError(f"FourierMaskAnalysis needs a FourierMaskProbe, got {type(pl_module).__name__}")
         mask = mask.detach().clamp(0.0, 1.0).cpu()
         dataset = self.dataset(trainer)
-        x, y = stack_images_labels(dataset, seeded_subset(len(dataset), self.num_images, self.seed))  # type: ignore[arg-type]
-        accuracy = filtered_accuracy(classifier, x, y, mask.to(x.dtype), batch_size=self.batch_size,
-                                     progress=self.show_progress(trainer))
+        local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
+        metric = self.on_device(FilteredAccuracyMetric(batch_size=self.batch_size), pl_module)
+        with self.progress(trainer, 3 * len(local), "mask-filtered accuracy") as bar:
+            if len(local):
+                x, y = stack_images_labels(dataset, local)
+                metric.update(classifier, x, y, mask.to(x.dtype), bar=bar)
+        accuracy = metric.compute()  # collective: every rank
         square = mask.shape[0] == mask.shape[1]
         radial, radial_edges = radial_energy(mask, self.num_bands) if square else (None, None)
         angular, angular_edges = angular_energy(mask, self.num_bands)
@@ -97,7 +97,7 @@ class FourierMaskAnalysis(AnalysisCallback):
                 "mask_mean": float(mask.mean()),
                 "fraction_zero": float((mask == 0).float().mean()),
                 "accuracy": accuracy,
-                "num_images": len(y),
+                "num_images": self.subset_size(trainer),
                 "radial_energy": radial,
                 "radial_edges_index": radial_edges,
                 "radial_centres_cycles": None if radial_edges is None

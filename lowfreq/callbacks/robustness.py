@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import lightning as L
 
-from lowfreq.analysis.adversarial import robust_accuracy, smooth_first_layer
+from lowfreq.analysis.adversarial import RobustAccuracyMetric, smooth_first_layer
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
 from lowfreq.core.checks import check_range
-from lowfreq.core.seeding import seeded_subset
 from lowfreq.runs.columns import Headline
 
 __all__ = ["RobustnessAnalysis"]
@@ -18,8 +17,10 @@ class RobustnessAnalysis(AnalysisCallback):
 
     After ``fit`` and in ``lightning validate``: for every ρ, a smoothed copy of the model
     ([`smooth_first_layer`][lowfreq.analysis.adversarial.smooth_first_layer]; the trained model is unchanged) is
-    evaluated on the seeded subset: clean accuracy and untargeted FGSM and PGD accuracy at ``epsilon``. Every rank
-    evaluates the whole subset (the numbers are the same on every rank); rank 0 writes ``<log_dir>/analysis/robustness/
+    evaluated on the seeded subset: clean accuracy and untargeted FGSM and PGD accuracy at ``epsilon``. Each rank
+    attacks its shard (PGD's random start is seeded per dataset index) and a
+    [`RobustAccuracyMetric`][lowfreq.analysis.adversarial.RobustAccuracyMetric] per ρ and attack sums the counts
+    over the processes; rank 0 writes ``<log_dir>/analysis/robustness/
     result.json`` with one row per ρ and logs ``analysis_robust_pgd_acc`` and ``analysis_robust_fgsm_acc`` of ρ = 0.
     Needs ``pip install 'lowfreq[attacks]'``.
 
@@ -61,31 +62,32 @@ class RobustnessAnalysis(AnalysisCallback):
         check_range("epsilon", epsilon, 0.0, 1.0)
         self.epsilon = epsilon
 
-    def planned_images(self, trainer: L.Trainer) -> int:
-        """The whole subset (every rank evaluates all of it)."""
-        return len(seeded_subset(len(self.dataset(trainer)), self.num_images, self.seed))  # type: ignore[arg-type]
-
     def planned_passes(self, num_images: int) -> tuple[int, int]:
         """Per smoothing: clean forwards and re-checks, FGSM (1 gradient step) and PGD (40, Foolbox's default)."""
         return num_images * len(self.rhos) * 4, num_images * len(self.rhos) * 41
 
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """Evaluate every smoothed copy on the subset and write the table."""
+        """Attack this rank's shard with every smoothed copy, sum over the ranks, write the table (every rank)."""
         dataset = self.dataset(trainer)
-        x, y = stack_images_labels(dataset, seeded_subset(len(dataset), self.num_images, self.seed))  # type: ignore[arg-type]
+        local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
         rows = []
-        with self.progress(trainer, 2 * len(self.rhos) * len(y), "robustness (FGSM, PGD)") as bar:
+        with self.progress(trainer, 2 * len(self.rhos) * len(local), "robustness (FGSM, PGD)") as bar:
+            x, y = stack_images_labels(dataset, local) if len(local) else (None, None)
             for rho in self.rhos:
                 model = smooth_first_layer(pl_module, rho) if rho > 0 else pl_module
                 row: dict = {"rho": rho}
                 for attack in ("fgsm", "pgd"):
-                    out = robust_accuracy(model, x, y, attack=attack, epsilons=(self.epsilon,),
-                                          batch_size=self.batch_size, seed=self.seed)
+                    metric = self.on_device(RobustAccuracyMetric(attack, (self.epsilon,), batch_size=self.batch_size,
+                                                                 seed=self.seed), pl_module)
+                    if x is not None and y is not None:
+                        metric.update(model, x, y, local)
+                    out = metric.compute()  # collective: every rank
                     row["clean"], row[attack] = out["clean"], out["accuracy"][0]
-                    bar.update(len(y))
+                    bar.update(len(local))
                 rows.append(row)
         out_dir = self.output_dir(trainer)
-        result = {"epsilon": self.epsilon, "num_images": len(y), "table": rows, "split": self.split}
+        result = {"epsilon": self.epsilon, "num_images": self.subset_size(trainer), "table": rows,
+                  "split": self.split}
         first = rows[0]
         self.write(trainer, out_dir, result, {},
                    {"analysis_robust_pgd_acc": first["pgd"], "analysis_robust_fgsm_acc": first["fgsm"]})

@@ -61,6 +61,20 @@ def test_one_and_two_processes_agree_image_by_image(tmp_path):
     assert two["f_half"] == pytest.approx(one["f_half"], rel=1e-6)
 
 
+def _robustness(root: Path, devices: int) -> dict:
+    from lowfreq.callbacks import RobustnessAnalysis
+
+    torch.manual_seed(0)
+    model = FrontEndClassifier(Identity(), SimpleCNN(num_classes=10, widths=(4, 8)))
+    data = SyntheticShapesDataModule(num_train=32, num_val=16, num_test=24, num_conflict=10, image_size=16,
+                                     batch_size=8, seed=0, device_resident=False)
+    callback = RobustnessAnalysis(rhos=[0.0, 0.5], epsilon=0.05, num_images=12)
+    Trainer(accelerator="cpu", devices=devices, strategy="ddp_spawn" if devices > 1 else "auto", logger=False,
+            enable_progress_bar=False, enable_model_summary=False, default_root_dir=root, callbacks=[callback],
+            limit_val_batches=1).validate(model, datamodule=data)
+    return json.loads((root / "analysis" / "robustness" / "result.json").read_text())
+
+
 def test_robustness_table_after_validate(tmp_path):
     from lowfreq.callbacks import RobustnessAnalysis
 
@@ -77,3 +91,10 @@ def test_robustness_table_after_validate(tmp_path):
     for row in result["table"]:
         assert 0.0 <= row["pgd"] <= row["clean"] and 0.0 <= row["fgsm"] <= row["clean"]
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))  # smoothing copies
+
+
+@pytest.mark.ddp
+def test_robustness_one_and_two_processes_agree(tmp_path):
+    """Each rank attacks its shard (PGD starts seeded per dataset index); the summed table is the same."""
+    one, two = _robustness(tmp_path / "one", 1), _robustness(tmp_path / "two", 2)
+    assert one["table"] == two["table"] and one["num_images"] == two["num_images"] == 12
