@@ -128,10 +128,10 @@ ROWS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ),
     ("pca_fit-tensor-nan", lambda: filters.pca_fit(_nan(), 2), ValueError, r"data must be finite"),
     (
-        "pca_fit-n_components",
+        "pca_fit-num_components",
         lambda: filters.pca_fit(_x(), 0),
         ValueError,
-        r"n_components must be an int >= 1, got 0",
+        r"num_components must be an int >= 1, got 0",
     ),
     (
         "pca_project-nan",
@@ -214,10 +214,10 @@ ROWS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         r"init must be in \[0.0, 1.0\], got 2.0",
     ),
     (
-        "PCAProjection-n_components",
+        "PCAProjection-num_components",
         lambda: PCAProjection(49, (3, 4, 4)),
         ValueError,
-        r"n_components must be in \[1, C\*H\*W = 48\], got 49",
+        r"num_components must be in \[1, C\*H\*W = 48\], got 49",
     ),
     # ---- backbones -----------------------------------------------------------------------------------------
     (

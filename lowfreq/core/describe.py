@@ -15,7 +15,7 @@ from torch import nn
 
 __all__ = ["module_label", "run_label"]
 
-_SYMBOLS = {"sigma": "σ", "n_components": "k"}
+_SYMBOLS = {"sigma": "σ", "num_components": "k"}
 """Parameter names written as their usual symbols."""
 
 _NAME_PARAMETERS = {"name", "model_name"}
@@ -47,7 +47,7 @@ def module_label(module: nn.Module) -> str:
     """``ClassName(arg=value, ...)``: the first argument and every argument that differs from its default.
 
     Arguments that never describe the run (``num_classes``, normalisation constants, paths, None values, long
-    values) are left out; ``sigma`` is written ``σ`` and ``n_components`` ``k``; a ``name`` / ``model_name`` shows
+    values) are left out; ``sigma`` is written ``σ`` and ``num_components`` ``k``; a ``name`` / ``model_name`` shows
     only its value. A module that records no ``init_args`` gives its class name.
 
     Args:
