@@ -330,21 +330,21 @@ def square_size(x: Tensor) -> int:
     return int(height)
 
 
-def frequency_components(x: Tensor, radius: float, *, inclusive: bool = False) -> tuple[Tensor, Tensor]:
+def frequency_components(x: Tensor, radius_bins: float, *, inclusive: bool = False) -> tuple[Tensor, Tensor]:
     """P003's split of every channel into the low- and high-frequency components ``(x_l, x_h)``, ``x_l + x_h = x``.
 
     Args:
         x: (B, C, N, N) float images (any range; P003 applies it to 0–255 pixels, which only scales the result).
-        radius: r > 0 in index units on the N x N centred spectrum, i.e. a cutoff of ``r / N`` cycles/pixel.
+        radius_bins: r > 0 in index units on the N x N centred spectrum, i.e. a cutoff of ``r / N`` cycles/pixel.
         inclusive: ``|f| <= r / N`` (the paper) instead of ``<`` (P003's code, default).
 
     Returns:
         ``(x_l, x_h)``: two (B, C, N, N) tensors with the dtype and device of ``x``; not clipped.
     """
     check_image(x, unit_range=False)
-    check_range("radius", radius, 0.0, math.inf, low_open=True)
+    check_range("radius_bins", radius_bins, 0.0, math.inf, low_open=True)
     size = square_size(x)
-    return split_frequencies(x, index_radius_to_cycles(radius, size), inclusive=inclusive)
+    return split_frequencies(x, index_radius_to_cycles(radius_bins, size), inclusive=inclusive)
 
 
 def rescale_by_max(x: Tensor) -> Tensor:
