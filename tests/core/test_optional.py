@@ -19,7 +19,7 @@ def test_missing_module_names_what_needs_it_and_the_extra(monkeypatch):
 
 
 def test_message_names_the_distribution_and_the_note(monkeypatch):
-    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)  # also when an earlier test imported it
     expected = r"^f needs scikit-learn \(.*\): pip install 'lowfreq\[masks\]'; see X$"
     with pytest.raises(ImportError, match=expected) as info:
         require("sklearn.linear_model", extra="masks", purpose="f", package="scikit-learn", note="see X")
