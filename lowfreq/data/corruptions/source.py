@@ -83,8 +83,7 @@ def corrupted_batches(
 ) -> Iterator[CorruptedBatch]:
     """Batches of clean and corrupted images of a corruption x severity grid, from a release folder or generated.
 
-    With an official release in ``data_dir`` (see
-    [`corruption_release`][lowfreq.data.corruptions.source.corruption_release]): first the clean batches of
+    With an official release in ``data_dir`` (see ``corruption_release``): first the clean batches of
     ``clean``, then, per (corruption, severity), the batches of the seeded subset of that release condition;
     conditions missing from the folder are skipped and named in one ``warn`` call. Otherwise (``data_dir`` None or
     absent, which ``warn`` reports): per batch of the seeded subset of ``clean``, the clean batch and then that batch
@@ -108,7 +107,8 @@ def corrupted_batches(
         warn: called with a message about an absent ``data_dir`` or missing conditions (default: a UserWarning).
 
     Yields:
-        ``(corruption, severity, x, y)`` ([`CorruptedBatch`][lowfreq.data.corruptions.source.CorruptedBatch]).
+        ``(corruption, severity, x, y)`` (``CorruptedBatch``): x (B, C, H, W) float in [0, 1], y (B,) int64;
+        corruption and severity are None for clean images.
 
     Raises:
         FileNotFoundError: ``data_dir`` exists but holds neither release.
