@@ -6,9 +6,9 @@
 
 A run fits the blur model (``lowfreq fit -c recipes/quickstart.yaml``) and the baseline (the same with
 ``--model.init_args.frontend=lowfreq.frontends.Identity``) in this process, into ``--out DIR`` (default: a temporary
-folder), and reads their run directories with ``lowfreq.runs.compare.collect_runs`` (the
-``lowfreq.runs.columns.COLUMNS`` values) and ``lowfreq.core.io.read_json`` of their result files (what the table shows
-that no column holds: LFC / HFC accuracy at r = 4, the texture fraction, the hybrid curves). It writes
+folder), and reads their run directories with ``lowfreq.runs.compare.collect_runs`` (the headlines the analyses
+declare) and ``lowfreq.core.io.read_json`` of their result files (what the table shows that no headline holds:
+LFC / HFC accuracy at r = 4, the texture fraction, the hybrid curves). It writes
 
 * ``docs/quickstart_numbers.json``: the numbers, the blur run's ``summary.json``, both hybrid curves and the machine
   (torch version and threads, CPU count, load average, date);

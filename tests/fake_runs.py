@@ -36,3 +36,12 @@ def write_run(path: Path, config: dict, results: dict[str, dict], metrics: dict[
             writer.writerow({"epoch": 0, "step": 10, **{k: 0.0 for k in metrics}})  # an earlier, worse row
             writer.writerow({"epoch": 1, "step": 20, **metrics})
     return path
+
+
+def headlines(callback: type, counts: dict[str, int] | None = None, **values: float | None) -> list[dict]:
+    """The ``"headlines"`` a ``callback`` class writes into its result.json: ``values`` by name, None for the rest."""
+    unknown = set(values) | set(counts or {})
+    unknown -= {h.name for h in callback.headlines}
+    assert not unknown, f"{callback.__name__} declares no headline {sorted(unknown)}"
+    return [{**h.to_json(), "value": values.get(h.name), "count": (counts or {}).get(h.name)}
+            for h in callback.headlines]

@@ -48,7 +48,10 @@ def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         targets: set[str] = set()
-        for imported in _imported_names(ast.parse(path.read_text()), name, path.name == "__init__.py"):
+        tree = ast.parse(path.read_text())
+        # an import by name (importlib.import_module("lowfreq.x"), a lazy table) is an edge too
+        named = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and str(n.value).startswith("lowfreq.")}
+        for imported in _imported_names(tree, name, path.name == "__init__.py") | (named & set(modules)):
             if imported.split(".")[0] != "lowfreq":
                 targets.add(imported.split(".")[0])
             elif imported in modules and imported != name:
@@ -147,6 +150,27 @@ def test_every_layer_in_the_table_exists_and_is_used(layers):
     assert set(patterns) == used
     assert all(deps <= set(patterns) for deps in allowed.values())
 
+
+def test_the_table_shows_every_real_edge_and_no_other(layers):
+    """Each "may import" of the table is an edge the package really has, so the table is the diagram of the layers."""
+    patterns, allowed = layers
+    real: dict[str, set[str]] = {layer: set() for layer in patterns}
+    for module, targets in import_graph().items():
+        for target in targets:
+            if target.startswith("lowfreq") and layer_of(target, patterns) != layer_of(module, patterns):
+                real[layer_of(module, patterns)].add(layer_of(target, patterns))
+    assert {layer: sorted(deps) for layer, deps in allowed.items()} == {l: sorted(d) for l, d in real.items()}
+
+
+
+def test_the_diagram_draws_the_table():
+    """The mermaid diagram of docs/architecture.md has exactly the table's edges (hence the package's real ones)."""
+    text = ARCHITECTURE.read_text()
+    _, allowed = read_layers(text)
+    diagram = re.search(r"```mermaid\ngraph TD\n(.*?)```", text, re.S)
+    assert diagram, "docs/architecture.md must hold a ```mermaid``` diagram of the layers"
+    drawn = {tuple(part.strip() for part in line.split("-->")) for line in diagram.group(1).splitlines() if line.strip()}
+    assert drawn == {(layer, dep) for layer, deps in allowed.items() for dep in deps}
 
 @pytest.mark.parametrize(
     ("module", "target", "expected"),

@@ -6,7 +6,7 @@ import inspect
 import logging
 import time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import lightning as L
 import torch
@@ -20,6 +20,7 @@ from lowfreq.core.checks import check_positive_int
 from lowfreq.core.device import accumulator_dtype, eval_mode, image_progress
 from lowfreq.core.io import save_figure, versions, write_json
 from lowfreq.core.seeding import seeded_subset
+from lowfreq.runs.columns import Headline
 
 __all__ = ["AfterFitOrValidate", "AnalysisCallback", "shard_indices", "stack_images_labels", "stack_items"]
 
@@ -68,8 +69,10 @@ class AnalysisCallback(AfterFitOrValidate):
     """Base for analyses run after ``fit`` and from ``lightning validate -c ... --ckpt_path ...``.
 
     Subclasses implement [`run`][lowfreq.callbacks.base.AnalysisCallback.run] (every rank calls it; collectives inside
-    run on every rank) and use [`write`][lowfreq.callbacks.base.AnalysisCallback.write] (rank 0 writes
-    ``<log_dir>/analysis/<name>/result.json`` and figures, and logs scalars).
+    run on every rank), use [`write`][lowfreq.callbacks.base.AnalysisCallback.write] (rank 0 writes
+    ``<log_dir>/analysis/<name>/result.json`` and figures, and logs scalars) and declare their headline quantities
+    in [`headlines`][lowfreq.callbacks.base.AnalysisCallback.headlines], which the run summary, ``lowfreq compare``
+    and ``lowfreq report`` show.
 
     Args:
         num_images: size of the seeded analysis subset (None = the whole split).
@@ -79,6 +82,9 @@ class AnalysisCallback(AfterFitOrValidate):
     """
 
     name = "analysis"
+    headlines: ClassVar[tuple[Headline, ...]] = ()
+    """The headline quantities, each read from the result passed to ``write``; ``write`` stores them evaluated in
+    ``result.json`` under ``"headlines"``."""
 
     def __init__(
         self, num_images: int | None = 1000, batch_size: int = 256, seed: int = 0, split: str = "test"
@@ -172,14 +178,18 @@ class AnalysisCallback(AfterFitOrValidate):
         figures: dict[str, Any],
         scalars: dict[str, float],
     ) -> None:
-        """Rank 0 writes result.json (+ init args, step, versions, seconds) and figures, logs to every logger; all wait.
+        """Rank 0 writes result.json (+ headlines, init args, step, versions, seconds) and figures, logs; all wait.
+
+        ``result.json`` holds ``result`` and, under ``"headlines"``, every one of
+        [`headlines`][lowfreq.callbacks.base.AnalysisCallback.headlines] evaluated on ``result``.
 
         The scalars go to every logger in ``trainer.loggers`` (TensorBoard, CSV, ...), the figures to every logger
         whose ``experiment`` has ``add_figure`` (TensorBoard: tag ``analysis/<name>/<stem>``), so a run can be read
         in TensorBoard alone. Each logger is saved afterwards, so its files hold the values when ``fit`` returns.
         """
         if trainer.is_global_zero:
-            payload = {**result, "callback": type(self).__name__, "init_args": self.init_args(),
+            payload = {**result, "headlines": [headline.evaluate(result) for headline in self.headlines],
+                       "callback": type(self).__name__, "init_args": self.init_args(),
                        "global_step": trainer.global_step, "versions": versions()}
             started = getattr(self, "_started", None)
             if started is not None:  # wall time of the analysis on this rank, up to its files

@@ -16,6 +16,7 @@ from lowfreq.core.checks import check_bool, check_choice, check_positive_int
 from lowfreq.core.describe import run_label
 from lowfreq.core.device import eval_mode
 from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
+from lowfreq.runs.columns import Headline
 
 __all__ = ["FrequencyComponentAnalysis"]
 
@@ -53,6 +54,11 @@ class FrequencyComponentAnalysis(AnalysisCallback):
     """
 
     name = "frequency_components"
+    headlines = (
+        Headline(name="component_acc", description="accuracy on the component-analysis subset", unit="fraction",
+                 direction="higher", in_summary=True,
+                 value=lambda r: r["last"].acc, count=lambda r: r["last"].num_images),
+    )
 
     def __init__(
         self,

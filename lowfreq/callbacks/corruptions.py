@@ -18,10 +18,18 @@ from lowfreq.data.corruptions.generator import to_grayscale
 from lowfreq.data.corruptions.names import FREQUENCY_BANDS, check_corruptions, check_severities
 from lowfreq.data.corruptions.source import corrupted_batches, corruption_release
 from lowfreq.plotting.corruptions import plot_corruption_heatmap, plot_corruption_severity
+from lowfreq.runs.columns import Headline
 
 __all__ = ["CorruptionAnalysis"]
 
 log = logging.getLogger(__name__)
+
+
+def _band_headline(band: str) -> Headline:
+    """The headline of P001's accuracy on one frequency band of corruptions."""
+    return Headline(name=f"corruption_{band}", description=f"accuracy on {band}-frequency corruptions",
+                    unit="fraction", direction="higher",
+                    value=lambda r: r["result"].band_acc.get(band), count=lambda r: r["result"].num_clean)
 
 
 class CorruptionAnalysis(AnalysisCallback):
@@ -62,6 +70,14 @@ class CorruptionAnalysis(AnalysisCallback):
     """
 
     name = "corruptions"
+    headlines = (
+        Headline(name="corruption_acc", description="mean accuracy over corruptions x severities", unit="fraction",
+                 direction="higher", in_summary=True,
+                 value=lambda r: r["result"].mean_acc, count=lambda r: r["result"].num_clean),
+        *(_band_headline(band) for band in ("low", "medium", "high")),
+        Headline(name="corruption_clean", description="clean accuracy on the corruption subset", unit="fraction",
+                 direction="higher", value=lambda r: r["result"].clean_acc),
+    )
 
     def __init__(
         self,

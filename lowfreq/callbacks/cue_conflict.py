@@ -9,6 +9,7 @@ from lowfreq.analysis.cue_conflict import CueConflictMetric
 from lowfreq.callbacks.base import AnalysisCallback, stack_items
 from lowfreq.core.describe import run_label
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
+from lowfreq.runs.columns import Headline
 
 __all__ = ["CueConflictAnalysis"]
 
@@ -28,6 +29,10 @@ class CueConflictAnalysis(AnalysisCallback):
     """
 
     name = "cue_conflict"
+    headlines = (
+        Headline(name="shape_bias", description="cue-conflict shape bias (synthetic shapes)", unit="fraction",
+                 in_summary=True, value=lambda r: r["result"].shape_bias, count=lambda r: r["result"].num_images),
+    )
 
     def __init__(self, num_images: int | None = None, batch_size: int = 256, seed: int = 0) -> None:
         super().__init__(num_images=num_images, batch_size=batch_size, seed=seed, split="cue_conflict")

@@ -14,6 +14,7 @@ from lowfreq.core.describe import run_label
 from lowfreq.core.io import atomic_write
 from lowfreq.core.seeding import seeded_subset
 from lowfreq.plotting.masks import plot_fourier_mask, plot_mask_energies
+from lowfreq.runs.columns import Headline
 
 __all__ = ["FourierMaskAnalysis"]
 
@@ -41,6 +42,14 @@ class FourierMaskAnalysis(AnalysisCallback):
     """
 
     name = "fourier_mask"
+    headlines = (
+        Headline(name="mask_mean", description="mean of the learned Fourier mask (its L1 energy)",
+                 value=lambda r: r["mask_mean"]),
+        Headline(name="mask_acc", description="accuracy on mask-filtered images", unit="fraction", direction="higher",
+                 in_summary=True, value=lambda r: r["accuracy"]["masked"], count=lambda r: r["num_images"]),
+        Headline(name="mask_complement_acc", description="accuracy on complement-filtered images", unit="fraction",
+                 value=lambda r: r["accuracy"]["complement"]),
+    )
 
     def __init__(
         self,

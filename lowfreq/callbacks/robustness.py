@@ -8,6 +8,7 @@ from lowfreq.analysis.adversarial import robust_accuracy, smooth_first_layer
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
 from lowfreq.core.checks import check_range
 from lowfreq.core.seeding import seeded_subset
+from lowfreq.runs.columns import Headline
 
 __all__ = ["RobustnessAnalysis"]
 
@@ -32,6 +33,17 @@ class RobustnessAnalysis(AnalysisCallback):
     """
 
     name = "robustness"
+    headlines = (
+        Headline(name="robust_clean", description="clean accuracy, first rho of the smoothing table",
+                 unit="fraction", direction="higher", paper="P003 Table 2: M_natural 0.856 (ρ = 0)",
+                 value=lambda r: r["table"][0]["clean"]),
+        Headline(name="robust_fgsm", description="FGSM accuracy, first rho of the smoothing table", unit="fraction",
+                 direction="higher", paper="P003 Table 2: M_natural 0.107 at ε = 0.03 (ρ = 0)",
+                 value=lambda r: r["table"][0]["fgsm"]),
+        Headline(name="robust_pgd", description="PGD accuracy, first rho of the smoothing table", unit="fraction",
+                 direction="higher", in_summary=True, paper="P003 Table 2: M_natural 0.003 at ε = 0.03 (ρ = 0)",
+                 value=lambda r: r["table"][0]["pgd"], count=lambda r: r["num_images"]),
+    )
 
     def __init__(
         self,

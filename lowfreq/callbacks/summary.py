@@ -1,9 +1,11 @@
 """RunSummary: the headline results of a run, printed and written as ``summary.json`` when it ends.
 
 The headlines come from the trainer's ``callback_metrics`` (``METRICS``) and from the analyses'
-``<log_dir>/analysis/<name>/result.json`` files (``HEADLINES``, the ``headline`` lines of the one table of
-result quantities, ``lowfreq.runs.columns.COLUMNS``, which ``lowfreq compare`` and ``lowfreq report`` read too).
-Analyses that did not run are left out; every ``result.json`` present is listed, with or without a headline.
+``<log_dir>/analysis/<name>/result.json`` files: each holds the headline quantities its analysis declares
+([`lowfreq.runs.columns.Headline`][lowfreq.runs.columns.Headline], evaluated when it was written), and those marked
+``in_summary`` are shown, analyses by name, each in its declared order (``lowfreq compare`` and ``lowfreq report``
+read the same entries). Analyses that did not run are left out; every ``result.json`` present is listed, with or
+without a headline.
 """
 
 from __future__ import annotations
@@ -20,20 +22,12 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from lowfreq.core.describe import run_label
 from lowfreq.core.io import write_json
-from lowfreq.runs.columns import COLUMNS, Column, as_number, lookup
+from lowfreq.runs.columns import Column, as_number, headlines_in
 
-__all__ = ["HEADLINES", "METRICS", "RunSummary", "format_summary", "read_headlines"]
+__all__ = ["METRICS", "RunSummary", "format_summary", "read_headlines"]
 
 log = logging.getLogger(__name__)
 
-_ABSENT = object()  # a key missing from a result file (a stored null is present: NaN shows as "n/a")
-
-
-HEADLINES: tuple[Column, ...] = tuple(c for c in COLUMNS if c.headline and c.analysis != "metrics")
-"""The headline values of the analyses (``headline=True`` in ``lowfreq.runs.columns.COLUMNS``); a result file
-without its key shows nothing for that line."""
-
-_COLUMN_OF = {(c.analysis, c.key): c for c in HEADLINES}  # how each headline prints (units, counts)
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("test_acc", "test accuracy"),
@@ -50,45 +44,42 @@ def _number(value: Any) -> float | None:
 
 
 def read_headlines(run_dir: str | Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Headline values of every ``analysis/*/result.json`` under ``run_dir``.
+    """The summary's headlines of every ``analysis/*/result.json`` under ``run_dir``.
 
     Args:
         run_dir: the run directory (``lightning_logs/version_N``).
 
     Returns:
-        ``(headlines, files)``: one dict per ``HEADLINES`` entry whose analysis ran (``analysis``, ``key``,
-        ``label``, ``value`` (None when NaN or absent), ``n``, ``file``), and ``{analysis name: result.json path}``
-        for every analysis that wrote one. Unreadable files are named in a warning and skipped.
+        ``(headlines, files)``: one dict per stored headline marked ``in_summary`` (analyses by name, headlines in
+        their declared order): ``analysis``, ``file`` and the stored entry (``name``, ``description``, ``unit``,
+        ``direction``, ``paper``, ``per_255``, ``integer``, ``in_summary``, ``value`` (None when NaN), ``count``);
+        and ``{analysis name: result.json path}`` for every analysis that wrote one. Unreadable files are named in
+        a warning and skipped.
     """
     files = {p.parent.name: str(p) for p in sorted(Path(run_dir).glob("analysis/*/result.json"))}
-    results: dict[str, Any] = {}
+    headlines = []
     for name, path in files.items():
         try:
-            results[name] = json.loads(Path(path).read_text())
+            result = json.loads(Path(path).read_text())
         except (OSError, ValueError) as err:
             log.warning("RunSummary could not read %s: %s", path, err)
-    headlines = []
-    for line in HEADLINES:
-        result = results.get(line.analysis)
-        if result is None or lookup(result, line.key, default=_ABSENT) is _ABSENT:  # not run / no such value
             continue
-        count = lookup(result, line.count) if line.count else None
-        number = _number(count)
-        n = len(count) if isinstance(count, list) else int(number) if number is not None else None
-        headlines.append({"analysis": line.analysis, "key": line.key, "label": line.description,
-                          "value": _number(lookup(result, line.key)), "n": n, "file": files[line.analysis],
-                          "per_255": line.per_255})
+        for found in headlines_in(result, name):
+            if found.column.in_summary:
+                headlines.append({"analysis": name, **found.column.to_json(), "value": _number(found.value),
+                                  "count": found.count, "file": path})
     return headlines, files
 
 
 class RunSummary(L.Callback):
     """At the end of ``fit``, ``validate`` and ``test``: print the headline results and write ``summary.json``.
 
-    Reads the trainer's ``callback_metrics`` (``METRICS``) and the analyses' ``result.json`` files
-    (``HEADLINES``), so it must run after the analysis callbacks (the CLI appends it after the recipe's
-    callbacks). Rank 0 prints the table (``rank_zero_info``) and writes ``<log_dir>/summary.json`` atomically:
-    ``run`` (label of the model), ``stage``, ``global_step``, ``run_dir``, ``metrics``, ``headlines`` and
-    ``result_files``. ``lowfreq fit|validate|test`` add it; add it to ``trainer.callbacks`` elsewhere.
+    Reads the trainer's ``callback_metrics`` (``METRICS``) and the headlines of the analyses' ``result.json`` files
+    ([`read_headlines`][lowfreq.callbacks.summary.read_headlines]), so it must run after the analysis callbacks (the
+    CLI appends it after the recipe's callbacks). Rank 0 prints the table (``rank_zero_info``) and writes
+    ``<log_dir>/summary.json`` atomically: ``run`` (label of the model), ``stage``, ``global_step``, ``run_dir``,
+    ``metrics``, ``headlines`` and ``result_files``. ``lowfreq fit|validate|test`` add it; add it to
+    ``trainer.callbacks`` elsewhere.
     """
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -158,15 +149,12 @@ def format_summary(summary: dict[str, Any], path: str | Path) -> str:
         path: where it was written (shown in the last line).
     """
     run_dir = Path(summary["run_dir"])
-    rows = [(label, summary["metrics"][key], None, "", Column(key, "metrics", key, label))
+    rows = [(label, summary["metrics"][key], None, "", Column(key, label))
             for key, label in METRICS if key in summary["metrics"]]
     for line in summary["headlines"]:
         result_path = Path(line["file"]).resolve()
         shown = result_path.relative_to(run_dir) if result_path.is_relative_to(run_dir) else result_path
-        column = _COLUMN_OF.get((line["analysis"], line["key"])) or Column(
-            line["key"], line["analysis"], line["key"], line["label"], per_255=bool(line.get("per_255"))
-        )
-        rows.append((line["label"], line["value"], line["n"], str(shown), column))
+        rows.append((line["description"], line["value"], line["count"], str(shown), Column.from_json(line)))
     width = max([len(r[0]) for r in rows] + [10])
     stage, step = summary["stage"], summary["global_step"]
     if stage == "fit":

@@ -1,8 +1,9 @@
-"""The ``lowfreq`` command table, its top-level help, the light subcommands and the one-line error report.
+"""The ``lowfreq`` command table and its one dispatcher: top-level help, every subcommand, the one-line error report.
 
 Nothing here imports Lightning: ``lowfreq``, ``lowfreq --help``, ``lowfreq alignment ...``, ``lowfreq download ...``,
-``lowfreq compare ...`` and ``lowfreq list ...`` start in about a second. The Lightning subcommands (``fit``,
-``validate``, ``test``, ``predict``) are run by ``lowfreq.cli.lightning_cli.main``, which also uses this module.
+``lowfreq compare ...`` and ``lowfreq list ...`` start in about a second. ``dispatch`` imports a subcommand's module
+only to run it; the Lightning subcommands (``fit``, ``validate``, ``test``, ``predict``) go to
+``lowfreq.cli.lightning_cli.run``, where Lightning is first imported.
 """
 
 from __future__ import annotations
@@ -13,37 +14,65 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["COMMANDS", "DEBUG_ENV", "LIGHTNING_COMMANDS", "guarded", "is_help", "run_light", "top_level_help"]
+__all__ = [
+    "COMMANDS",
+    "DEBUG_ENV",
+    "LIGHTNING_COMMANDS",
+    "TABLE",
+    "Command",
+    "dispatch",
+    "guarded",
+    "is_help",
+    "top_level_help",
+]
 
 DEBUG_ENV = "LOWFREQ_DEBUG"
 """Set to 1 to see full tracebacks instead of lowfreq's one-line error message."""
 
-LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
+
+class Command(NamedTuple):
+    """A subcommand: its help line and the function that runs it, ``module.function`` (imported when it runs).
+
+    A Lightning subcommand's function takes the whole argument list (LightningCLI parses the subcommand itself);
+    a light one's takes the arguments after the subcommand.
+    """
+
+    description: str
+    module: str
+    function: str
+    lightning: bool = False
+
+
+_LIGHTNING_CLI = "lowfreq.cli.lightning_cli"
+
+#: Every subcommand, in the order the help lists them.
+TABLE: dict[str, Command] = {
+    "fit": Command("train a model from a recipe: lowfreq fit -c recipes/blur_resnet18.yaml", _LIGHTNING_CLI, "run",
+                   lightning=True),
+    "validate": Command("evaluate a checkpoint or a pretrained model and run the recipe's analyses (no training)",
+                        _LIGHTNING_CLI, "run", lightning=True),
+    "test": Command("evaluate on the test split: lowfreq test -c RECIPE --ckpt_path PATH", _LIGHTNING_CLI, "run",
+                    lightning=True),
+    "predict": Command("class probabilities of the predict split", _LIGHTNING_CLI, "run", lightning=True),
+    "alignment": Command("model-vs-human benchmark metrics of a raw-data folder of decision CSVs: JSON, table, "
+                         "figures", "lowfreq.mvh.cli", "alignment_main"),
+    "download": Command("fetch data and weights (cifar10, cifar10c, imagenetc, mvh, weights NAME) where the recipes "
+                        "look", "lowfreq.cli.download", "download_main"),
+    "compare": Command("put several runs side by side: one table (CSV) and the papers' scatter plots",
+                       "lowfreq.runs.compare", "compare_main"),
+    "report": Command("one self-contained HTML page of one or several runs (figures, numbers, paper values, config)",
+                      "lowfreq.runs.report", "report_main"),
+    "list": Command("what exists, one line each: lowfreq list backbones|frontends|analyses|recipes",
+                    "lowfreq.cli.catalog", "list_main"),
+}
+
+#: Every subcommand with its one-line description (``TABLE``'s help lines).
+COMMANDS: dict[str, str] = {name: command.description for name, command in TABLE.items()}
+
+LIGHTNING_COMMANDS = tuple(name for name, command in TABLE.items() if command.lightning)
 """Subcommands run by LightningCLI (``lowfreq.cli.lightning_cli``)."""
-
-#: Every subcommand with its one-line description, in the order the help lists them.
-COMMANDS: dict[str, str] = {
-    "fit": "train a model from a recipe: lowfreq fit -c recipes/blur_resnet18.yaml",
-    "validate": "evaluate a checkpoint or a pretrained model and run the recipe's analyses (no training)",
-    "test": "evaluate on the test split: lowfreq test -c RECIPE --ckpt_path PATH",
-    "predict": "class probabilities of the predict split",
-    "alignment": "model-vs-human benchmark metrics of a raw-data folder of decision CSVs: JSON, table, figures",
-    "download": "fetch data and weights (cifar10, cifar10c, imagenetc, mvh, weights NAME) where the recipes look",
-    "compare": "put several runs side by side: one table (CSV) and the papers' scatter plots",
-    "report": "one self-contained HTML page of one or several runs (figures, numbers, paper values, config)",
-    "list": "what exists, one line each: lowfreq list backbones|frontends|analyses|recipes",
-}
-
-#: Light subcommands: name -> (module, function taking the remaining arguments).
-_LIGHT: dict[str, tuple[str, str]] = {
-    "alignment": ("lowfreq.mvh.cli", "alignment_main"),
-    "download": ("lowfreq.cli.download", "download_main"),
-    "compare": ("lowfreq.runs.compare", "compare_main"),
-    "report": ("lowfreq.runs.report", "report_main"),
-    "list": ("lowfreq.cli.catalog", "list_main"),
-}
 
 
 def is_help(argv: Sequence[str]) -> bool:
@@ -68,22 +97,45 @@ def top_level_help(prog: str = "lowfreq") -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_light(name: str, argv: list[str]) -> None:
-    """Run the light subcommand ``name`` (a key of ``_LIGHT``) on ``argv``, importing its module only now.
+def dispatch(args: list[str] | None = None) -> None:
+    """Run ``lowfreq <command> ...``: the one dispatcher of the console scripts and of ``lightning_cli.main``.
+
+    ``args`` default ``sys.argv[1:]`` (then the program name is the script's). No command, ``-h`` or ``--help``
+    print the top-level help; a command of ``TABLE`` runs under ``guarded`` (a user error is one line,
+    ``lowfreq: error: ...``, exit status 2); arguments that start with an option go to LightningCLI; an unknown
+    command prints the top-level help to stderr and exits with status 2.
+    """
+    argv = list(sys.argv[1:] if args is None else args)
+    prog = os.path.basename(sys.argv[0]) if args is None and sys.argv and sys.argv[0] else "lowfreq"
+    prog = "lowfreq" if prog in ("__main__.py", "-c", "") else prog
+    if is_help(argv):
+        sys.stdout.write(top_level_help(prog))
+        return
+    name = argv[0]
+    if name not in TABLE and not name.startswith("-"):
+        sys.stderr.write(top_level_help(prog))
+        sys.stderr.write(f"{prog}: error: command must be one of {list(COMMANDS)}, got {name!r}\n")
+        raise SystemExit(2)
+    command = TABLE.get(name, TABLE["fit"])  # options first: LightningCLI reports them
+    # None stays None for LightningCLI: it then reads sys.argv itself (no double-args warning)
+    guarded(_run, name, command, args if command.lightning else argv[1:])
+
+
+def _run(name: str, command: Command, args: list[str] | None) -> None:
+    """Import ``command``'s module and call its function on ``args``.
 
     Raises:
         ImportError: the subcommand's module is not installed, naming the module and the command.
     """
-    module_name, function = _LIGHT[name]
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(command.module)
     except ModuleNotFoundError as err:
-        if err.name != module_name:
+        if err.name != command.module:
             raise
         raise ImportError(
-            f"`lowfreq {name}` needs the module {module_name}, which this installation of lowfreq lacks"
+            f"`lowfreq {name}` needs the module {command.module}, which this installation of lowfreq lacks"
         ) from None
-    getattr(module, function)(argv)
+    getattr(module, command.function)(args)
 
 
 def _user_error(err: BaseException) -> bool:

@@ -1,9 +1,10 @@
 """Command line: ``lowfreq fit -c recipe.yaml`` / ``lightning fit -c recipe.yaml`` (LightningCLI, subclass mode).
 
-The console scripts start in ``lowfreq.cli.entry``, which prints the top-level help and runs the light subcommands
-(``alignment``, ``download``, ``compare``, ``report``, ``list``) without importing Lightning; ``fit``, ``validate``,
-``test`` and ``predict`` come here. ``main`` accepts every subcommand too (notebooks and tests call it with a
-list), and turns Lightning's advertising tips off (a logging filter on its rank-zero loggers).
+The one dispatcher, ``lowfreq.cli.commands.dispatch`` (behind the console scripts and ``main``), prints the top-level
+help and runs the light subcommands (``alignment``, ``download``, ``compare``, ``report``, ``list``) without importing
+Lightning; ``fit``, ``validate``, ``test`` and ``predict`` come to ``run``, which turns Lightning's advertising tips
+off (a logging filter on its rank-zero loggers). ``main`` accepts every subcommand too (notebooks and tests call it
+with a list).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
 import lightning as L
 from jsonargparse import ArgumentError, Namespace
@@ -24,21 +25,12 @@ from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCL
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 import lowfreq.training  # noqa: F401  (registers the lowfreq modules for short class names)
-from lowfreq.cli.commands import (
-    COMMANDS,
-    DEBUG_ENV,
-    LIGHTNING_COMMANDS,
-    _reported,
-    guarded,
-    is_help,
-    run_light,
-    top_level_help,
-)
+from lowfreq.cli.commands import DEBUG_ENV, LIGHTNING_COMMANDS, _reported, dispatch, guarded
 from lowfreq.cli.config_errors import describe, one_line
 from lowfreq.data import ImageDataModule
 from lowfreq.training.checkpoints import DATA_KEY, check_fits_data, read_checkpoint
 
-__all__ = ["DEBUG_ENV", "PROGRESS_BAR_REFRESH_STEPS", "LowFreqCLI", "main"]
+__all__ = ["DEBUG_ENV", "PROGRESS_BAR_REFRESH_STEPS", "LowFreqCLI", "main", "run"]
 
 PROGRESS_BAR_REFRESH_STEPS = 10  # a redraw every step costs 0.2-0.8 ms of host time per step (benchmarks/)
 
@@ -230,12 +222,14 @@ class LowFreqCLI(LightningCLI):
                 )
         source = f"--ckpt_path {ckpt}" if ckpt is not None else f"the model {type(self.model).__name__}"
         check_fits_data(source, self.datamodule, getattr(self.model, "num_classes", None),
-                        getattr(self, "_ckpt_data", None))
+                        getattr(self, "_ckpt_data", None), label_map=getattr(self.model, "label_map", None) is not None)
 
     def add_core_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        """Lightning's trainer, model and data arguments; ``trainer.precision`` also takes "auto"."""
+        """Lightning's trainer, model and data arguments; ``trainer.precision`` also takes "auto".
+
+        The other precision values are those of the public ``Trainer.__init__`` signature (its type hint).
+        """
         from jsonargparse import class_from_function
-        from lightning.pytorch.trainer.connectors.accelerator_connector import _PRECISION_INPUT
 
         trainer_class = (
             self.trainer_class if isinstance(self.trainer_class, type) else class_from_function(self.trainer_class)
@@ -245,7 +239,7 @@ class LowFreqCLI(LightningCLI):
         )
         parser.add_argument(
             "--trainer.precision",
-            type=Literal["auto"] | _PRECISION_INPUT | None,
+            type=Literal["auto"] | get_type_hints(Trainer.__init__)["precision"],  # Lightning's values and None
             default=None,
             help='Lightning\'s precision ("32-true", "bf16-mixed", ...; null = "32-true"), or "auto" (lowfreq): '
             '"bf16-mixed" on a CUDA device with bfloat16 support, else "32-true".',
@@ -467,22 +461,21 @@ def _silence_tips() -> None:
 def main(args: ArgsType = None) -> None:
     """Entry point of every subcommand; ``args`` (default ``sys.argv[1:]``) lets notebooks and tests drive it.
 
-    ``main([])`` / ``main(["--help"])`` print the top-level help (every subcommand); ``alignment``, ``download``
-    and ``compare`` go to their modules; everything else to ``LowFreqCLI``. A bad input (a value a lowfreq
-    class rejects, a missing file, also when jsonargparse wraps it into parser errors) ends the command with one
-    line, ``lowfreq: error: ...``, and exit status 2; set ``LOWFREQ_DEBUG=1`` for the full traceback.
+    A list (or None) goes through the one dispatcher, [`dispatch`][lowfreq.cli.commands.dispatch]: ``main([])`` /
+    ``main(["--help"])`` print the top-level help (every subcommand), ``alignment``, ``download``, ``compare``,
+    ``report`` and ``list`` go to their modules, ``fit``/``validate``/``test``/``predict`` to ``run``. A dict or
+    Namespace is a LightningCLI configuration, given to ``run``. A bad input (a value a lowfreq class rejects, a
+    missing file, also when jsonargparse wraps it into parser errors) ends the command with one line,
+    ``lowfreq: error: ...``, and exit status 2; set ``LOWFREQ_DEBUG=1`` for the full traceback.
     """
-    guarded(_main, args)
+    if args is None or isinstance(args, (list, tuple)):
+        dispatch(None if args is None else list(args))
+    else:
+        guarded(run, args)
 
 
-def _main(args: ArgsType) -> None:
-    argv = list(sys.argv[1:] if args is None else args) if not isinstance(args, dict) else None
-    if argv is not None and is_help(argv):
-        sys.stdout.write(top_level_help())
-        return
-    if argv and argv[0] in COMMANDS and argv[0] not in LIGHTNING_COMMANDS:
-        run_light(argv[0], argv[1:])
-        return
+def run(args: ArgsType) -> None:
+    """Run ``LowFreqCLI`` on ``args`` (a Lightning subcommand and its options, or a configuration), unguarded."""
     _silence_tips()
     try:
         LowFreqCLI(

@@ -3,6 +3,8 @@
 ``run_label(model)`` gives e.g. ``"GaussianBlur(σ=1.5) + CIFARResNet18"``, read from the ``init_args`` that
 front-ends and backbones record (``lowfreq.core.spec.RecordsInitArgs``). Duck-typed: any module with
 ``frontend`` and ``backbone`` attributes (``FrontEndClassifier``), or with a ``classifier`` (``FourierMaskProbe``).
+``lowfreq compare`` names runs from their saved configs with the same pieces
+([`argument_text`][lowfreq.core.describe.argument_text], [`pair_label`][lowfreq.core.describe.pair_label]).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from torch import nn
 
-__all__ = ["module_label", "run_label"]
+__all__ = ["argument_text", "module_label", "pair_label", "run_label"]
 
 _SYMBOLS = {"sigma": "σ", "num_components": "k"}
 """Parameter names written as their usual symbols."""
@@ -73,11 +75,29 @@ def module_label(module: nn.Module) -> str:
             continue
         if name != first and name in defaults and _equal(value, defaults[name]):
             continue
-        text = _format_value(name, value)
-        if text is None:
-            continue
-        parts.append(text if name in _NAME_PARAMETERS else f"{_SYMBOLS.get(name, name)}={text}")
+        text = argument_text(name, value)
+        if text is not None:
+            parts.append(text)
     return f"{cls.__name__}({', '.join(parts)})" if parts else cls.__name__
+
+
+def argument_text(name: str, value: Any) -> str | None:
+    """One argument as labels write it: ``σ=1.5``, ``k=512``, ``width=16``, ``resnet50`` for a ``name``.
+
+    ``sigma`` is written ``σ`` and ``num_components`` ``k``; a ``name`` / ``model_name`` shows only its value.
+
+    Returns:
+        The text, or None when the value is too long or not a number, string or sequence of numbers.
+    """
+    text = _format_value(name, value)
+    if text is None or name in _NAME_PARAMETERS:
+        return text
+    return f"{_SYMBOLS.get(name, name)}={text}"
+
+
+def pair_label(frontend: str, backbone: str) -> str:
+    """``"<front-end> + <backbone>"`` of their labels; ``"<backbone>, no front-end"`` for an ``Identity`` front-end."""
+    return f"{backbone}, no front-end" if frontend == "Identity" else f"{frontend} + {backbone}"
 
 
 def _equal(value: Any, default: Any) -> bool:
@@ -103,9 +123,7 @@ def run_label(model: nn.Module) -> str:
     """
     frontend, backbone = getattr(model, "frontend", None), getattr(model, "backbone", None)
     if isinstance(frontend, nn.Module) and isinstance(backbone, nn.Module):
-        if type(frontend).__name__ == "Identity":
-            return f"{module_label(backbone)}, no front-end"
-        return f"{module_label(frontend)} + {module_label(backbone)}"
+        return pair_label(module_label(frontend), module_label(backbone))
     classifier = getattr(model, "classifier", None)
     if isinstance(classifier, nn.Module):
         return f"{type(model).__name__} on {module_label(classifier)}"

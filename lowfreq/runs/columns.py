@@ -1,42 +1,59 @@
-"""The quantities of a run directory: which ``analysis/<name>/result.json`` key holds what (``COLUMNS``).
+"""The quantities of a run: the [`Headline`][lowfreq.runs.columns.Headline]s each analysis declares, and the metrics.
 
-One table serves ``lowfreq compare`` and ``lowfreq report`` ([`lowfreq.runs.compare`][lowfreq.runs.compare]) and the summary
-printed at the end of ``fit`` / ``validate`` / ``test``
-([`lowfreq.callbacks.RunSummary`][lowfreq.callbacks.summary.RunSummary]).
+An analysis callback declares its headline quantities next to its result (``headlines``, a tuple of
+[`Headline`][lowfreq.runs.columns.Headline]); its ``write`` evaluates them on the result and stores them, with their
+meaning, in ``analysis/<name>/result.json`` under ``"headlines"``. The end-of-run summary
+([`lowfreq.callbacks.RunSummary`][lowfreq.callbacks.summary.RunSummary]), ``lowfreq compare`` and ``lowfreq report``
+([`lowfreq.runs.compare`][lowfreq.runs.compare]) read them back with
+[`headlines_in`][lowfreq.runs.columns.headlines_in]: a new analysis reaches all three by declaring its headlines,
+and nothing here lists analyses. Result files written before headlines were declared (no ``"headlines"`` key) show
+no quantities. The logged accuracies are [`METRIC_COLUMNS`][lowfreq.runs.columns.METRIC_COLUMNS].
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
-__all__ = ["COLUMNS", "Column", "as_number", "lookup"]
+__all__ = ["METRIC_COLUMNS", "Column", "Direction", "Headline", "HeadlineValue", "as_number", "headlines_in"]
+
+Direction = Literal["higher", "lower"]
 
 
 @dataclass(frozen=True)
 class Column:
-    """One result quantity: where it is read from and what it means.
+    """What one quantity means and how tables print it.
 
     Args:
-        name: column name in the tables.
-        analysis: ``analysis/<analysis>/result.json`` it comes from, or ``"metrics"`` for logged accuracies.
-        key: dotted path inside that JSON (list positions as numbers: ``table.0.pgd``), or the logged metric.
-        description: what the value is, with its unit.
+        name: column name in the tables (unique over the analyses of a run).
+        description: what the value is, as the summary, the tables and the report name it.
+        unit: its unit (``"fraction"``, ``"cycles/pixel"``, ``"Nyquist units"``, ``"L-inf"``, ``"images"``, ...;
+            empty for a pure number such as kappa).
+        direction: which way is better (``"higher"`` or ``"lower"``), None where neither is.
+        paper: the paper value it reproduces (naming the paper), None if none.
         per_255: an L-inf budget on the [0, 1] scale, shown in units of 1/255 (the tables keep the raw value).
-        count: dotted path of the number of images behind the value (a list counts its items); None if none.
-        headline: shown in the summary printed at the end of a run.
         integer: a count, printed without decimals.
+        in_summary: shown in the summary printed at the end of a run.
+        analysis: the analysis it comes from (``"metrics"`` for logged accuracies); set when read from a run.
     """
 
     name: str
-    analysis: str
-    key: str
     description: str
+    unit: str = ""
+    direction: Direction | None = None
+    paper: str | None = None
     per_255: bool = False
-    count: str | None = None
-    headline: bool = False
     integer: bool = False
+    in_summary: bool = False
+    analysis: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ValueError(f"name must be an identifier (a column name such as 'f_rev'), got {self.name!r}")
+        if self.direction not in (None, "higher", "lower"):
+            raise ValueError(f"direction must be 'higher', 'lower' or None, got {self.direction!r}")
 
     def format(self, value: float) -> str:
         """The value as tables print it.
@@ -50,163 +67,98 @@ class Column:
             return str(round(value))
         return f"{value * 255:.3g}/255" if self.per_255 else f"{value:#.4g}"
 
+    def to_json(self) -> dict[str, Any]:
+        """The declaration as written into ``result.json`` (every field but ``analysis``)."""
+        return {f.name: getattr(self, f.name) for f in fields(Column) if f.name != "analysis"}
 
-COLUMNS: tuple[Column, ...] = (
-    Column("test_acc", "metrics", "test_acc", "last logged test accuracy (fraction)"),
-    Column("val_acc", "metrics", "val_acc", "last logged validation accuracy (fraction)"),
-    Column(
-        "f_rev",
-        "hybrid",
-        "hybrid.f_rev",
-        "hybrid reversal frequency, mean over crossing permutations (Nyquist units)",
-        count="hybrid.num_pairs",
-        headline=True,
-    ),
-    Column(
-        "f_rev_crossing",
-        "hybrid",
-        "hybrid.num_crossing",
-        "permutations behind f_rev (p_low - p_high changes sign), of n",
-        count="hybrid.f_rev_per_permutation",
-        headline=True,
-        integer=True,
-    ),
-    Column("f_rev_perm_std", "hybrid", "hybrid.f_rev_std", "std of f_rev over permutations (Nyquist units)"),
-    Column(
-        "f_half",
-        "adversarial",
-        "f_half",
-        "half-power frequency of minimal perturbations (cycles/pixel)",
-        count="indices",
-        headline=True,
-    ),
-    Column("f_half_boot_std", "adversarial", "f_half_std", "bootstrap std of f_half (cycles/pixel)"),
-    Column(
-        "eps_median",
-        "adversarial",
-        "summary.median",
-        "epsilon at 50 % attack success (L-inf)",
-        per_255=True,
-        count="indices",
-        headline=True,
-    ),
-    Column(
-        "eps_mean",
-        "adversarial",
-        "summary.mean",
-        "mean minimal L-inf epsilon of successful attacks",
-        per_255=True,
-        count="indices",
-    ),
-    Column("eps_std", "adversarial", "summary.std", "std of the minimal L-inf epsilons", per_255=True),
-    Column("adv_failed", "adversarial", "summary.num_failed", "images where every attack failed", integer=True),
-    Column(
-        "corruption_acc",
-        "corruptions",
-        "result.mean_acc",
-        "mean accuracy over corruptions x severities",
-        count="result.num_clean",
-        headline=True,
-    ),
-    Column(
-        "corruption_low",
-        "corruptions",
-        "result.band_acc.low",
-        "accuracy on low-frequency corruptions",
-        count="result.num_clean",
-    ),
-    Column(
-        "corruption_medium",
-        "corruptions",
-        "result.band_acc.medium",
-        "accuracy on medium-frequency corruptions",
-        count="result.num_clean",
-    ),
-    Column(
-        "corruption_high",
-        "corruptions",
-        "result.band_acc.high",
-        "accuracy on high-frequency corruptions",
-        count="result.num_clean",
-    ),
-    Column("corruption_clean", "corruptions", "result.clean_acc", "clean accuracy on the corruption subset"),
-    Column(
-        "component_acc",
-        "frequency_components",
-        "last.acc",
-        "accuracy on the component-analysis subset",
-        count="last.num_images",
-        headline=True,
-    ),
-    Column(
-        "shape_bias",
-        "cue_conflict",
-        "result.shape_bias",
-        "cue-conflict shape bias (synthetic shapes)",
-        count="result.num_images",
-        headline=True,
-    ),
-    Column(
-        "mvh_shape_bias",
-        "model_vs_human",
-        "shape_bias",
-        "model-vs-human shape bias",
-        count="num_stimuli",
-        headline=True,
-    ),
-    Column(
-        "error_consistency",
-        "model_vs_human",
-        "error_consistency",
-        "model-vs-human error consistency (kappa)",
-        count="num_stimuli",
-        headline=True,
-    ),
-    Column("observed_consistency", "model_vs_human", "observed_consistency", "model-vs-human observed consistency"),
-    Column("accuracy_difference", "model_vs_human", "accuracy_difference", "model-vs-human accuracy difference"),
-    Column(
-        "ood_accuracy",
-        "model_vs_human",
-        "ood_accuracy",
-        "model-vs-human OOD accuracy",
-        count="num_stimuli",
-        headline=True,
-    ),
-    Column("mask_mean", "fourier_mask", "mask_mean", "mean of the learned Fourier mask (its L1 energy)"),
-    Column(
-        "mask_acc",
-        "fourier_mask",
-        "accuracy.masked",
-        "accuracy on mask-filtered images",
-        count="num_images",
-        headline=True,
-    ),
-    Column("mask_complement_acc", "fourier_mask", "accuracy.complement", "accuracy on complement-filtered images"),
-    Column("robust_clean", "robustness", "table.0.clean", "clean accuracy, first rho of the smoothing table"),
-    Column("robust_fgsm", "robustness", "table.0.fgsm", "FGSM accuracy, first rho of the smoothing table"),
-    Column(
-        "robust_pgd",
-        "robustness",
-        "table.0.pgd",
-        "PGD accuracy, first rho of the smoothing table",
-        count="num_images",
-        headline=True,
-    ),
+    @staticmethod
+    def from_json(entry: Mapping[str, Any], analysis: str = "") -> Column:
+        """The column of one ``"headlines"`` entry of a ``result.json`` (unknown keys ignored)."""
+        known = {f.name for f in fields(Column)} - {"analysis"}
+        return Column(**{k: v for k, v in entry.items() if k in known}, analysis=analysis)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Headline(Column):
+    """A headline quantity an analysis declares, with how to read it from the result its callback writes.
+
+    Args:
+        value: the value from the callback's result (the dict passed to ``write``; tensors, dataclasses and numbers
+            as they are before JSON): a real number, a one-element tensor, or None (NaN).
+        count: the number of images (or items) behind the value from the same result, None if none.
+
+    Example:
+        ``Headline(name="shape_bias", description="cue-conflict shape bias", unit="fraction", in_summary=True,
+        value=lambda r: r["result"].shape_bias, count=lambda r: r["result"].num_images)``
+    """
+
+    value: Callable[[Any], Any] = field(compare=False)
+    count: Callable[[Any], Any] | None = field(default=None, compare=False)
+
+    def evaluate(self, result: Any) -> dict[str, Any]:
+        """The ``"headlines"`` entry of ``result``: the declaration with ``value`` (None for NaN) and ``count``."""
+        number = _real(self.name, self.value(result))
+        count = None if self.count is None else self.count(result)
+        return {**self.to_json(), "value": number if math.isfinite(number) else None,
+                "count": None if count is None else int(count)}
+
+
+def _real(name: str, value: Any) -> float:
+    """``value`` as float (NaN for None); a headline that gives anything but a real number is a bug."""
+    if value is None:
+        return math.nan
+    if isinstance(value, (bool, str, bytes)):
+        raise TypeError(f"headline {name!r} must give a real number or None, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError, RuntimeError) as err:  # RuntimeError: a tensor of more than one element
+        raise TypeError(f"headline {name!r} must give a real number or None, got {type(value).__name__}") from err
+
+
+@dataclass(frozen=True)
+class HeadlineValue:
+    """One headline read from a ``result.json``: its column, value (NaN when missing) and count (None if none)."""
+
+    column: Column
+    value: float
+    count: int | None
+
+
+def headlines_in(result: Any, analysis: str) -> list[HeadlineValue]:
+    """The headlines stored in one ``result.json`` payload, in declaration order (none in a file without them).
+
+    Entries that are no valid declaration (a hand-edited file) are left out.
+
+    Args:
+        result: the parsed ``analysis/<analysis>/result.json``.
+        analysis: its analysis name (the folder), recorded in each column.
+    """
+    entries = result.get("headlines") if isinstance(result, Mapping) else None
+    if not isinstance(entries, list):
+        return []
+    found = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        try:
+            column = Column.from_json(entry, analysis)
+        except (TypeError, ValueError):
+            continue
+        count = entry.get("count")
+        found.append(HeadlineValue(column, as_number(entry.get("value")),
+                                   count if isinstance(count, int) and not isinstance(count, bool) else None))
+    return found
+
+
+METRIC_COLUMNS: tuple[Column, ...] = (
+    Column("test_acc", "last logged test accuracy (fraction)", unit="fraction", direction="higher",
+           paper="P001: blur σ = 1.5 and PCA K = 512 ResNet-18 ≈ 0.90 on CIFAR-10; P002: blur σ = 3 ResNet-50 ≈ 0.71 "
+           "top-1 on ImageNet", analysis="metrics"),
+    Column("val_acc", "last logged validation accuracy (fraction)", unit="fraction", direction="higher",
+           analysis="metrics"),
 )
-"""Every quantity that ``lowfreq compare``, ``lowfreq report`` and the end-of-run summary read; a new analysis adds
-its lines here."""
-
-
-def lookup(data: Any, key: str, default: Any = None) -> Any:
-    """``data`` followed along a dotted path (list items by index); ``default`` where the path does not exist."""
-    for part in key.split("."):
-        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        elif isinstance(data, dict) and part in data:
-            data = data[part]
-        else:
-            return default
-    return data
+"""The logged accuracies that ``lowfreq compare`` and ``lowfreq report`` read from a run's logger files (last
+value), before the analyses' headlines."""
 
 
 def as_number(value: Any) -> float:
@@ -214,3 +166,4 @@ def as_number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return math.nan
     return float(value)
+

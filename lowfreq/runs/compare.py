@@ -1,12 +1,14 @@
 """Runs side by side: ``lowfreq compare RUN_DIR... [--out DIR]`` (P001 Figs 4c and 5b, P000 Fig 4).
 
-[`collect_runs`][lowfreq.runs.compare.collect_runs] reads what each run directory (``lightning_logs/version_N``) holds — its
-saved ``config.yaml``, the last logged accuracies and every ``analysis/<name>/result.json`` — into one row per run, with
-the columns of ``COLUMNS``; a missing analysis leaves its columns empty and is named in the row's ``missing``.
-[`aggregate_seeds`][lowfreq.runs.compare.aggregate_seeds] turns runs of one setting (the same resolved config but the seed
-and the analysis sizes, see [`setting_config`][lowfreq.runs.compare.setting_config]) into mean ± std; a seed repeated within
-a setting is kept apart, never pooled. [`compare_runs`][lowfreq.runs.compare.compare_runs] writes both tables as CSV, the
-scatter plots of ``lowfreq.plotting.compare``, and ``comparison.json``.
+[`collect_runs`][lowfreq.runs.compare.collect_runs] reads what each run directory (``lightning_logs/version_N``)
+holds — its saved ``config.yaml``, the last logged accuracies (``METRIC_COLUMNS``) and the headlines every
+``analysis/<name>/result.json`` holds ([`Headline`][lowfreq.runs.columns.Headline]) — into one row per run, one
+column per quantity any run has (metrics first, then the analyses by name, each in its declared order); a missing
+analysis leaves its columns empty and is named in the row's ``missing``.
+[`aggregate_seeds`][lowfreq.runs.compare.aggregate_seeds] turns runs of one setting (the same resolved config but
+the seed and the analysis sizes, see [`setting_config`][lowfreq.runs.compare.setting_config]) into mean ± std; a
+seed repeated within a setting is kept apart, never pooled. [`compare_runs`][lowfreq.runs.compare.compare_runs]
+writes both tables as CSV, the scatter plots of ``lowfreq.plotting.compare``, and ``comparison.json``.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from lowfreq.core.describe import argument_text, pair_label
 from lowfreq.core.io import atomic_write, read_json, save_figure, write_json
-from lowfreq.runs.columns import COLUMNS, as_number, lookup
+from lowfreq.runs.columns import METRIC_COLUMNS, Column, as_number, headlines_in
 
 __all__ = [
     "aggregate_seeds",
@@ -34,6 +37,7 @@ __all__ = [
     "compare_runs",
     "find_runs",
     "logged_scalars",
+    "run_columns",
     "run_label",
     "setting_config",
 ]
@@ -48,7 +52,6 @@ _LABEL_PARAMS: dict[str, tuple[str, ...]] = {
     "IdealFilter": ("mode", "cutoff"),
 }
 _BACKBONE_LABEL_PARAMS: dict[str, tuple[str, ...]] = {"CIFARResNet18": ("width",), "PreActResNet32": ("width",)}
-_SYMBOLS = {"sigma": "σ", "num_components": "K"}
 
 # keys of a saved config that name where or how verbosely a run ran, or how many images its analyses used: runs
 # that differ only in these (and in the seed) are seeds of one setting
@@ -94,10 +97,6 @@ def _spec_name(spec: Any) -> str:
     return path.rsplit(".", 1)[-1]
 
 
-def _format_value(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _frontend_part(spec: Any) -> tuple[str, Any]:
     """("GaussianBlur(σ=1.5)", 1.5) for a front-end spec; the number is its main parameter (None if none)."""
     name = _spec_name(spec) or "Identity"
@@ -105,9 +104,9 @@ def _frontend_part(spec: Any) -> tuple[str, Any]:
     params = [p for p in _LABEL_PARAMS.get(name, ()) if p in args]
     if not params:
         return name, None
-    text = ", ".join(f"{_SYMBOLS.get(p, p)}={_format_value(args[p])}" for p in params)
+    text = ", ".join(t for t in (argument_text(p, args[p]) for p in params) if t is not None)
     numeric = [args[p] for p in params if isinstance(args[p], (int, float)) and not isinstance(args[p], bool)]
-    return f"{name}({text})", numeric[0] if numeric else None
+    return f"{name}({text})" if text else name, numeric[0] if numeric else None
 
 
 def run_label(config: dict[str, Any]) -> str:
@@ -125,7 +124,8 @@ def _backbone_part(spec: Any) -> str:
     name = _spec_name(spec)
     args = (spec.get("init_args") or {}) if isinstance(spec, dict) else {}
     params = [p for p in _BACKBONE_LABEL_PARAMS.get(name, ()) if p in args]
-    return f"{name}({', '.join(f'{p}={_format_value(args[p])}' for p in params)})" if params else name
+    texts = [t for t in (argument_text(p, args[p]) for p in params) if t is not None]
+    return f"{name}({', '.join(texts)})" if texts else name
 
 
 def _describe(config: dict[str, Any]) -> tuple[str, str, Any, str]:
@@ -139,9 +139,8 @@ def _describe(config: dict[str, Any]) -> tuple[str, str, Any, str]:
     backbone = _spec_name(args.get("backbone"))
     frontend_class = _spec_name(args.get("frontend")) or "Identity"
     backbone_text = _backbone_part(args.get("backbone"))
-    # the baseline is named as the run's own figures name it (lowfreq.core.describe.run_label)
-    label = f"{backbone_text}, no front-end" if frontend_class == "Identity" else f"{frontend} + {backbone_text}"
-    return label, frontend_class, param, backbone
+    # named as the run's own figures name it (lowfreq.core.describe.run_label)
+    return pair_label(frontend, backbone_text), frontend_class, param, backbone
 
 
 def setting_config(config: dict[str, Any], stage: str = "fit") -> dict[str, str]:
@@ -226,7 +225,8 @@ def logged_scalars(run: str | Path) -> dict[str, tuple[list[int], list[float]]]:
     return series
 
 
-def _read_run(run: Path, name: str | None) -> dict[str, Any]:
+def _read_run(run: Path, name: str | None, notes: list[str]) -> tuple[dict[str, Any], list[Column]]:
+    """The row of one run (without ``missing``) and the columns of the quantities it has, in order."""
     config_path = run / "config.yaml"
     config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
     label, frontend, param, backbone = _describe(config or {})
@@ -242,20 +242,42 @@ def _read_run(run: Path, name: str | None) -> dict[str, Any]:
         "backbone": backbone,
         "run_dir": str(run),
     }
-    results: dict[str, Any] = {}
-    for analysis in sorted({c.analysis for c in COLUMNS} - {"metrics"}):
-        path = run / "analysis" / analysis / "result.json"
-        if path.is_file():
-            results[analysis] = read_json(path)
-    results["metrics"] = {tag: values[-1] for tag, (_, values) in logged_scalars(run).items() if values}
-    for column in COLUMNS:
-        row[column.name] = as_number(lookup(results.get(column.analysis), column.key))
-    row["present"] = {c.analysis for c in COLUMNS if math.isfinite(row[c.name])}
-    return row
+    logged = {tag: values[-1] for tag, (_, values) in logged_scalars(run).items() if values}
+    columns = list(METRIC_COLUMNS)
+    for column in METRIC_COLUMNS:
+        row[column.name] = as_number(logged.get(column.name))
+    for path in sorted(run.glob("analysis/*/result.json")):
+        try:
+            result = read_json(path)
+        except (OSError, ValueError) as err:
+            notes.append(f"{path} is unreadable ({err}), left out")
+            continue
+        for found in headlines_in(result, path.parent.name):
+            columns.append(found.column)
+            row[found.column.name] = found.value
+    row["present"] = {c.analysis for c in columns if math.isfinite(row[c.name])}
+    return row, columns
+
+
+def _union(per_run: Sequence[Sequence[Column]]) -> list[Column]:
+    """Every quantity of any run once: metrics first, then the analyses by name, each in its declared order."""
+    by_analysis: dict[str, dict[str, Column]] = {}
+    for columns in per_run:
+        for column in columns:
+            by_analysis.setdefault(column.analysis, {}).setdefault(column.name, column)
+    order = ["metrics", *sorted(set(by_analysis) - {"metrics"})]
+    union = [column for analysis in order for column in by_analysis.get(analysis, {}).values()]
+    analysis_of: dict[str, str] = {}
+    for column in union:
+        other = analysis_of.setdefault(column.name, column.analysis)
+        if other != column.analysis:
+            raise ValueError(f"headline names must be unique across analyses: {column.name!r} is declared by both "
+                             f"{other!r} and {column.analysis!r}")
+    return union
 
 
 def collect_runs(run_dirs: Sequence[str | Path], names: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per run: its label, setting, seed and every ``COLUMNS`` value it has (NaN where it has none).
+    """One row per run: its label, setting, seed and every quantity it has (NaN where another run has one it lacks).
 
     Args:
         run_dirs: run directories (``lightning_logs/version_N``) or folders of them (see
@@ -266,12 +288,26 @@ def collect_runs(run_dirs: Sequence[str | Path], names: Sequence[str] | None = N
     Returns:
         DataFrame with the columns ``run, label, setting, seed, frontend, frontend_param, backbone, run_dir,
         missing`` (the analyses other runs have and this one lacks, space-separated; ``metrics``: no logged
-        accuracy) and one column per ``COLUMNS`` entry.
+        accuracy), then ``test_acc``, ``val_acc`` and one column per headline that any run's result files hold
+        ([`run_columns`][lowfreq.runs.compare.run_columns] says what each means).
     """
+    return _collect(run_dirs, names, [])[0]
+
+
+def run_columns(run_dirs: Sequence[str | Path]) -> list[Column]:
+    """The quantities that [`collect_runs`][lowfreq.runs.compare.collect_runs] gives columns to, in its order."""
+    return _collect(run_dirs, None, [])[1]
+
+
+def _collect(
+    run_dirs: Sequence[str | Path], names: Sequence[str] | None, notes: list[str]
+) -> tuple[pd.DataFrame, list[Column]]:
     runs = find_runs(run_dirs)
     if names is not None and len(names) != len(runs):
         raise ValueError(f"names must give one name per run: {len(runs)} runs, got {len(names)} names")
-    rows = [_read_run(run, None if names is None else names[i]) for i, run in enumerate(runs)]
+    read = [_read_run(run, None if names is None else names[i], notes) for i, run in enumerate(runs)]
+    rows = [row for row, _ in read]
+    columns = _union([found for _, found in read])
     anywhere = set().union(*(row["present"] for row in rows))
     for row in rows:
         row["missing"] = " ".join(sorted(anywhere - row.pop("present")))
@@ -281,7 +317,8 @@ def collect_runs(run_dirs: Sequence[str | Path], names: Sequence[str] | None = N
     for row in rows:
         seed = row["seed"]
         row["run"] = f"{row['setting']} seed {seed}" if seed is not None else row["setting"]
-    return pd.DataFrame(rows, columns=[*_ID_COLUMNS, *(c.name for c in COLUMNS)])
+    table = pd.DataFrame(rows, columns=[*_ID_COLUMNS, *(c.name for c in columns)])
+    return table.astype({c.name: float for c in columns}), columns
 
 
 def _short_keys(keys: Sequence[str]) -> dict[str, str]:
@@ -342,10 +379,11 @@ def aggregate_seeds(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and std (ddof 1; 0 for one run) of every value over the runs of each setting.
 
     Returns:
-        One row per setting: ``setting, frontend, frontend_param, backbone, num_runs, seeds`` and, per
-        ``COLUMNS`` entry, ``<name>_mean``, ``<name>_seed_std`` (over the runs that have it) and ``<name>_n``
-        (how many runs have it; NaN mean and std where none has).
+        One row per setting: ``setting, frontend, frontend_param, backbone, num_runs, seeds, run_dirs`` and, per
+        quantity of ``table`` (every column after ``missing``), ``<name>_mean``, ``<name>_seed_std`` (over the runs
+        that have it) and ``<name>_n`` (how many runs have it; NaN mean and std where none has).
     """
+    quantities = list(table.columns[len(_ID_COLUMNS):])
     rows = []
     for setting, group in table.groupby("setting", sort=False):
         row: dict[str, Any] = {
@@ -357,12 +395,12 @@ def aggregate_seeds(table: pd.DataFrame) -> pd.DataFrame:
             "seeds": " ".join(str(s) for s in group["seed"].tolist()),
             "run_dirs": " ".join(group["run_dir"].tolist()),
         }
-        for column in COLUMNS:
-            values = group[column.name].dropna()
-            row[f"{column.name}_mean"] = float(values.mean()) if len(values) else math.nan
+        for name in quantities:
+            values = group[name].dropna()
+            row[f"{name}_mean"] = float(values.mean()) if len(values) else math.nan
             spread = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-            row[f"{column.name}_seed_std"] = spread if len(values) else math.nan
-            row[f"{column.name}_n"] = len(values)
+            row[f"{name}_seed_std"] = spread if len(values) else math.nan
+            row[f"{name}_n"] = len(values)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -383,20 +421,22 @@ def compare_runs(
     consistency vs OOD accuracy; P000 Fig 4).
 
     Returns:
-        ``{"runs": per-run DataFrame, "settings": per-setting DataFrame, "figures": {stem: [paths]},
-        "missing": {run: [analyses]}, "out": Path}``.
+        ``{"runs": per-run DataFrame, "settings": per-setting DataFrame, "columns": [the quantities' Column, in
+        table order], "figures": {stem: [paths]}, "missing": {run: [analyses]}, "notes": [str], "out": Path}``.
     """
     from lowfreq.plotting.compare import FIGURES
 
-    table = collect_runs(run_dirs, names)
+    notes: list[str] = []
+    table, columns = _collect(run_dirs, names, notes)
     settings = aggregate_seeds(table)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(table, out / "runs.csv")
     _write_csv(settings, out / "settings.csv")
-    figures, notes = _overlays(table, out)
+    figures = _overlays(table, out, notes)
     for stem, (needs, plot) in FIGURES.items():
-        usable = settings[[f"{n}_n" for n in needs]].gt(0).all(axis=1)
+        usable = settings[[f"{n}_n" for n in needs]].gt(0).all(axis=1) if all(
+            f"{n}_n" in settings for n in needs) else settings["num_runs"].lt(0)  # a quantity no run has
         count = int(usable.sum())
         if count:
             figures[stem] = save_figure(plot(settings[usable])[0], out / stem)
@@ -409,12 +449,13 @@ def compare_runs(
     write_json(out / "comparison.json", {
         "runs": table.to_dict(orient="records"),
         "settings": settings.to_dict(orient="records"),
-        "columns": {c.name: {"analysis": c.analysis, "key": c.key, "description": c.description} for c in COLUMNS},
+        "columns": {c.name: {"analysis": c.analysis, **c.to_json()} for c in columns},
         "figures": {k: [str(p) for p in v] for k, v in figures.items()},
         "missing": missing,
         "notes": notes,
     })
-    return {"runs": table, "settings": settings, "figures": figures, "missing": missing, "notes": notes, "out": out}
+    return {"runs": table, "settings": settings, "columns": columns, "figures": figures, "missing": missing,
+            "notes": notes, "out": out}
 
 
 _SCATTER_SETTINGS = {"corruption_vs_f_rev": 3}
@@ -425,12 +466,11 @@ _SCATTER_NEEDS = {
 }
 
 
-def _overlays(table: pd.DataFrame, out: Path) -> tuple[dict[str, list[Path]], list[str]]:
-    """Every overlay of ``lowfreq.plotting.overlays.OVERLAYS`` that at least two runs can share, and notes."""
+def _overlays(table: pd.DataFrame, out: Path, notes: list[str]) -> dict[str, list[Path]]:
+    """Every overlay of ``lowfreq.plotting.overlays.OVERLAYS`` that at least two runs can share (notes on the rest)."""
     from lowfreq.plotting.overlays import OVERLAYS
 
     figures: dict[str, list[Path]] = {}
-    notes: list[str] = []
     for stem, overlay in OVERLAYS.items():
         runs = []
         for label, run_dir in zip(table["run"], table["run_dir"], strict=True):
@@ -451,11 +491,11 @@ def _overlays(table: pd.DataFrame, out: Path) -> tuple[dict[str, list[Path]], li
         elif runs:
             notes.append(f"{stem} not drawn: only {runs[0][0]} has the {overlay.analysis} curve "
                          "(an overlay needs 2 runs)")
-    return figures, notes
+    return figures
 
 
-def _printed_table(table: pd.DataFrame) -> str:
-    shown = [c for c in COLUMNS if table[c.name].notna().any()]
+def _printed_table(table: pd.DataFrame, columns: Sequence[Column]) -> str:
+    shown = [c for c in columns if table[c.name].notna().any()]
     printed = pd.DataFrame({"run": table["run"], **{c.name: table[c.name].map(c.format) for c in shown}})
     return printed.to_string(index=False)
 
@@ -470,7 +510,7 @@ def compare(run_dirs: list[str], out: str = "comparison", names: list[str] | Non
         names: one label per run (default: front-end, its parameter and backbone from each run's config.yaml).
     """
     result = compare_runs(run_dirs, out, names)
-    lines = [_printed_table(result["runs"]), ""]
+    lines = [_printed_table(result["runs"], result["columns"]), ""]
     lines += ["settings (the seeds of one setting pooled as mean ± std):"]
     lines += [f"  {row.setting}: {row.num_runs} run(s), seed(s) {row.seeds}: {row.run_dirs}"
               for row in result["settings"].itertuples()]
@@ -482,7 +522,7 @@ def compare(run_dirs: list[str], out: str = "comparison", names: list[str] | Non
 
 
 def compare_main(args: list[str] | None = None) -> None:
-    """Run [`compare`][lowfreq.runs.compare.compare] on ``args`` (default ``sys.argv[2:]``, after ``lowfreq compare``)."""
+    """Run [`compare`][lowfreq.runs.compare.compare] on ``args`` (default: ``sys.argv[2:]``, after ``compare``)."""
     from jsonargparse import ArgumentParser
 
     parser = ArgumentParser(prog="lowfreq compare", description=(compare.__doc__ or "").splitlines()[0])

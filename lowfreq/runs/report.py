@@ -1,10 +1,11 @@
 """One self-contained HTML file per run or set of runs: ``lowfreq report RUN_DIR... [--out FILE]``.
 
-The page holds, per run, its label, seed and run directory, the key numbers of every analysis it has with the
-paper value each reproduces ([`PAPER_VALUES`][lowfreq.runs.report.PAPER_VALUES]), the metrics along training, every analysis
-figure, the saved ``config.yaml`` and the library versions; for several runs, the table and scatter plots of
-[`lowfreq.runs.compare`][lowfreq.runs.compare] come first. Figures are embedded as ``data:`` PNGs and a Content-Security-Policy
-forbids every other source, so the file opens offline and sends no request.
+The page holds, per run, its label, seed and run directory, the headline quantities of every analysis it has (value,
+unit, which way is better, meaning and the paper value each reproduces, as the analysis declares them:
+[`Headline`][lowfreq.runs.columns.Headline]), the metrics along training, every analysis figure, the saved
+``config.yaml`` and the library versions; for several runs, the table and scatter plots of
+[`lowfreq.runs.compare`][lowfreq.runs.compare] come first. Figures are embedded as ``data:`` PNGs and a
+Content-Security-Policy forbids every other source, so the file opens offline and sends no request.
 """
 
 from __future__ import annotations
@@ -21,28 +22,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from lowfreq.runs.compare import collect_runs, compare_runs, find_runs, logged_scalars
 from lowfreq.core.io import atomic_write, read_json
-from lowfreq.runs.columns import COLUMNS, Column
+from lowfreq.runs.columns import Column
+from lowfreq.runs.compare import _collect, compare_runs, find_runs, logged_scalars
 
-__all__ = ["PAPER_VALUES", "report_html", "report_main", "write_report"]
-
-PAPER_VALUES: dict[str, str] = {
-    "test_acc": "P001: blur σ = 1.5 and PCA K = 512 ResNet-18 ≈ 0.90 on CIFAR-10; P002: blur σ = 3 ResNet-50 ≈ 0.71 "
-    "top-1 on ImageNet",
-    "f_rev": "P001 (grayscale CIFAR-10 ResNet-18): baseline 0.528 ± 0.0009, mouse-regularised 0.371 ± 0.0006",
-    "f_half": "P001 (grayscale CIFAR-10 ResNet-18): baseline 0.442 ± 0.009, mouse-regularised 0.316 ± 0.015",
-    "eps_median": "P001 (grayscale CIFAR-10 ResNet-18): baseline 1.25/255, mouse-regularised 2.89/255",
-    "eps_mean": "P001 (grayscale CIFAR-10 ResNet-18): baseline (1.34 ± 0.70)/255, mouse-regularised "
-    "(3.09 ± 1.61)/255",
-    "mvh_shape_bias": "P000: humans 0.96; OpenCLIP ViT-H-14 0.60, with blur σ = 2.5: 0.96",
-    "error_consistency": "P000: humans 0.43; OpenCLIP ViT-H-14 0.28, with blur σ = 2.5: 0.37",
-    "ood_accuracy": "P000: humans 0.72; OpenCLIP ViT-H-14 0.78, with blur σ = 2.5: 0.72",
-    "robust_clean": "P003 Table 2: M_natural 0.856 (ρ = 0)",
-    "robust_fgsm": "P003 Table 2: M_natural 0.107 at ε = 0.03 (ρ = 0)",
-    "robust_pgd": "P003 Table 2: M_natural 0.003 at ε = 0.03 (ρ = 0)",
-}
-"""Paper value each compared quantity reproduces (each value names its paper), shown beside it."""
+__all__ = ["report_html", "report_main", "write_report"]
 
 _PACKAGES = ("lowfreq", "torch", "torchvision", "lightning", "torchmetrics", "numpy", "foolbox", "open_clip_torch")
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -79,12 +63,13 @@ def _figure(src: Path | bytes, caption: str) -> str:
 
 
 def _numbers(columns: Sequence[Column], row: dict[str, Any]) -> str:
-    """Table of the columns the row has: quantity, value, meaning, paper value."""
+    """Table of the columns the row has: quantity, value, unit, which way is better, meaning, paper value."""
     shown = [c for c in columns if math.isfinite(row[c.name])]
     if not shown:
         return ""
-    return _table(["quantity", "value", "meaning", "paper"],
-                  [(c.name, c.format(row[c.name]), c.description, PAPER_VALUES.get(c.name, "")) for c in shown])
+    return _table(["quantity", "value", "unit", "better", "meaning", "paper"],
+                  [(c.name, c.format(row[c.name]), c.unit, c.direction or "", c.description, c.paper or "")
+                   for c in shown])
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -127,18 +112,18 @@ def _versions_now() -> list[tuple[str, str]]:
     return rows
 
 
-def _run_section(run: Path, row: dict[str, Any]) -> str:
+def _run_section(run: Path, row: dict[str, Any], columns: Sequence[Column]) -> str:
     parts = [f'<h2 id="run-{_e(run.name)}">{_e(row["run"])}</h2>',
              f'<p class="muted">{_e(run)} · front-end {_e(row["frontend"] or "–")} · backbone '
              f'{_e(row["backbone"] or "–")} · seed {_e(row["seed"])}</p>']
-    parts.append(_numbers([c for c in COLUMNS if c.analysis == "metrics"], row))
+    parts.append(_numbers([c for c in columns if c.analysis == "metrics"], row))
     training = _training_figure(run)
     parts.append("<h3>Along training</h3>" + (_figure(training, "logged scalars vs step") if training else
                                                '<p class="muted">no logged metrics in this run directory</p>'))
     for analysis_dir in sorted(p for p in (run / "analysis").glob("*") if p.is_dir()):
         name = analysis_dir.name
         parts.append(f"<h3>Analysis: {_e(name)}</h3>")
-        parts.append(_numbers([c for c in COLUMNS if c.analysis == name], row))
+        parts.append(_numbers([c for c in columns if c.analysis == name], row))
         result_path = analysis_dir / "result.json"
         result = read_json(result_path) if result_path.is_file() else {}
         if "callback" in result:
@@ -159,7 +144,7 @@ def _comparison_section(run_dirs: Sequence[Path], names: Sequence[str] | None) -
     with tempfile.TemporaryDirectory() as tmp:
         result = compare_runs(run_dirs, tmp, names)
         table = result["runs"]
-        shown = [c for c in COLUMNS if table[c.name].notna().any()]
+        shown = [c for c in result["columns"] if table[c.name].notna().any()]
         rows = [[r["run"], *(c.format(r[c.name]) for c in shown)] for r in table.to_dict(orient="records")]
         parts = ["<h2>Comparison</h2>", _table(["run", *(c.name for c in shown)], rows)]
         parts += [f"<p class='muted'>{_e(run)} lacks: {_e(', '.join(lacks))}</p>"
@@ -170,13 +155,13 @@ def _comparison_section(run_dirs: Sequence[Path], names: Sequence[str] | None) -
 
 
 def report_html(run_dirs: Sequence[str | Path], names: Sequence[str] | None = None) -> str:
-    """The report of ``run_dirs`` (runs or folders of them, see [`find_runs`][lowfreq.runs.compare.find_runs]) as HTML."""
+    """The report of ``run_dirs`` as HTML (runs or folders of them: [`find_runs`][lowfreq.runs.compare.find_runs])."""
     runs = find_runs(run_dirs)
-    table = collect_runs(runs, names)
+    table, columns = _collect(runs, names, [])
     rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in table.to_dict(orient="records")]
     title = rows[0]["run"] if len(rows) == 1 else f"{len(rows)} runs"
     sections = [_comparison_section(runs, names)] if len(runs) > 1 else []
-    sections += [_run_section(run, row) for run, row in zip(runs, rows, strict=True)]
+    sections += [_run_section(run, row, columns) for run, row in zip(runs, rows, strict=True)]
     sections.append("<h2>Versions at report time</h2>" + _table(["package", "version"], _versions_now()))
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (

@@ -1,17 +1,39 @@
-"""Checkpoint I/O of lowfreq's models: weights-only reading with clear errors, and the record of the training data."""
+"""Checkpoint I/O of lowfreq's models.
+
+Weights-only reading with clear errors, plain hyper-parameters, initial backbone weights, and the record of the
+training data.
+"""
 
 from __future__ import annotations
 
+import logging
 import pickle
+import sys
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
+from torch import nn
 
+from lowfreq.core.spec import module_spec
 from lowfreq.mvh.labels import CLASSES_16
 
-__all__ = ["DATA_KEY", "check_fits_data", "data_signature", "read_checkpoint", "record_data"]
+__all__ = [
+    "DATA_KEY",
+    "check_fits_data",
+    "check_label_map",
+    "data_signature",
+    "function_from_path",
+    "function_path",
+    "load_backbone_weights",
+    "make_hparams_plain",
+    "read_checkpoint",
+    "record_data",
+]
+
+log = logging.getLogger(__name__)
 
 DATA_KEY = "lowfreq_data"
 """Checkpoint entry in which lowfreq's models record the data they were trained on (``data_signature``)."""
@@ -36,6 +58,63 @@ def read_checkpoint(name: str, path: Path) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise TypeError(f"{name}={str(path)!r} must hold a checkpoint or state dict, got {type(state).__name__}")
     return state
+
+
+def load_backbone_weights(backbone: nn.Module, path: str) -> None:
+    """Load the ``backbone.*`` weights of a Lightning checkpoint, or a plain state dict, into ``backbone``.
+
+    Raises:
+        ValueError: the file's weights do not fit ``backbone`` (naming ``init_checkpoint``, its parameter).
+    """
+    state = read_checkpoint("init_checkpoint", Path(path))
+    state = state.get("state_dict", state)
+    backbone_state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
+    try:
+        backbone.load_state_dict(backbone_state or state)
+    except RuntimeError as err:
+        summary = str(err).splitlines()[0]
+        raise ValueError(
+            f"init_checkpoint={path!r} does not fit the backbone {type(backbone).__name__} ({summary}); "
+            "pass a checkpoint of the same architecture"
+        ) from None
+    log.info("initialised the backbone from %s", path)
+
+
+def function_path(function: Callable[..., Any]) -> str:
+    """``"module.name"`` of a module-level function, the form that LightningCLI and checkpoints record."""
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+def function_from_path(name: str, path: str) -> Callable[..., Any]:
+    """The function ``path`` (``"module.name"``) of an already imported module, as ``function_path`` wrote it.
+
+    Raises:
+        ValueError: ``path`` names no function of an imported module (naming the parameter ``name``).
+    """
+    module, _, attr = path.rpartition(".")
+    function = getattr(sys.modules.get(module), attr, None)
+    if not callable(function):
+        raise ValueError(
+            f"{name} must be a function or the import path of one in an imported module (e.g. "
+            f"lowfreq.mvh.labels.imagenet_to_16), got {path!r}"
+        )
+    return function
+
+
+def make_hparams_plain(hparams: MutableMapping[str, Any]) -> None:
+    """Keep only plain data in a model's hyper-parameters, so its checkpoints load with ``weights_only=True``.
+
+    Under LightningCLI they already are ({class_path, init_args} dicts, import paths). Modules become such dicts
+    (``lowfreq.core.spec.module_spec``), a function ``label_map`` its import path (``function_path``), and the
+    optimiser and scheduler factories are dropped: only training needs them (pass them again to resume from Python).
+    """
+    for key, value in list(hparams.items()):
+        if isinstance(value, nn.Module):
+            hparams[key] = module_spec(value)
+        elif key in ("optimizer", "lr_scheduler") and callable(value):
+            del hparams[key]
+        elif key == "label_map" and callable(value):
+            hparams[key] = function_path(value)
 
 
 def data_signature(datamodule: Any) -> dict[str, Any]:
@@ -66,35 +145,61 @@ def _few(names: list[str], limit: int = 4) -> str:
     return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
 
 
+def check_label_map(source: str, datamodule: Any, num_classes: int | None) -> None:
+    """Raise ValueError when a 1000-way (ImageNet) model meets the 16 model-vs-human classes without a label map.
+
+    The message names the argument and the value to give: ``label_map: lowfreq.mvh.labels.imagenet_to_16``.
+
+    Args:
+        source: what is checked, for the message.
+        datamodule: the data (anything with ``class_names``).
+        num_classes: the number of classes the model scores (its outputs after its label map), None when unknown.
+    """
+    data = data_signature(datamodule)
+    if num_classes == 1000 and data.get("class_names") == list(CLASSES_16):
+        name = data.get("datamodule", type(datamodule).__name__).rsplit(".", 1)[-1]
+        raise ValueError(
+            f"{source} predicts 1000 (ImageNet) classes, but the data ({name}) have the 16 model-vs-human classes: "
+            "set label_map: lowfreq.mvh.labels.imagenet_to_16 (--model.init_args.label_map="
+            "lowfreq.mvh.labels.imagenet_to_16; in Python FrontEndClassifier(..., label_map=imagenet_to_16))"
+        )
+
+
 def check_fits_data(
-    source: str, datamodule: Any, num_classes: int | None, recorded: dict[str, Any] | None = None
+    source: str,
+    datamodule: Any,
+    num_classes: int | None,
+    recorded: dict[str, Any] | None = None,
+    label_map: bool = False,
 ) -> None:
     """Raise ValueError, naming both values, when a model or checkpoint does not fit the data it is to be run on.
 
-    Compared: the model's number of outputs ``num_classes`` with the data's number of classes (a 1000-way ImageNet
-    model on the 16 model-vs-human classes is fine: it is scored through the ImageNet -> 16 mapping) and, from
-    the checkpoint's record of its training data (``recorded``, ``DATA_KEY``), the class names and the image
-    shape (channels, height and width) with the data's.
+    Compared: the number of classes the model scores ``num_classes`` with the data's number of classes and, from
+    the checkpoint's record of its training data (``recorded``, ``DATA_KEY``), the class names (unless the model
+    has a ``label_map``, which maps its outputs to other classes) and the image shape (channels, height and width)
+    with the data's. A 1000-way model on the 16 model-vs-human classes is told to set
+    ``label_map: lowfreq.mvh.labels.imagenet_to_16`` (``check_label_map``).
 
     Args:
         source: what is checked, for the message (``"--ckpt_path run/last.ckpt"``).
         datamodule: the data (anything with ``num_classes`` / ``class_names`` / ``image_shape``).
-        num_classes: the model's number of outputs, None when unknown.
+        num_classes: the number of classes the model scores (its outputs after its label map), None when unknown.
         recorded: ``data_signature`` of the training data, as stored in the checkpoint.
+        label_map: the model maps its outputs to the data's classes (``FrontEndClassifier(label_map=...)``).
     """
     data, recorded = data_signature(datamodule), recorded or {}
     name = data.get("datamodule", type(datamodule).__name__).rsplit(".", 1)[-1]
     trained_on = str(recorded.get("datamodule", "its training data")).rsplit(".", 1)[-1]
     classes, names = data.get("num_classes"), data.get("class_names")
-    to_16 = num_classes == 1000 and names == list(CLASSES_16)
-    if num_classes is not None and classes is not None and num_classes != classes and not to_16:
+    check_label_map(source, datamodule, num_classes)
+    if num_classes is not None and classes is not None and num_classes != classes:
         raise ValueError(
             f"{source} predicts {num_classes} classes, but the data ({name}) have {classes}: evaluate it on "
             f"{trained_on if 'datamodule' in recorded else f'{num_classes}-class data'}, or pass a model or "
             f"checkpoint with {classes} classes"
         )
     old_names = recorded.get("class_names")
-    if old_names and names and old_names != names and not to_16:
+    if old_names and names and old_names != names and not label_map:
         raise ValueError(
             f"{source} was trained on other classes ({trained_on}: {_few(old_names)}) than those of the data "
             f"({name}: {_few(names)}): evaluate it on {trained_on}, or pass a checkpoint trained on {name}"

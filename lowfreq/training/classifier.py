@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,15 +19,22 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from lowfreq.backbones import Backbone
 from lowfreq.core.checks import check_range
-from lowfreq.core.spec import build_from_spec, module_spec
+from lowfreq.core.spec import build_from_spec
 from lowfreq.frontends import FrontEnd, Identity
-from lowfreq.mvh.labels import CLASSES_16, imagenet_to_16
-from lowfreq.training.checkpoints import read_checkpoint, record_data
+from lowfreq.training.checkpoints import (
+    check_label_map,
+    function_from_path,
+    load_backbone_weights,
+    make_hparams_plain,
+    read_checkpoint,
+    record_data,
+)
 from lowfreq.training.fitting import FrontEndFitting
 
 __all__ = ["FrontEndClassifier", "batch_mean"]
 
-log = logging.getLogger(__name__)
+LabelMap = Callable[[Tensor], Tensor]
+"""Maps the backbone's (B, K) logits to (B, K') scores over the data's classes (log-probability-like)."""
 
 
 def _default_optimizer(params: Any) -> torch.optim.Optimizer:
@@ -46,6 +52,16 @@ def batch_mean() -> MeanMetric:
 
 def _accuracy(num_classes: int) -> MetricCollection:
     return MetricCollection({"acc": MulticlassAccuracy(num_classes=num_classes, average="micro")})
+
+
+def _mapped_classes(label_map: LabelMap, num_outputs: int) -> int:
+    """Number of classes ``label_map`` scores, from one (1, num_outputs) row of zero logits."""
+    with torch.no_grad():
+        scores = label_map(torch.zeros(1, num_outputs))
+    if not isinstance(scores, Tensor) or scores.ndim != 2 or scores.shape[0] != 1:
+        got = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
+        raise ValueError(f"label_map must map (B, {num_outputs}) logits to (B, K) scores, got {got} for B = 1")
+    return int(scores.shape[1])
 
 
 class FrontEndClassifier(L.LightningModule):
@@ -79,13 +95,17 @@ class FrontEndClassifier(L.LightningModule):
             (with a message) on other devices: torch's CPU channels-last backward is unreliable (oneDNN crash/hang).
         compile: compile the backbone with ``torch.compile(dynamic=False)`` (one graph per batch shape: the full
             batch and an epoch's last batch); the front-end stays eager and exact float32.
+        label_map: None (the backbone's outputs are the data's classes), or a function or module, or its import
+            path, mapping the backbone's (B, K) logits to (B, K') scores over the data's classes; the model's output,
+            loss, accuracy and predictions are then over those K' classes. A 1000-way ImageNet backbone on the 16
+            model-vs-human classes needs ``lowfreq.mvh.labels.imagenet_to_16`` (model-vs-human's mean-probability
+            mapping; ``recipes/pretrained_alignment.yaml``); without it, ``setup`` stops saying so.
 
     Logged: ``train_loss_step`` (on the steps the logger writes, every ``log_every_n_steps``); once per epoch
     ``train_loss_epoch``, ``train_acc`` (and ``train_l1``, the mean front-end penalty, when it enters the
     loss), ``val_loss``, ``val_acc``,
-    ``test_loss``, ``test_acc`` (batch-size-weighted means over the epoch and all processes). A 1000-way ImageNet
-    backbone on model-vs-human data is scored on the 16 classes (see
-    [`setup`][lowfreq.training.classifier.FrontEndClassifier.setup]). No step synchronises the GPU with the host, and
+    ``test_loss``, ``test_acc`` (batch-size-weighted means over the epoch and all processes). No step synchronises
+    the GPU with the host, and
     only the logger's steps call ``self.log``: the epoch values accumulate in device-side metrics and are read once per
     epoch, which keeps Lightning's per-step host time small enough for the GPU to stay busy.
     """
@@ -103,6 +123,7 @@ class FrontEndClassifier(L.LightningModule):
         init_checkpoint: str | None = None,
         channels_last: bool = False,
         compile: bool = False,
+        label_map: LabelMap | str | None = None,
     ) -> None:
         super().__init__()
         check_range("lambda_l1", lambda_l1, 0.0)
@@ -113,12 +134,21 @@ class FrontEndClassifier(L.LightningModule):
 
             backbone = CIFARResNet18()
         backbone = build_from_spec("backbone", backbone, Backbone)
+        if isinstance(label_map, str) and not label_map.startswith("unrecorded "):  # a recorded import path
+            label_map = function_from_path("label_map", label_map)
+        elif isinstance(label_map, (str, Mapping)):  # a recorded module spec, or the note that it was not recorded
+            label_map = build_from_spec("label_map", label_map, nn.Module)
+        elif label_map is not None and not callable(label_map):
+            raise TypeError(f"label_map must be None, a function or a module, got {type(label_map).__name__}")
         with warnings.catch_warnings():  # Python-built modules: replaced by plain specs just below
-            warnings.filterwarnings("ignore", message="Attribute '(frontend|backbone)' is an instance of `nn.Module`")
+            warnings.filterwarnings("ignore", message="Attribute '.*' is an instance of `nn.Module`")
             self.save_hyperparameters()
-        self._make_hparams_plain()
+        make_hparams_plain(self.hparams)
         self.frontend: FrontEnd = frontend
         self.backbone: Backbone = backbone
+        self.label_map = label_map
+        num_outputs = backbone.num_classes
+        self._num_classes = num_outputs if label_map is None else _mapped_classes(label_map, num_outputs)
         self.optimizer_factory, self.lr_scheduler_factory = optimizer, lr_scheduler
         self.lr_scheduler_interval = lr_scheduler_interval
         self.lambda_l1, self.label_smoothing, self.freeze_backbone = lambda_l1, label_smoothing, freeze_backbone
@@ -128,18 +158,17 @@ class FrontEndClassifier(L.LightningModule):
             self.backbone.requires_grad_(False)
         if compile:
             self.backbone.compile(dynamic=False)  # in place: state-dict keys stay those of the backbone
-        metrics = _accuracy(backbone.num_classes)
+        metrics = _accuracy(self._num_classes)
         self.train_metrics = metrics.clone(prefix="train_")
         self.val_metrics = metrics.clone(prefix="val_")
         self.test_metrics = metrics.clone(prefix="test_")
-        self._scores_to_16 = False  # set in setup: 1000-way backbone on 16-class model-vs-human data
         self.train_loss_mean, self.val_loss_mean = batch_mean(), batch_mean()
         self.test_loss_mean, self.train_l1_mean = batch_mean(), batch_mean()
 
     @property
     def num_classes(self) -> int:
-        """Number of outputs (the backbone's)."""
-        return self.backbone.num_classes
+        """Number of classes scored: the backbone's outputs, or those of ``label_map`` when one is given."""
+        return self._num_classes
 
     @property
     def untrained_reason(self) -> str | None:
@@ -161,20 +190,6 @@ class FrontEndClassifier(L.LightningModule):
         """Record the training data's classes and image shape (``DATA_KEY``), checked by ``lowfreq validate``."""
         record_data(self, checkpoint)
 
-    def _make_hparams_plain(self) -> None:
-        """Keep only plain data in the hyper-parameters, so every checkpoint loads with ``weights_only=True``.
-
-        Under LightningCLI they already are ({class_path, init_args} dicts). A model built in Python records its
-        front-end and backbone as such dicts (``lowfreq.core.spec.module_spec``) and drops optimiser and scheduler
-        factories, which only training needs (pass them again to resume training from Python).
-        """
-        for key in ("frontend", "backbone"):
-            if isinstance(self.hparams.get(key), nn.Module):
-                self.hparams[key] = module_spec(self.hparams[key])
-        for key in ("optimizer", "lr_scheduler"):
-            if callable(self.hparams.get(key)):
-                del self.hparams[key]
-
     @classmethod
     def load_from_checkpoint(  # type: ignore[override]
         cls, checkpoint_path: str | Path, map_location: Any = None, strict: bool | None = None, **kwargs: Any
@@ -190,39 +205,25 @@ class FrontEndClassifier(L.LightningModule):
         kwargs.pop("weights_only", None)
         return super().load_from_checkpoint(path, map_location=map_location, strict=strict, weights_only=True, **kwargs)
 
-    def _load_init_checkpoint(self, path: str) -> None:
-        state = read_checkpoint("init_checkpoint", Path(path))
-        state = state.get("state_dict", state)
-        backbone_state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
-        try:
-            self.backbone.load_state_dict(backbone_state or state)
-        except RuntimeError as err:
-            summary = str(err).splitlines()[0]
-            raise ValueError(
-                f"init_checkpoint={path!r} does not fit the backbone {type(self.backbone).__name__} ({summary}); "
-                "pass a checkpoint of the same architecture"
-            ) from None
-        log.info("initialised the backbone from %s", path)
-
     def forward(self, x: Tensor) -> Tensor:
-        """x: (B, C, H, W) in [0, 1] -> logits (B, K)."""
+        """x: (B, C, H, W) in [0, 1] -> logits (B, K): the backbone's, through ``label_map`` when one is given."""
         x = self.frontend(x)
         if self._channels_last_active:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self.backbone(x)
+        logits = self.backbone(x)
+        return logits if self.label_map is None else self.label_map(logits)
 
     def setup(self, stage: str) -> None:
-        """Choose the label space of the evaluation metrics, and use channels-last memory format only on CUDA.
+        """Stop when a label map is missing, and use channels-last memory format only on CUDA.
 
-        A 1000-way (ImageNet) backbone evaluated on data whose classes are the 16 model-vs-human classes
-        (``datamodule.class_names == CLASSES_16``, e.g. ``ModelVsHumanDataModule``) is scored on those 16 classes:
-        validation and test logits go through [`imagenet_to_16`][lowfreq.mvh.labels.imagenet_to_16] (model-vs-human's
-        mean-probability mapping) before the loss and the accuracy, so ``val_acc`` is the 16-class accuracy.
-
-        On CPUs, oneDNN's channels-last backward of strided 1x1 convolutions crashes or hangs in current torch
-        releases.
+        A 1000-way ImageNet model on data whose classes are the 16 model-vs-human classes stops here, saying to set
+        ``label_map=``[`imagenet_to_16`][lowfreq.mvh.labels.imagenet_to_16]
+        ([`check_label_map`][lowfreq.training.checkpoints.check_label_map]). On CPUs, oneDNN's channels-last
+        backward of strided 1x1 convolutions crashes or hangs in current torch releases.
         """
-        self._choose_label_space()
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if datamodule is not None:
+            check_label_map(f"the model {type(self).__name__}", datamodule, self.num_classes)
         if not self.channels_last or self._channels_last_active:
             return
         device = self.trainer.strategy.root_device
@@ -232,23 +233,6 @@ class FrontEndClassifier(L.LightningModule):
         else:
             rank_zero_info(f"channels_last=True is ignored on {device.type}: it only speeds up CUDA convolutions, and "
                            "torch's CPU channels-last backward is unreliable (oneDNN crash/hang)")
-
-    def _choose_label_space(self) -> None:
-        """Score on the 16 model-vs-human classes when the backbone is 1000-way and the data are 16-class."""
-        datamodule = getattr(self.trainer, "datamodule", None)
-        try:
-            names = list(datamodule.class_names) if datamodule is not None else None
-        except (AttributeError, NotImplementedError):  # a DataModule without class names
-            names = None
-        to_16 = self.backbone.num_classes == 1000 and names == list(CLASSES_16)
-        if to_16 == self._scores_to_16:
-            return
-        self._scores_to_16 = to_16
-        metrics = _accuracy(len(CLASSES_16) if to_16 else self.backbone.num_classes)
-        self.val_metrics, self.test_metrics = metrics.clone(prefix="val_"), metrics.clone(prefix="test_")
-        if to_16:
-            rank_zero_info("1000-way backbone on the 16 model-vs-human classes: val/test loss and accuracy use "
-                           "model-vs-human's ImageNet -> 16 mapping (lowfreq.mvh.labels.imagenet_to_16)")
 
     def configure_callbacks(self) -> list[L.Callback]:
         """``[FrontEndFitting()]`` when the front-end requires fitting (done at the start of ``fit``)."""
@@ -265,7 +249,7 @@ class FrontEndClassifier(L.LightningModule):
     def on_fit_start(self) -> None:
         """Load ``init_checkpoint`` (unless resuming) and keep a frozen backbone in eval mode."""
         if self.init_checkpoint is not None and self.trainer.ckpt_path is None:  # resuming restores the weights
-            self._load_init_checkpoint(self.init_checkpoint)
+            load_backbone_weights(self.backbone, self.init_checkpoint)
         if self.freeze_backbone:
             self.backbone.eval()
 
@@ -274,11 +258,9 @@ class FrontEndClassifier(L.LightningModule):
         if self.freeze_backbone:
             self.backbone.eval()
 
-    def _step(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection, to_16: bool = False) -> Tensor:
+    def _step(self, batch: tuple[Tensor, Tensor], metrics: MetricCollection) -> Tensor:
         x, y = batch
         logits = self(x)
-        if to_16:
-            logits = imagenet_to_16(logits)  # (B, 16) log mean member probabilities; softmax renormalises them
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
         metrics.update(logits.detach(), y)
         return loss
@@ -299,8 +281,11 @@ class FrontEndClassifier(L.LightningModule):
     def _logger_writes_this_step(self) -> bool:
         """True on the steps after which Lightning writes step values to its loggers (``log_every_n_steps``).
 
-        ``global_step`` counts the optimiser steps before this one, as Lightning's logging step does with one
-        optimiser; the last step of a run (``should_stop``) and ``fast_dev_run`` write too.
+        Lightning exposes this test only privately (``trainer._logger_connector.should_update_logs``), and a
+        ``self.log(on_step=True)`` on every step costs host time that starves a fast GPU (``benchmarks/README.md``),
+        hence this public-attribute copy: ``global_step`` counts the optimiser steps before this one, as
+        Lightning's logging step does with one optimiser; the last step of a run (``should_stop``) and
+        ``fast_dev_run`` write too.
         """
         trainer = self.trainer
         if not trainer.loggers:
@@ -323,12 +308,12 @@ class FrontEndClassifier(L.LightningModule):
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         """Accumulate the validation loss and accuracy."""
-        loss = self._step(batch, self.val_metrics, to_16=self._scores_to_16)
+        loss = self._step(batch, self.val_metrics)
         self.val_loss_mean.update(loss.expand(batch[1].shape[0]))
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         """Accumulate the test loss and accuracy."""
-        loss = self._step(batch, self.test_metrics, to_16=self._scores_to_16)
+        loss = self._step(batch, self.test_metrics)
         self.test_loss_mean.update(loss.expand(batch[1].shape[0]))
 
     def on_train_epoch_end(self) -> None:

@@ -80,7 +80,8 @@ def test_compare_is_dispatched_lazily(monkeypatch):
 
 
 def test_missing_subcommand_module_is_one_clear_line(monkeypatch, capsys):
-    monkeypatch.setitem(_commands._LIGHT, "compare", ("lowfreq.no_such_module", "compare_main"))
+    missing = _commands.TABLE["compare"]._replace(module="lowfreq.no_such_module")
+    monkeypatch.setitem(_commands.TABLE, "compare", missing)
     with pytest.raises(SystemExit) as info:
         main(["compare", "x"])
     assert info.value.code == 2
@@ -132,3 +133,22 @@ def test_lightning_tips_are_filtered():
         logger.removeHandler(handler)
         logger.setLevel(level)
     assert seen == ["an ordinary message"]
+
+
+def test_one_table_drives_the_help_and_both_entry_points(monkeypatch, capsys):
+    """The console script and ``lightning_cli.main`` dispatch through ``TABLE``; help lines come from it too."""
+    from lowfreq.cli.lightning_cli import main as cli_main
+
+    assert COMMANDS == {name: command.description for name, command in _commands.TABLE.items()}
+    assert _commands.LIGHTNING_COMMANDS == ("fit", "validate", "test", "predict")
+    seen = []
+    fake = types.ModuleType("lowfreq.fake_runner")
+    fake.run = seen.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "lowfreq.fake_runner", fake)
+    monkeypatch.setitem(_commands.TABLE, "fit", _commands.TABLE["fit"]._replace(module="lowfreq.fake_runner"))
+    main(["fit", "-c", "r.yaml"])
+    cli_main(["fit", "-c", "r.yaml"])
+    assert seen == [["fit", "-c", "r.yaml"], ["fit", "-c", "r.yaml"]]  # Lightning commands get the whole list
+    with pytest.raises(SystemExit) as info:
+        cli_main(["fitt"])
+    assert info.value.code == 2 and "command must be one of ['fit', 'validate'" in capsys.readouterr().err

@@ -177,9 +177,14 @@ class _Data:
         self.class_names, self.num_classes, self.image_shape = names, len(names), shape
 
 
-def test_a_1000_way_model_fits_the_16_model_vs_human_classes():
-    check_fits_data("m", _Data(list(CLASSES_16)), 1000, {"num_classes": 1000, "class_names": [f"n{i}" for i in
-                                                                                              range(1000)]})
+def test_a_1000_way_model_fits_the_16_model_vs_human_classes_through_its_label_map():
+    imagenet = {"num_classes": 1000, "class_names": [f"n{i}" for i in range(1000)]}
+    check_fits_data("m", _Data(list(CLASSES_16)), 16, imagenet, label_map=True)
+    with pytest.raises(ValueError, match="m predicts 1000 .ImageNet. classes.*set label_map: "
+                                         "lowfreq.mvh.labels.imagenet_to_16"):
+        check_fits_data("m", _Data(list(CLASSES_16)), 1000, imagenet)
+    with pytest.raises(ValueError, match="m was trained on other classes"):
+        check_fits_data("m", _Data(list(CLASSES_16)), 16, imagenet)  # no label map: the names must agree
     with pytest.raises(ValueError, match="m predicts 1000 classes, but the data .* have 10"):
         check_fits_data("m", _Data(list(CIFAR10_CLASSES), (3, 32, 32)), 1000)
     with pytest.raises(ValueError, match=r"the number of channels differs"):

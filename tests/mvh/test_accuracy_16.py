@@ -1,14 +1,18 @@
-"""A 1000-way ImageNet model on 16-class model-vs-human data: val_acc is the 16-class accuracy (oracle by hand)."""
+"""A 1000-way ImageNet model on 16-class model-vs-human data: val_acc is the 16-class accuracy (oracle by hand).
+
+The 16-class scoring is explicit (``label_map=imagenet_to_16``); without it the model stops in ``setup``.
+"""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from lightning import Trainer
 from torch.utils.data import Dataset, TensorDataset
 
 from lowfreq.data import ImageDataModule
 from lowfreq.frontends import Identity
-from lowfreq.mvh.labels import CLASSES_16, IMAGENET_16_INDICES
+from lowfreq.mvh.labels import CLASSES_16, IMAGENET_16_INDICES, imagenet_to_16
 from lowfreq.training import FrontEndClassifier
 
 from tiny_backbone import TinyBackbone
@@ -50,10 +54,10 @@ def _validate(model: FrontEndClassifier, dm: ImageDataModule, tmp_path) -> dict[
 
 def test_val_acc_of_a_1000_way_model_is_over_the_16_classes(tmp_path):
     torch.manual_seed(0)
-    model = FrontEndClassifier(Identity(), TinyBackbone(1000)).eval()
+    model = FrontEndClassifier(Identity(), TinyBackbone(1000), label_map=imagenet_to_16).eval()
     x = torch.rand(20, 3, 8, 8, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        logits = model(x)
+        logits = model.backbone(model.frontend(x))
     decided = _hand_decisions(logits)
     y = decided.clone()
     y[::2] = (decided[::2] + 1) % 16  # every other label wrong: the oracle is exactly 0.5
@@ -76,3 +80,40 @@ def test_other_data_keep_the_models_own_label_space(tmp_path):
         y = model(x).argmax(-1)  # labels = the model's own 1000-way decisions
     metrics = _validate(model, Fake16(x, y, [f"class{i}" for i in range(1000)]), tmp_path)
     assert metrics["val_acc"] == 1.0
+
+
+def test_a_1000_way_model_on_the_16_classes_without_a_label_map_names_the_argument(tmp_path):
+    model = FrontEndClassifier(Identity(), TinyBackbone(1000)).eval()
+    x, y = torch.rand(4, 3, 8, 8), torch.zeros(4, dtype=torch.long)
+    with pytest.raises(ValueError, match="predicts 1000 .ImageNet. classes") as info:
+        _validate(model, Fake16(x, y, list(CLASSES_16)), tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and "label_map: lowfreq.mvh.labels.imagenet_to_16" in message
+    assert "--model.init_args.label_map=lowfreq.mvh.labels.imagenet_to_16" in message
+
+
+def test_the_label_map_is_the_models_output_and_survives_a_checkpoint(tmp_path):
+    """forward, predict and a Python-built checkpoint (import path in its hyper-parameters) all use the map."""
+    torch.manual_seed(0)
+    model = FrontEndClassifier(Identity(), TinyBackbone(1000), label_map=imagenet_to_16).eval()
+    assert model.num_classes == 16 and model.hparams["label_map"] == "lowfreq.mvh.labels.imagenet_to_16"
+    x = torch.rand(3, 3, 8, 8)
+    with torch.no_grad():
+        expected = imagenet_to_16(model.backbone(x))
+        assert torch.equal(model(x), expected)
+        assert torch.allclose(model.predict_step(x, 0), expected.softmax(-1))
+    trainer = Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                      enable_model_summary=False, default_root_dir=tmp_path)
+    trainer.strategy.connect(model)
+    trainer.save_checkpoint(tmp_path / "m.ckpt")
+    back = FrontEndClassifier.load_from_checkpoint(tmp_path / "m.ckpt", backbone=TinyBackbone(1000)).eval()
+    assert back.label_map is imagenet_to_16 and back.num_classes == 16
+    with torch.no_grad():
+        assert torch.equal(back(x), expected)
+
+
+def test_a_label_map_must_be_a_known_function():
+    with pytest.raises(ValueError, match="label_map must be a function or the import path .* got 'no.such.map'"):
+        FrontEndClassifier(Identity(), TinyBackbone(1000), label_map="no.such.map")
+    with pytest.raises(TypeError, match="label_map must be None, a function or a module, got int"):
+        FrontEndClassifier(Identity(), TinyBackbone(1000), label_map=3)  # type: ignore[arg-type]

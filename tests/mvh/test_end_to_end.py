@@ -21,7 +21,7 @@ from lowfreq.callbacks import ModelVsHumanAnalysis
 from lowfreq.frontends import GaussianBlur, Identity
 from lowfreq.mvh.decisions import alignment_sweep, model_decisions
 from lowfreq.mvh.download import HUMAN_RAW_DATA_SHA256, download_datasets, download_raw_data, find_dataset_dir
-from lowfreq.mvh.labels import CLASSES_16
+from lowfreq.mvh.labels import CLASSES_16, imagenet_to_16
 from lowfreq.mvh.metrics import METRICS, benchmark, benchmark_from_raw_data
 from lowfreq.mvh.plotting import (
     plot_alignment_sweep,
@@ -147,7 +147,7 @@ def test_datamodule_is_evaluation_only(mvh):
 
 def test_callback_after_validate_writes_json_csvs_and_figure(mvh, human_raw, tmp_path):
     torch.manual_seed(0)
-    model = FrontEndClassifier(GaussianBlur(1.0), TinyBackbone(1000))  # ImageNet logits: mapped 1000 -> 16
+    model = FrontEndClassifier(GaussianBlur(1.0), TinyBackbone(1000), label_map=imagenet_to_16)  # 1000 -> 16
     dm = ModelVsHumanDataModule(str(mvh), ["cue-conflict", "edge"], images_per_dataset=10, batch_size=8)
     callback = ModelVsHumanAnalysis(raw_data_dir=str(human_raw), model_name="tiny-blur", num_images=15)
     _quiet_trainer(tmp_path, callback).validate(model, dm)

@@ -8,41 +8,63 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lowfreq.callbacks import (
+    AdversarialSpectrumAnalysis,
+    CorruptionAnalysis,
+    CueConflictAnalysis,
+    HybridCurveAnalysis,
+    RobustnessAnalysis,
+)
 from lowfreq.plotting.compare import plot_corruption_vs_f_rev, quadratic_fit
 from lowfreq.runs.compare import aggregate_seeds, collect_runs, compare_main, compare_runs, run_label
 
+from fake_runs import headlines
 from fake_runs import run_config as _config
 from fake_runs import write_run as _write_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _hybrid(f_rev: float, **curve) -> dict:
+    return {"hybrid": {"f_rev": f_rev, **curve},
+            "headlines": headlines(HybridCurveAnalysis, f_rev=f_rev, f_rev_perm_std=curve.get("f_rev_std"))}
+
+
 def _adversarial(f_half: float, mean: float) -> dict:
     return {"f_half": f_half, "f_half_std": 0.01, "summary": {"median": mean, "mean": mean, "std": 0.1 * mean,
-                                                              "num_failed": 0}}
+                                                              "num_failed": 0},
+            "headlines": headlines(AdversarialSpectrumAnalysis, f_half=f_half, f_half_boot_std=0.01, eps_median=mean,
+                                   eps_mean=mean, eps_std=0.1 * mean, adv_failed=0)}
 
 
 def _corruptions(acc: float) -> dict:
     return {"source": "generated", "result": {"mean_acc": acc, "clean_acc": acc + 0.2,
-                                              "band_acc": {"low": acc + 0.1, "medium": acc, "high": acc - 0.1}}}
+                                              "band_acc": {"low": acc + 0.1, "medium": acc, "high": acc - 0.1}},
+            "headlines": headlines(CorruptionAnalysis, corruption_acc=acc, corruption_clean=acc + 0.2,
+                                   corruption_low=acc + 0.1, corruption_medium=acc, corruption_high=acc - 0.1)}
+
+
+def _cue_conflict(shape_bias: float) -> dict:
+    return {"result": {"shape_bias": shape_bias}, "headlines": headlines(CueConflictAnalysis, shape_bias=shape_bias)}
 
 
 def test_run_label_names_front_end_parameter_and_backbone():
     assert run_label(_config("GaussianBlur", 0, sigma=1.5)) == "GaussianBlur(σ=1.5) + CIFARResNet18"
-    assert run_label(_config("PCAProjection", 0, num_components=512)) == "PCAProjection(K=512) + CIFARResNet18"
+    assert run_label(_config("PCAProjection", 0, num_components=512)) == "PCAProjection(k=512) + CIFARResNet18"
     assert run_label(_config("Identity", 0)) == "CIFARResNet18, no front-end"
     assert run_label({"model": {"class_path": "lowfreq.training.FourierMaskProbe"}}) == "FourierMaskProbe"
 
 
 def test_collect_reads_every_value_and_says_what_each_run_lacks(tmp_path):
     full = _write_run(tmp_path / "a", _config("GaussianBlur", 3, sigma=1.0), {
-        "hybrid": {"hybrid": {"f_rev": 0.3, "f_rev_std": 0.01}},
+        "hybrid": _hybrid(0.3, f_rev_std=0.01),
         "adversarial": _adversarial(0.35, 2 / 255),
         "corruptions": _corruptions(0.6),
-        "cue_conflict": {"result": {"shape_bias": 0.9}},
-        "robustness": {"table": [{"rho": 0.0, "clean": 0.9, "fgsm": 0.2, "pgd": 0.1}, {"rho": 0.5}]},
+        "cue_conflict": _cue_conflict(0.9),
+        "robustness": {"table": [{"rho": 0.0, "clean": 0.9, "fgsm": 0.2, "pgd": 0.1}, {"rho": 0.5}],
+                       "headlines": headlines(RobustnessAnalysis, robust_clean=0.9, robust_fgsm=0.2, robust_pgd=0.1)},
     }, metrics={"test_acc": 0.91, "val_acc": 0.9})
-    bare = _write_run(tmp_path / "b", _config("Identity", 0), {"hybrid": {"hybrid": {"f_rev": 0.5}}})
+    bare = _write_run(tmp_path / "b", _config("Identity", 0), {"hybrid": _hybrid(0.5)})
     table = collect_runs([full, bare])
     a, b = table.iloc[0], table.iloc[1]
     assert (a["f_rev"], a["f_half"], a["eps_mean"], a["corruption_high"]) == (0.3, 0.35, 2 / 255, 0.5)
@@ -69,9 +91,9 @@ def test_folder_of_versions_expands_and_bad_paths_say_what_is_wrong(tmp_path):
 
 def test_seeds_of_one_setting_become_mean_and_sample_std(tmp_path):
     values = [0.30, 0.34, 0.29]
-    runs = [_write_run(tmp_path / f"s{i}", _config("GaussianBlur", i, sigma=1.5), {"hybrid": {"hybrid": {"f_rev": v}}})
+    runs = [_write_run(tmp_path / f"s{i}", _config("GaussianBlur", i, sigma=1.5), {"hybrid": _hybrid(v)})
             for i, v in enumerate(values)]
-    runs.append(_write_run(tmp_path / "base", _config("Identity", 0), {"hybrid": {"hybrid": {"f_rev": 0.5}}}))
+    runs.append(_write_run(tmp_path / "base", _config("Identity", 0), {"hybrid": _hybrid(0.5)}))
     settings = aggregate_seeds(collect_runs(runs)).set_index("setting")
     blur = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18"]
     assert blur["num_runs"] == 3 and blur["seeds"] == "0 1 2"
@@ -79,7 +101,7 @@ def test_seeds_of_one_setting_become_mean_and_sample_std(tmp_path):
     assert blur["f_rev_seed_std"] == pytest.approx(np.std(values, ddof=1), abs=1e-12)
     base = settings.loc["CIFARResNet18, no front-end"]
     assert base["f_rev_seed_std"] == 0.0 and base["f_rev_n"] == 1
-    assert math.isnan(base["f_half_mean"]) and base["f_half_n"] == 0
+    assert "f_half_mean" not in settings  # no run has the adversarial analysis: its quantities get no column
 
 
 def test_quadratic_fit_recovers_an_exact_parabola_and_refuses_two_points():
@@ -94,9 +116,9 @@ def test_compare_writes_tables_figures_and_draws_the_blur_fit(tmp_path, capsys):
         for seed in (0, 1):
             acc = 0.8 - (f_rev - 0.3) ** 2 + 0.01 * seed
             runs.append(_write_run(tmp_path / f"blur{sigma}_{seed}", _config("GaussianBlur", seed, sigma=sigma), {
-                "hybrid": {"hybrid": {"f_rev": f_rev}}, "corruptions": _corruptions(acc),
+                "hybrid": _hybrid(f_rev), "corruptions": _corruptions(acc),
                 "adversarial": _adversarial(0.5 - f_rev / 2, (1 + sigma) / 255)}))
-    runs.append(_write_run(tmp_path / "base", _config("Identity", 0), {"hybrid": {"hybrid": {"f_rev": 0.6}}}))
+    runs.append(_write_run(tmp_path / "base", _config("Identity", 0), {"hybrid": _hybrid(0.6)}))
     result = compare_runs(runs, tmp_path / "out")
     assert set(result["figures"]) == {"eps_vs_f_half", "corruption_vs_f_rev", "overlay_corruption_bands"}  # no mvh
     for stem in result["figures"]:
@@ -164,7 +186,7 @@ def _resnet_run(tmp_path: Path, name: str, seed: int, *, epochs: int, width: int
         {"class_path": "lowfreq.callbacks.HybridCurveAnalysis", "init_args": {"num_images": images, "seed": 0}}]}
     if stage:
         config.update(ckpt_path=str(tmp_path / "fit1" / "checkpoints" / "last.ckpt"), verbose=True)
-    run = _write_run(tmp_path / name, config, {"hybrid": {"hybrid": {"f_rev": f_rev}}})
+    run = _write_run(tmp_path / name, config, {"hybrid": _hybrid(f_rev)})
     if stage:
         (run / "summary.json").write_text(json.dumps({"stage": stage}))
     return run
@@ -204,13 +226,15 @@ def _curves(shift: float) -> dict[str, dict]:
     """Result payloads with every overlaid curve, shaped as the callbacks write them."""
     f_mix = [0.0, 0.1, 0.3, 1.0]
     return {
-        "hybrid": {"hybrid": {"f_mix": f_mix, "p_low": [0.0, 0.2 + shift, 0.7, 0.9], "p_high": [0.9, 0.6, 0.2, 0.0],
-                              "f_rev": 0.2 + shift, "num_pairs": 50}},
+        "hybrid": _hybrid(0.2 + shift, f_mix=f_mix, p_low=[0.0, 0.2 + shift, 0.7, 0.9], p_high=[0.9, 0.6, 0.2, 0.0],
+                          num_pairs=50),
         "frequency_components": {"radii": [4.0, 8.0], "history": [
             {"epoch": e, "global_step": 10 * e, "acc_low": [0.3 + shift, 0.5], "acc_high": [0.2, 0.1]}
             for e in range(3)]},
         "adversarial": {"f_half": 0.2 + shift, "indices": [1, 2, 3], "summary": {"median": 0.01},
-                        "profile": {"frequency": [0.0, 0.25, 0.5], "fraction_below": [0.1, 0.6 - shift, 1.0]}},
+                        "profile": {"frequency": [0.0, 0.25, 0.5], "fraction_below": [0.1, 0.6 - shift, 1.0]},
+                        "headlines": headlines(AdversarialSpectrumAnalysis, f_half=0.2 + shift, eps_median=0.01,
+                                               counts={"f_half": 3, "eps_median": 3})},
         "corruptions": _corruptions(0.5 + shift),
         "fourier_mask": {"radial_energy": [1.0, 0.5 + shift, 0.1], "radial_centres_cycles": [0.1, 0.25, 0.4]},
     }
@@ -239,7 +263,7 @@ def test_every_analysis_curve_gets_an_overlay_and_missing_scatters_are_named(tmp
 
 def test_an_overlay_of_one_run_is_not_drawn_and_says_so(tmp_path):
     runs = [_write_run(tmp_path / "a", _config("GaussianBlur", 0, sigma=1.5), {"hybrid": _curves(0.0)["hybrid"]}),
-            _write_run(tmp_path / "b", _config("Identity", 0), {"cue_conflict": {"result": {"shape_bias": 0.2}}})]
+            _write_run(tmp_path / "b", _config("Identity", 0), {"cue_conflict": _cue_conflict(0.2)})]
     result = compare_runs(runs, tmp_path / "cmp")
     assert "overlay_hybrid" not in result["figures"]
     assert any(n.startswith("overlay_hybrid not drawn: only GaussianBlur") for n in result["notes"])

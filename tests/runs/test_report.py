@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lowfreq.callbacks import AdversarialSpectrumAnalysis, HybridCurveAnalysis
 from lowfreq.runs.report import report_html, write_report
 
-from fake_runs import run_config, write_run
+from fake_runs import headlines, run_config, write_run
 
 MAGENTA = (255, 0, 255)
 BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
@@ -31,12 +32,17 @@ def _block_png(size: int = 240) -> bytes:
 def _runs(tmp_path: Path) -> list[Path]:
     blur = write_run(tmp_path / "blur", run_config("GaussianBlur", 0, sigma=1.5), {
         "hybrid": {"hybrid": {"f_rev": 0.21, "f_rev_std": 0.01}, "callback": "HybridCurveAnalysis",
-                   "versions": {"lowfreq": "0.1.0", "torch": "9.9"}},
-        "adversarial": {"f_half": 0.31, "summary": {"median": 3 / 255, "mean": 3 / 255, "std": 0.01}},
+                   "versions": {"lowfreq": "0.1.0", "torch": "9.9"},
+                   "headlines": headlines(HybridCurveAnalysis, f_rev=0.21, f_rev_perm_std=0.01)},
+        "adversarial": {"f_half": 0.31, "summary": {"median": 3 / 255, "mean": 3 / 255, "std": 0.01},
+                        "headlines": headlines(AdversarialSpectrumAnalysis, f_half=0.31, eps_median=3 / 255,
+                                               eps_mean=3 / 255, eps_std=0.01)},
     }, metrics={"val_acc": 0.875, "train_loss_epoch": 0.4}, figures={"hybrid": _block_png()})
     base = write_run(tmp_path / "base", run_config("Identity", 0), {
-        "hybrid": {"hybrid": {"f_rev": 0.55}},
-        "adversarial": {"f_half": 0.44, "summary": {"median": 1 / 255, "mean": 1 / 255, "std": 0.01}},
+        "hybrid": {"hybrid": {"f_rev": 0.55}, "headlines": headlines(HybridCurveAnalysis, f_rev=0.55)},
+        "adversarial": {"f_half": 0.44, "summary": {"median": 1 / 255, "mean": 1 / 255, "std": 0.01},
+                        "headlines": headlines(AdversarialSpectrumAnalysis, f_half=0.44, eps_median=1 / 255,
+                                               eps_mean=1 / 255, eps_std=0.01)},
     }, metrics={"val_acc": 0.91})
     return [blur, base]
 

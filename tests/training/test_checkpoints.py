@@ -130,3 +130,27 @@ def test_channels_last_is_not_used_on_cpu(tmp_path, caplog):
         assert conv.weight.is_contiguous()  # standard layout, never channels-last on the CPU
         if conv.weight.shape[1] > 1 and conv.weight.shape[-1] > 1:
             assert not conv.weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_hyper_parameters_become_plain_data_and_back():
+    """Modules become class_path specs, a function its import path, factories are dropped; both rebuild."""
+    from torch import nn
+
+    from lowfreq.mvh.labels import imagenet_to_16
+    from lowfreq.training.checkpoints import function_from_path, function_path, make_hparams_plain
+
+    hparams = {"frontend": GaussianBlur(1.5), "label_map": imagenet_to_16, "optimizer": torch.optim.SGD,
+               "lambda_l1": 0.5}
+    make_hparams_plain(hparams)
+    assert hparams == {"frontend": {"class_path": "lowfreq.frontends.GaussianBlur",
+                                    "init_args": hparams["frontend"]["init_args"]},
+                       "label_map": "lowfreq.mvh.labels.imagenet_to_16", "lambda_l1": 0.5}
+    assert hparams["frontend"]["init_args"]["sigma"] == 1.5
+    assert function_from_path("label_map", function_path(imagenet_to_16)) is imagenet_to_16
+    with pytest.raises(ValueError, match="label_map must be a function or the import path .* got 'torch.nn.Linear2'"):
+        function_from_path("label_map", "torch.nn.Linear2")
+    model = FrontEndClassifier(GaussianBlur(1.0), SimpleCNN(num_classes=1000, widths=(4, 8)),
+                               label_map=nn.Sequential(nn.Linear(1000, 3)))
+    assert model.num_classes == 3 and model.hparams["label_map"].startswith("unrecorded torch.nn")
+    with pytest.raises(TypeError, match="pass label_map=<the module> to load_from_checkpoint"):
+        FrontEndClassifier(label_map=model.hparams["label_map"])
