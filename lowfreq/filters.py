@@ -197,12 +197,12 @@ def _flat(x: Tensor) -> Tensor:
 
 def pca_fit(
     data: Tensor | Iterable,
-    n_components: int,
+    num_components: int,
     *,
     method: PCAMethod = "auto",
     center: bool = True,
     oversample: int = 16,
-    n_iter: int = 4,
+    num_iter: int = 4,
     generator: torch.Generator | None = None,
     progress: bool = False,
 ) -> PCAResult:
@@ -211,20 +211,20 @@ def pca_fit(
     Args:
         data: (N, C, H, W) tensor in [0, 1], or an iterable (e.g. DataLoader) of such batches or (x, y) pairs.
             An iterable must yield the same data on every pass (no shuffling or augmentation) when
-            ``method="randomized"``, which makes ``n_iter + 2`` passes.
-        n_components: K, 1 <= K <= min(N, D).
+            ``method="randomized"``, which makes ``num_iter + 2`` passes.
+        num_components: K, 1 <= K <= min(N, D).
         method: "covariance" accumulates the D x D covariance in float64 (one pass; memory 8 D^2 bytes, fine for
             CIFAR's D = 3072); "randomized" is a streaming randomized range finder with power iterations
             (memory O(D K), for ImageNet-size D); "auto" picks covariance when D <= 8192.
         center: subtract the mean before computing components (our default: P001's PCA model has no mean term).
         oversample: extra columns of the randomized range finder (accuracy).
-        n_iter: power iterations of the randomized method (accuracy).
+        num_iter: power iterations of the randomized method (accuracy).
         generator: random source for the randomized method.
         progress: show a progress bar over batches.
     """
     from tqdm.auto import tqdm
 
-    check_positive_int("n_components", n_components)
+    check_positive_int("num_components", num_components)
     check_pca_method(method)
 
     def passes() -> Iterable[Tensor]:
@@ -246,15 +246,15 @@ def pca_fit(
         count += x.shape[0]
     if total is None or count == 0:
         raise ValueError("data must hold at least one image, got none")
-    if n_components > min(count, dim):
+    if num_components > min(count, dim):
         raise ValueError(
-            f"n_components must be <= min(number of images, C*H*W) = min({count}, {dim}), got {n_components}"
+            f"num_components must be <= min(number of images, C*H*W) = min({count}, {dim}), got {num_components}"
         )
     mean = total / count if center else torch.zeros_like(total)
     if gram is not None:
         cov = gram / count - torch.outer(mean, mean)
         evals, evecs = torch.linalg.eigh(cov)
-        order = torch.argsort(evals, descending=True)[:n_components]
+        order = torch.argsort(evals, descending=True)[:num_components]
         return PCAResult(mean.float(), evecs[:, order].T.contiguous().float(), evals[order].clamp_min(0).float(), count)
 
     def cov_times(q: Tensor) -> Tensor:
@@ -264,14 +264,14 @@ def pca_fit(
             acc += xc.T @ (xc @ q)
         return acc / count
 
-    width = min(n_components + oversample, dim)
+    width = min(num_components + oversample, dim)
     q = torch.randn(dim, width, dtype=torch.float64, device=device, generator=generator)
     q, _ = torch.linalg.qr(q)
-    for _ in range(n_iter):
+    for _ in range(num_iter):
         q, _ = torch.linalg.qr(cov_times(q))
     small = q.T @ cov_times(q)
     evals, evecs = torch.linalg.eigh((small + small.T) / 2)
-    order = torch.argsort(evals, descending=True)[:n_components]
+    order = torch.argsort(evals, descending=True)[:num_components]
     components = (q @ evecs[:, order]).T.contiguous()
     return PCAResult(mean.float(), components.float(), evals[order].clamp_min(0).float(), count)
 
@@ -330,21 +330,21 @@ def square_size(x: Tensor) -> int:
     return int(height)
 
 
-def frequency_components(x: Tensor, radius: float, *, inclusive: bool = False) -> tuple[Tensor, Tensor]:
+def frequency_components(x: Tensor, radius_bins: float, *, inclusive: bool = False) -> tuple[Tensor, Tensor]:
     """P003's split of every channel into the low- and high-frequency components ``(x_l, x_h)``, ``x_l + x_h = x``.
 
     Args:
         x: (B, C, N, N) float images (any range; P003 applies it to 0–255 pixels, which only scales the result).
-        radius: r > 0 in index units on the N x N centred spectrum, i.e. a cutoff of ``r / N`` cycles/pixel.
+        radius_bins: r > 0 in index units on the N x N centred spectrum, i.e. a cutoff of ``r / N`` cycles/pixel.
         inclusive: ``|f| <= r / N`` (the paper) instead of ``<`` (P003's code, default).
 
     Returns:
         ``(x_l, x_h)``: two (B, C, N, N) tensors with the dtype and device of ``x``; not clipped.
     """
     check_image(x, unit_range=False)
-    check_range("radius", radius, 0.0, math.inf, low_open=True)
+    check_range("radius_bins", radius_bins, 0.0, math.inf, low_open=True)
     size = square_size(x)
-    return split_frequencies(x, index_radius_to_cycles(radius, size), inclusive=inclusive)
+    return split_frequencies(x, index_radius_to_cycles(radius_bins, size), inclusive=inclusive)
 
 
 def rescale_by_max(x: Tensor) -> Tensor:

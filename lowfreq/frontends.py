@@ -156,7 +156,7 @@ class PCAProjection(FrontEnd):
     checkpoints carry them.
 
     Args:
-        n_components: K, 1 <= K <= C * H * W.
+        num_components: K, 1 <= K <= C * H * W.
         image_shape: (C, H, W) of the images, fixing D = C * H * W.
         mode: "linear" x -> U U^T x (P001 Eq. 3, default) or "affine" x -> mu + U U^T (x - mu).
         method: PCA solver for [`fit`][lowfreq.frontends.PCAProjection.fit] (see ``lowfreq.filters.pca_fit``).
@@ -171,7 +171,7 @@ class PCAProjection(FrontEnd):
 
     def __init__(
         self,
-        n_components: int = 512,
+        num_components: int = 512,
         image_shape: tuple[int, int, int] = (3, 32, 32),
         mode: Literal["linear", "affine"] = "linear",
         method: PCAMethod = "auto",
@@ -181,18 +181,18 @@ class PCAProjection(FrontEnd):
         if len(image_shape) != 3 or not all(isinstance(n, int) and n >= 1 for n in image_shape):
             raise ValueError(f"image_shape must be three ints >= 1, (C, H, W), got {image_shape!r}")
         dim = math.prod(image_shape)
-        check_positive_int("n_components", n_components)
-        if n_components > dim:
-            raise ValueError(f"n_components must be in [1, C*H*W = {dim}], got {n_components}")
+        check_positive_int("num_components", num_components)
+        if num_components > dim:
+            raise ValueError(f"num_components must be in [1, C*H*W = {dim}], got {num_components}")
         check_choice("mode", mode, ("linear", "affine"))
         check_pca_method(method)
         if max_images is not None:
             check_positive_int("max_images", max_images)
-        self.n_components, self.image_shape, self.mode, self.method = n_components, tuple(image_shape), mode, method
+        self.num_components, self.image_shape, self.mode, self.method = num_components, tuple(image_shape), mode, method
         self.max_images = max_images
         self.register_buffer("mean", torch.zeros(dim))
-        self.register_buffer("components", torch.zeros(n_components, dim))
-        self.register_buffer("explained_variance", torch.zeros(n_components))
+        self.register_buffer("components", torch.zeros(num_components, dim))
+        self.register_buffer("explained_variance", torch.zeros(num_components))
         self.register_buffer("fitted", torch.tensor(False))
         self._fitted = False  # host copy of ``fitted``: forward reads it without a device synchronisation
         self.register_load_state_dict_post_hook(_read_fitted_flag)
@@ -227,7 +227,7 @@ class PCAProjection(FrontEnd):
             if self.max_images is not None:
                 data = _FirstImages(data, self.max_images)
             data = _ShapeChecked(data, self.image_shape)  # the first batch is checked before any work on it
-        result = pca_fit(data, self.n_components, method=self.method, center=True, progress=progress)
+        result = pca_fit(data, self.num_components, method=self.method, center=True, progress=progress)
         if result.components.shape[1] != self.mean.numel():
             raise ValueError(
                 f"data must have images of shape image_shape={self.image_shape} "
@@ -249,7 +249,7 @@ class PCAProjection(FrontEnd):
 
     def extra_repr(self) -> str:
         """Constructor arguments shown by ``repr``."""
-        return f"n_components={self.n_components}, image_shape={self.image_shape}, mode={self.mode!r}"
+        return f"num_components={self.num_components}, image_shape={self.image_shape}, mode={self.mode!r}"
 
 
 def _read_fitted_flag(module: nn.Module, incompatible_keys: object) -> None:

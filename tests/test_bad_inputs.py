@@ -128,10 +128,10 @@ ROWS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ),
     ("pca_fit-tensor-nan", lambda: filters.pca_fit(_nan(), 2), ValueError, r"data must be finite"),
     (
-        "pca_fit-n_components",
+        "pca_fit-num_components",
         lambda: filters.pca_fit(_x(), 0),
         ValueError,
-        r"n_components must be an int >= 1, got 0",
+        r"num_components must be an int >= 1, got 0",
     ),
     (
         "pca_project-nan",
@@ -214,10 +214,10 @@ ROWS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         r"init must be in \[0.0, 1.0\], got 2.0",
     ),
     (
-        "PCAProjection-n_components",
+        "PCAProjection-num_components",
         lambda: PCAProjection(49, (3, 4, 4)),
         ValueError,
-        r"n_components must be in \[1, C\*H\*W = 48\], got 49",
+        r"num_components must be in \[1, C\*H\*W = 48\], got 49",
     ),
     # ---- backbones -----------------------------------------------------------------------------------------
     (
@@ -260,7 +260,7 @@ ROWS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ),
     (
         "hybrid_curve-labels>=K",
-        lambda: hybrid_curve(_model(), _x(), _y(4, 5, 4, 5), f_mix=[0.0, 0.5]),
+        lambda: hybrid_curve(_model(), _x(), _y(4, 5, 4, 5), f_mix_nyquist=[0.0, 0.5]),
         ValueError,
         r"labels must be class indices in \[0, 4\) .*got values in \[4, 5\]",
     ),
@@ -282,30 +282,30 @@ ROWS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         ValueError,
         r"images must hold images in \[0, 1\]",
     ),
-    ("check_f_mix-order", lambda: check_f_mix([0.5, 0.1]), ValueError, r"f_mix must be strictly increasing"),
+    ("check_f_mix-order", lambda: check_f_mix([0.5, 0.1]), ValueError, r"f_mix_nyquist must be strictly increasing"),
     (
         "component_accuracy-labels>=K",
-        lambda: component_accuracy(_model(), _x(), _y(0, 1, 2, 7), radii=[2.0]),
+        lambda: component_accuracy(_model(), _x(), _y(0, 1, 2, 7), radii_bins=[2.0]),
         ValueError,
         r"labels must be class indices in \[0, 4\) .*got values in \[0, 7\]",
     ),
     (
         "component_accuracy-negative",
-        lambda: component_accuracy(_model(), _x(), _y(0, 1, 2, -100), radii=[2.0]),
+        lambda: component_accuracy(_model(), _x(), _y(0, 1, 2, -100), radii_bins=[2.0]),
         ValueError,
         r"labels must be class indices (>= 0|in \[0, 4\)).*got values in \[-100, 2\]",
     ),
     (
         "component_accuracy-float-labels",
-        lambda: component_accuracy(_model(), _x(), torch.tensor([0.0, 1, 2, 3]), radii=[2.0]),
+        lambda: component_accuracy(_model(), _x(), torch.tensor([0.0, 1, 2, 3]), radii_bins=[2.0]),
         TypeError,
         r"labels must be an integer tensor of class indices, got dtype torch.float32",
     ),
     (
         "component_accuracy-radii",
-        lambda: component_accuracy(_model(), _x(), _y(0, 1, 2, 3), radii=[-1.0]),
+        lambda: component_accuracy(_model(), _x(), _y(0, 1, 2, 3), radii_bins=[-1.0]),
         ValueError,
-        r"radii must be in \(0.0, inf\], got -1.0",
+        r"radii_bins must be in \(0.0, inf\], got -1.0",
     ),
     (
         "frequency_components-square",

@@ -116,7 +116,7 @@ def test_callback_figures_name_the_run(tmp_path, monkeypatch):
           "--trainer.callbacks+=lowfreq.callbacks.HybridCurveAnalysis", "--trainer.callbacks.num_images=8",
           "--trainer.callbacks+=lowfreq.callbacks.CueConflictAnalysis", "--trainer.callbacks.num_images=16",
           "--trainer.callbacks+=lowfreq.callbacks.FrequencyComponentAnalysis", "--trainer.callbacks.num_images=16",
-          "--trainer.callbacks.radii=[4, 8]"])
+          "--trainer.callbacks.radii_bins=[4, 8]"])
     by_stem = {Path(p).parent.name + "/" + Path(p).name: fig for p, fig in figures.items()}
     assert set(by_stem) == {"hybrid/figure", "hybrid/probabilities", "hybrid/examples", "cue_conflict/figure",
                             "frequency_components/figure", "frequency_components/radius"}

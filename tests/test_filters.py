@@ -140,7 +140,8 @@ def test_pca_full_rank_is_identity_and_errors():
     result = filters.pca_fit(data, 16)
     x = data[:5]
     assert torch.allclose(filters.pca_project(x, result.components), x, atol=1e-4)
-    with pytest.raises(ValueError, match=r"n_components must be <= min\(number of images, C\*H\*W\) = min\(100, 16\)"):
+    expected = r"num_components must be <= min\(number of images, C\*H\*W\) = min\(100, 16\)"
+    with pytest.raises(ValueError, match=expected):
         filters.pca_fit(data, 17)
     with pytest.raises(ValueError, match=r"min\(5, 16\), got 6"):
         filters.pca_fit(data[:5], 6)

@@ -94,9 +94,9 @@ def test_pca_projection_module():
     restored = frontends.PCAProjection(8, image_shape=(3, 4, 4))
     restored.load_state_dict(state)
     assert restored.is_fitted and torch.equal(restored(data[:3]), pca(data[:3]))
-    with pytest.raises(ValueError, match=r"n_components must be in \[1, C\*H\*W = 48\], got 49"):
+    with pytest.raises(ValueError, match=r"num_components must be in \[1, C\*H\*W = 48\], got 49"):
         frontends.PCAProjection(49, image_shape=(3, 4, 4))
-    with pytest.raises(ValueError, match=r"n_components must be <= min\(number of images, C\*H\*W\) = min\(5, 48\)"):
+    with pytest.raises(ValueError, match=r"num_components must be <= min\(number of images, C\*H\*W\) = min\(5, 48\)"):
         frontends.PCAProjection(8, image_shape=(3, 4, 4)).fit(data[:5])
 
 

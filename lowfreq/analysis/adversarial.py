@@ -46,6 +46,7 @@ from torchmetrics import Metric
 
 from lowfreq.core.checks import check_choice, check_image, check_labels, check_positive_int, check_range
 from lowfreq.core.device import eval_mode, image_progress, model_device_dtype
+from lowfreq.core.optional import require
 from lowfreq.core.seeding import derangement, seeded_generator
 from lowfreq.spectral import half_power_frequency, power_spectrum, radial_frequency, radial_profile_exact
 
@@ -92,11 +93,7 @@ DEFAULT_PGD_BUDGETS: tuple[float, ...] = tuple(k / 255 for k in (0.25, 0.5, 1, 1
 
 
 def _foolbox() -> Any:
-    try:
-        import foolbox
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError("adversarial analyses need Foolbox: pip install 'lowfreq[attacks]'") from err
-    return foolbox
+    return require("foolbox", extra="attacks", purpose="the adversarial analysis")
 
 
 def derangement_targets(labels: Tensor, seed: int = 0) -> Tensor:
@@ -342,10 +339,7 @@ def _brendel_bethge(
     One run from ``start`` where ``found`` (else from a batch image the model assigns to the target), plus
     ``extra_starts`` runs each from a random batch image assigned to the target (the authors' several seeds).
     """
-    try:
-        import numba  # noqa: F401  (Foolbox's Brendel-Bethge optimiser needs it)
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError("the 'bb' attack needs numba: pip install 'lowfreq[attacks]'") from err
+    require("numba", extra="attacks", purpose="the 'bb' attack (Foolbox's Brendel-Bethge optimiser)")
     with torch.no_grad():
         predicted = model(x).argmax(-1)
     attack = fb.attacks.LinfinityBrendelBethgeAttack(steps=steps)

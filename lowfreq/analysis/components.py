@@ -89,13 +89,13 @@ class ComponentAccuracy:
         super().__setattr__(name, value)
 
 
-def check_radii(radii: Sequence[float] | Tensor) -> Tensor:
-    """Validate radii r > 0 (index units) and return them as a (R,) float64 tensor (at least one radius)."""
-    values = radii.detach().cpu().flatten().tolist() if isinstance(radii, Tensor) else list(radii)
+def check_radii(radii_bins: Sequence[float] | Tensor) -> Tensor:
+    """Validate radii r > 0 (index units: bins of 1 / N cycles/pixel); return them as a (R,) float64 tensor (R >= 1)."""
+    values = radii_bins.detach().cpu().flatten().tolist() if isinstance(radii_bins, Tensor) else list(radii_bins)
     if not values:
-        raise ValueError("radii must hold at least one radius (index units), got []")
+        raise ValueError("radii_bins must hold at least one radius (index units), got []")
     for r in values:
-        _check_radius(r, "radii")
+        _check_radius(r, "radii_bins")
     return torch.tensor(values, dtype=torch.float64)
 
 
@@ -103,7 +103,7 @@ def component_counts(
     model: nn.Module,
     images: Tensor,
     labels: Tensor,
-    radii: Sequence[float] | Tensor = DEFAULT_RADII,
+    radii_bins: Sequence[float] | Tensor = DEFAULT_RADII,
     *,
     inclusive: bool = False,
     rescale: bool = False,
@@ -117,7 +117,7 @@ def component_counts(
             device and float dtype of its parameters (training flag restored afterwards).
         images: (M, C, N, N) float images in [0, 1], square.
         labels: (M,) integer labels.
-        radii: radii r > 0 in index units on the N x N centred spectrum.
+        radii_bins: radii r > 0 in index units on the N x N centred spectrum.
         inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
         rescale: rescale every image (original, LFC, HFC) by its maximum.
         batch_size: images per forward pass.
@@ -127,7 +127,7 @@ def component_counts(
         (2 R + 2,) float64 tensor on the CPU: ``[correct on x_l for each radius, correct on x_h for each radius,
         correct on x, number of images]``.
     """
-    grid = check_radii(radii)
+    grid = check_radii(radii_bins)
     check_image(images, "images")
     n = images.shape[0]
     if not isinstance(labels, Tensor) or labels.shape != (n,):
@@ -160,14 +160,14 @@ def component_counts(
 
 def component_accuracy_from_counts(
     counts: Tensor,
-    radii: Sequence[float] | Tensor,
+    radii_bins: Sequence[float] | Tensor,
     image_size: int,
     *,
     inclusive: bool = False,
     rescale: bool = False,
 ) -> ComponentAccuracy:
     """Turn summed ``component_counts`` into a ``ComponentAccuracy`` (``image_size`` = N)."""
-    grid = check_radii(radii)
+    grid = check_radii(radii_bins)
     check_positive_int("image_size", image_size)
     num_radii = grid.numel()
     if counts.shape != (2 * num_radii + 2,):
@@ -193,7 +193,7 @@ def component_accuracy(
     model: nn.Module,
     images: Tensor,
     labels: Tensor,
-    radii: Sequence[float] | Tensor = DEFAULT_RADII,
+    radii_bins: Sequence[float] | Tensor = DEFAULT_RADII,
     *,
     inclusive: bool = False,
     rescale: bool = False,
@@ -207,7 +207,7 @@ def component_accuracy(
             device of its parameters (training flag restored afterwards). Components are fed unclipped.
         images: (M, C, N, N) float images in [0, 1], square.
         labels: (M,) integer labels.
-        radii: radii r > 0 in index units on the N x N centred spectrum (P003: 4, 8, 12, 16 on 32 x 32, i.e.
+        radii_bins: radii r > 0 in index units on the N x N centred spectrum (P003: 4, 8, 12, 16 on 32 x 32,
             0.125 … 0.5 cycles/pixel; P003 also tests 20, 24, 28).
         inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
         rescale: rescale every image (original, LFC, HFC) by its maximum (P003 Table 1's evaluation scale).
@@ -219,9 +219,11 @@ def component_accuracy(
         ``acc`` on the originals.
     """
     counts = component_counts(
-        model, images, labels, radii, inclusive=inclusive, rescale=rescale, batch_size=batch_size, progress=progress
+        model, images, labels, radii_bins, inclusive=inclusive, rescale=rescale, batch_size=batch_size,
+        progress=progress,
     )
-    return component_accuracy_from_counts(counts, radii, square_size(images), inclusive=inclusive, rescale=rescale)
+    size = square_size(images)
+    return component_accuracy_from_counts(counts, radii_bins, size, inclusive=inclusive, rescale=rescale)
 
 
 class ComponentAccuracyMetric(Metric):
@@ -234,7 +236,7 @@ class ComponentAccuracyMetric(Metric):
     exactly the numbers of [`component_accuracy`][lowfreq.analysis.components.component_accuracy].
 
     Args:
-        radii: radii r > 0 in index units on the N x N centred spectrum (P003: 4, 8, 12, 16 on 32 x 32).
+        radii_bins: radii r > 0 in index units on the N x N centred spectrum (P003: 4, 8, 12, 16 on 32 x 32).
         inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
         rescale: rescale every image (original, LFC, HFC) by its maximum.
         batch_size: images per forward pass inside an update.
@@ -245,7 +247,7 @@ class ComponentAccuracyMetric(Metric):
 
             def validation_step(self, batch, batch_idx):
                 x, y = batch
-                self.components.update(self, x, y)  # self.components = ComponentAccuracyMetric(radii=(4, 8))
+                self.components.update(self, x, y)  # self.components = ComponentAccuracyMetric(radii_bins=(4, 8))
 
             def on_validation_epoch_end(self):
                 result = self.components.compute()
@@ -261,7 +263,7 @@ class ComponentAccuracyMetric(Metric):
 
     def __init__(
         self,
-        radii: Sequence[float] | Tensor = DEFAULT_RADII,
+        radii_bins: Sequence[float] | Tensor = DEFAULT_RADII,
         *,
         inclusive: bool = False,
         rescale: bool = False,
@@ -269,7 +271,7 @@ class ComponentAccuracyMetric(Metric):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.radii = check_radii(radii)
+        self.radii = check_radii(radii_bins)
         check_positive_int("batch_size", batch_size)
         self.inclusive, self.rescale, self.batch_size = inclusive, rescale, batch_size
         self.add_state("counts", torch.zeros(2 * self.radii.numel() + 2, dtype=torch.float64), dist_reduce_fx="sum")

@@ -164,22 +164,23 @@ class HybridCurve:
         return self.f_rev / 2
 
 
-def check_f_mix(f_mix: Sequence[float] | Tensor | None) -> Tensor:
+def check_f_mix(f_mix_nyquist: Sequence[float] | Tensor | None) -> Tensor:
     """Validate a grid of mixing frequencies in Nyquist units and return it as a (F,) float64 tensor.
 
     Args:
-        f_mix: at least 2 strictly increasing values in [0, sqrt(2)] (Nyquist units); None gives
+        f_mix_nyquist: at least 2 strictly increasing values in [0, sqrt(2)] (Nyquist units); None gives
             [`DEFAULT_F_MIX`][lowfreq.analysis.hybrid.DEFAULT_F_MIX].
     """
-    if f_mix is None:
+    if f_mix_nyquist is None:
         return torch.tensor(DEFAULT_F_MIX, dtype=torch.float64)
-    values = f_mix.detach().cpu().flatten().tolist() if isinstance(f_mix, Tensor) else list(f_mix)
+    grid = f_mix_nyquist
+    values = grid.detach().cpu().flatten().tolist() if isinstance(grid, Tensor) else list(grid)
     if len(values) < 2:
-        raise ValueError(f"f_mix must hold at least 2 values (Nyquist units), got {values}")
+        raise ValueError(f"f_mix_nyquist must hold at least 2 values, got {values}")
     for value in values:
-        check_range("f_mix", value, 0.0, MAX_F_MIX)
+        check_range("f_mix_nyquist", value, 0.0, MAX_F_MIX)
     if any(b <= a for a, b in itertools.pairwise(values)):
-        raise ValueError(f"f_mix must be strictly increasing, got {values}")
+        raise ValueError(f"f_mix_nyquist must be strictly increasing, got {values}")
     return torch.tensor(values, dtype=torch.float64)
 
 
@@ -244,7 +245,7 @@ def hybrid_counts(
     x_high: Tensor,
     y_low: Tensor,
     y_high: Tensor,
-    f_mix: Sequence[float] | Tensor | None = None,
+    f_mix_nyquist: Sequence[float] | Tensor | None = None,
     *,
     batch_size: int = 256,
     progress: bool = False,
@@ -260,7 +261,7 @@ def hybrid_counts(
         x_high: (N, C, H, W) high seed images in [0, 1].
         y_low: (N,) labels of the low seeds.
         y_high: (N,) labels of the high seeds.
-        f_mix: (F,) mixing frequencies in Nyquist units (see ``check_f_mix``); None =
+        f_mix_nyquist: (F,) mixing frequencies in Nyquist units (see ``check_f_mix``); None =
             [`DEFAULT_F_MIX`][lowfreq.analysis.hybrid.DEFAULT_F_MIX].
         batch_size: hybrids per forward pass.
         progress: show a bar counting hybrid images, with the time left.
@@ -273,7 +274,7 @@ def hybrid_counts(
         ValueError: labels outside [0, K) for the model's K outputs (checked on the first batch's logits):
             such a hybrid could never count as low or high.
     """
-    grid = check_f_mix(f_mix)
+    grid = check_f_mix(f_mix_nyquist)
     check_image(x_low, "x_low")
     check_image(x_high, "x_high")
     if x_low.shape != x_high.shape:
@@ -372,16 +373,18 @@ def reversal_frequency(f_mix: Tensor, difference: Tensor, *, warn: bool = True) 
     return math.nan
 
 
-def hybrid_curve_from_counts(f_mix: Tensor, counts: Tensor, num_pairs: int, *, seed: int = 0) -> HybridCurve:
+def hybrid_curve_from_counts(
+    f_mix_nyquist: Tensor, counts: Tensor, num_pairs: int, *, seed: int = 0
+) -> HybridCurve:
     """Turn summed ``hybrid_counts`` of every permutation into a [`HybridCurve`][lowfreq.analysis.hybrid.HybridCurve].
 
     Args:
-        f_mix: (F,) mixing frequencies in Nyquist units.
+        f_mix_nyquist: (F,) mixing frequencies in Nyquist units.
         counts: (P, F, 3) counts summed over all shards of each permutation.
         num_pairs: hybrids per f_mix and permutation (N).
         seed: pairing seed, recorded in the result.
     """
-    grid = check_f_mix(f_mix)
+    grid = check_f_mix(f_mix_nyquist)
     check_positive_int("num_pairs", num_pairs)
     if counts.ndim != 3 or counts.shape[1:] != (grid.numel(), _COUNT_FIELDS):
         raise ValueError(f"counts must have shape (P, {grid.numel()}, {_COUNT_FIELDS}), got {tuple(counts.shape)}")
@@ -447,7 +450,7 @@ def hybrid_curve(
     images: Tensor,
     labels: Tensor,
     *,
-    f_mix: Sequence[float] | Tensor | None = None,
+    f_mix_nyquist: Sequence[float] | Tensor | None = None,
     num_permutations: int = 4,
     seed: int = 0,
     batch_size: int = 256,
@@ -463,7 +466,7 @@ def hybrid_curve(
             device of its parameters (training flag restored afterwards).
         images: (N, C, H, W) float images in [0, 1] (P001: the whole test set).
         labels: (N,) integer labels with >= 2 classes, none holding more than N / 2 images.
-        f_mix: increasing mixing frequencies in **Nyquist units** (1 = 0.5 cycles/pixel), in [0, sqrt(2)];
+        f_mix_nyquist: increasing mixing frequencies in **Nyquist units** (1 = 0.5 cycles/pixel), in [0, sqrt(2)];
             None = [`DEFAULT_F_MIX`][lowfreq.analysis.hybrid.DEFAULT_F_MIX] (P001's alpha grid / 100). The mask is
             inclusive, so DC always comes from the low seed.
         num_permutations: independent pairings (P001: 4), >= 1.
@@ -484,7 +487,7 @@ def hybrid_curve(
     if not isinstance(labels, Tensor) or labels.shape != (n,):
         got = tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__
         raise ValueError(f"labels must be a tensor of shape ({n},) matching images, got {got}")
-    grid = check_f_mix(f_mix)
+    grid = check_f_mix(f_mix_nyquist)
     check_positive_int("batch_size", batch_size)
     pairs = hybrid_pairs(labels, num_permutations=num_permutations, seed=seed)  # (P, N), validates labels
     counts = torch.zeros(num_permutations, grid.numel(), _COUNT_FIELDS, dtype=torch.float64)
@@ -508,7 +511,7 @@ class HybridCurveMetric(Metric):
     [`hybrid_curve`][lowfreq.analysis.hybrid.hybrid_curve].
 
     Args:
-        f_mix: mixing frequencies in Nyquist units (see ``check_f_mix``); None =
+        f_mix_nyquist: mixing frequencies in Nyquist units (see ``check_f_mix``); None =
             [`DEFAULT_F_MIX`][lowfreq.analysis.hybrid.DEFAULT_F_MIX].
         num_permutations: number of pairings P, >= 1.
         seed: pairing seed, recorded in the result.
@@ -538,7 +541,7 @@ class HybridCurveMetric(Metric):
 
     def __init__(
         self,
-        f_mix: Sequence[float] | Tensor | None = None,
+        f_mix_nyquist: Sequence[float] | Tensor | None = None,
         *,
         num_permutations: int = 4,
         seed: int = 0,
@@ -549,7 +552,7 @@ class HybridCurveMetric(Metric):
         check_positive_int("num_permutations", num_permutations)
         check_positive_int("seed", seed, minimum=0)
         check_positive_int("batch_size", batch_size)
-        self.f_mix = check_f_mix(f_mix)
+        self.f_mix = check_f_mix(f_mix_nyquist)
         self.num_permutations, self.seed, self.batch_size = num_permutations, seed, batch_size
         shape = (num_permutations, self.f_mix.numel(), _COUNT_FIELDS)
         self.add_state("counts", torch.zeros(shape, dtype=torch.float64), dist_reduce_fx="sum")

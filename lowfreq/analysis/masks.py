@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 
 from lowfreq.core.checks import check_choice, check_image, check_labels, check_positive_int, check_range
 from lowfreq.core.device import analysis_mode, eval_mode, image_progress, model_device_dtype
+from lowfreq.core.optional import require
 from lowfreq.core.seeding import seeded_generator
 
 __all__ = [
@@ -555,11 +556,9 @@ def linear_separability(
     Returns:
         ``{"accuracy", "shuffled_accuracy", "chance"}`` (chance = the most frequent class's share of the test set).
     """
-    try:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import train_test_split
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError("linear_separability needs scikit-learn: pip install 'lowfreq[masks]'") from err
+    needed = {"extra": "masks", "purpose": "linear_separability", "package": "scikit-learn"}
+    linear_model = require("sklearn.linear_model", **needed)
+    model_selection = require("sklearn.model_selection", **needed)
     check_masks(masks)
     if masks.ndim != 3:
         raise ValueError(f"masks must have shape (N, H, W), got {tuple(masks.shape)}")
@@ -570,10 +569,10 @@ def linear_separability(
     rng = np.random.default_rng(seed)
     out = {}
     for key, target in (("accuracy", y), ("shuffled_accuracy", rng.permutation(y))):
-        x_train, x_test, y_train, y_test = train_test_split(
+        x_train, x_test, y_train, y_test = model_selection.train_test_split(
             features, target, test_size=test_fraction, random_state=seed
         )
-        classifier = LogisticRegression(max_iter=2000).fit(x_train, y_train)
+        classifier = linear_model.LogisticRegression(max_iter=2000).fit(x_train, y_train)
         out[key] = float(classifier.score(x_test, y_test))
     _, counts = np.unique(y_test, return_counts=True)
     out["chance"] = float(counts.max() / counts.sum())

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from lowfreq.backbones.base import Backbone, Normalize
 from lowfreq.core.download import probe
+from lowfreq.core.optional import require
 from lowfreq.mvh.labels import CLASSES_16, imagenet_to_16
 
 __all__ = ["OpenCLIPZeroShot"]
@@ -30,13 +31,7 @@ def _none_if_null(value: str | None) -> str | None:
 
 
 def _import_open_clip() -> Any:
-    try:
-        import open_clip
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "OpenCLIPZeroShot needs open_clip: pip install open_clip_torch (or pip install 'lowfreq[clip]')"
-        ) from err
-    return open_clip
+    return require("open_clip", extra="clip", purpose="OpenCLIPZeroShot", package="open_clip_torch")
 
 
 _HF = "https://huggingface.co"

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from lowfreq.backbones.base import Backbone, Normalize
 from lowfreq.core.checks import check_choice
 from lowfreq.core.download import probe
+from lowfreq.core.optional import require
 
 __all__ = ["RobustBenchClassifier"]
 
@@ -19,14 +20,11 @@ _GDRIVE = "https://docs.google.com"
 
 
 def _import_robustbench() -> Any:
-    try:
-        from robustbench.utils import load_model
-    except ImportError as err:
-        raise ImportError(
-            "RobustBenchClassifier needs robustbench: pip install 'lowfreq[robustbench]' (robustbench 1.1.1 pins "
-            "timm==1.0.9 and gdown==5.1.0, so a separate environment keeps your timm)"
-        ) from err
-    return load_model
+    utils = require(
+        "robustbench.utils", extra="robustbench", purpose="RobustBenchClassifier",
+        note="robustbench 1.1.1 pins timm==1.0.9 and gdown==5.1.0, so a separate environment keeps your timm",
+    )
+    return utils.load_model
 
 
 class RobustBenchClassifier(Backbone):

@@ -8,16 +8,13 @@ from typing import Any
 
 from lowfreq.backbones.base import Backbone, Normalize
 from lowfreq.core.download import probe
+from lowfreq.core.optional import require
 
 __all__ = ["TimmClassifier"]
 
 
-def _import_timm():
-    try:
-        import timm
-    except ImportError as err:  # pragma: no cover - timm ships with the dev and clip extras
-        raise ImportError("TimmClassifier needs timm: pip install timm") from err
-    return timm
+def _import_timm() -> Any:
+    return require("timm", extra="timm", purpose="TimmClassifier")
 
 
 _HF = "https://huggingface.co"

@@ -41,8 +41,8 @@ class FrequencyComponentAnalysis(AnalysisCallback):
     saved in checkpoints, so a resumed run continues it.
 
     Args:
-        radii: radii r in index units on the N x N centred spectrum (cutoff r / N cycles/pixel); None = (4, 8, 12,
-            16), P003's values for 32 x 32 images.
+        radii_bins: radii r in index units on the N x N centred spectrum (cutoff r / N cycles/pixel); None = (4, 8,
+            12, 16), P003's values for 32 x 32 images.
         every_n_epochs: evaluate after every N-th training epoch; 0 evaluates only after fit / in validate.
         inclusive: ``|f| <= r / N`` (P003's paper) instead of ``<`` (P003's code, default).
         rescale: rescale every image by its maximum (P003's "standard pixel scale" for component training).
@@ -62,7 +62,7 @@ class FrequencyComponentAnalysis(AnalysisCallback):
 
     def __init__(
         self,
-        radii: list[float] | None = None,
+        radii_bins: list[float] | None = None,
         every_n_epochs: int = 1,
         inclusive: bool = False,
         rescale: bool = False,
@@ -76,7 +76,7 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         check_positive_int("every_n_epochs", every_n_epochs, minimum=0)
         check_bool("inclusive", inclusive)
         check_bool("rescale", rescale)
-        self.radii = check_radii(DEFAULT_RADII if radii is None else radii).tolist()
+        self.radii_bins = check_radii(DEFAULT_RADII if radii_bins is None else radii_bins).tolist()
         self.every_n_epochs, self.inclusive, self.rescale = every_n_epochs, inclusive, rescale
         self._history: list[dict[str, Any]] = []
 
@@ -118,7 +118,7 @@ class FrequencyComponentAnalysis(AnalysisCallback):
 
     def planned_passes(self, num_images: int) -> tuple[int, int]:
         """The image, its LFC and its HFC at every radius (one evaluation; more along training)."""
-        return num_images * (1 + 2 * len(self.radii)), 0
+        return num_images * (1 + 2 * len(self.radii_bins)), 0
 
     # ---- work ----------------------------------------------------------------------------------------------------
     def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> ComponentAccuracy:
@@ -126,11 +126,11 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
         metric = self.on_device(
             ComponentAccuracyMetric(
-                self.radii, inclusive=self.inclusive, rescale=self.rescale, batch_size=self.batch_size
+                self.radii_bins, inclusive=self.inclusive, rescale=self.rescale, batch_size=self.batch_size
             ),
             pl_module,
         )
-        per_image = 1 + 2 * len(self.radii)  # the image, its LFC and HFC at every radius
+        per_image = 1 + 2 * len(self.radii_bins)  # the image, its LFC and HFC at every radius
         with self.progress(trainer, local.numel() * per_image, "frequency components") as bar:
             for batch in local.split(self.batch_size):
                 metric.update(pl_module, *stack_images_labels(dataset, batch))
@@ -152,7 +152,7 @@ class FrequencyComponentAnalysis(AnalysisCallback):
             }
         )
         scalars = {"analysis_component_acc": result.acc}
-        for r, lo, hi in zip(self.radii, result.acc_low.tolist(), result.acc_high.tolist(), strict=True):
+        for r, lo, hi in zip(self.radii_bins, result.acc_low.tolist(), result.acc_high.tolist(), strict=True):
             scalars[f"analysis_lfc_acc_{_radius_key(r)}"] = lo
             scalars[f"analysis_hfc_acc_{_radius_key(r)}"] = hi
         scalars = {k: v for k, v in scalars.items() if math.isfinite(v)}
@@ -164,14 +164,14 @@ class FrequencyComponentAnalysis(AnalysisCallback):
         if trainer.is_global_zero:
             figures = {
                 "figure": plot_component_curves(
-                    {"radii": self.radii, "radii_cycles": result.radii_cycles, "history": self._history,
+                    {"radii": self.radii_bins, "radii_cycles": result.radii_cycles, "history": self._history,
                      "last": {"num_images": result.num_images}},
                     label=run_label(pl_module),
                 )[0],
                 "radius": plot_component_accuracy(result, label=run_label(pl_module))[0],
             }
         payload = {
-            "radii": self.radii,
+            "radii": self.radii_bins,
             "radii_cycles": result.radii_cycles,
             "image_size": result.image_size,
             "split": self.split,

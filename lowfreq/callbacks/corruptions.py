@@ -10,19 +10,13 @@ from typing import Any, Literal
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
-from torch.utils.data import Dataset
 
 from lowfreq.analysis.corruptions import CorruptionAccuracy, CorruptionAccuracyMetric
-from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
+from lowfreq.callbacks.base import AnalysisCallback
 from lowfreq.core.checks import check_bool, check_choice
-from lowfreq.data.corruptions import (
-    CIFAR10CDataset,
-    corrupt_images,
-    imagenet_c_dataset,
-    official_layout,
-    to_grayscale,
-)
+from lowfreq.data.corruptions.generator import to_grayscale
 from lowfreq.data.corruptions.names import FREQUENCY_BANDS, check_corruptions, check_severities
+from lowfreq.data.corruptions.source import corrupted_batches, corruption_release
 from lowfreq.plotting.corruptions import plot_corruption_heatmap, plot_corruption_severity
 from lowfreq.runs.columns import Headline
 
@@ -41,7 +35,9 @@ def _band_headline(band: str) -> Headline:
 class CorruptionAnalysis(AnalysisCallback):
     """Accuracy per corruption x severity, its unweighted mean, the per-severity curve and P001's frequency bands.
 
-    After ``fit`` and at the end of ``lightning validate``. Two sources of corrupted images:
+    After ``fit`` and at the end of ``lightning validate``. Two sources of corrupted images
+    ([`lowfreq.data.corruptions.corrupted_batches`][lowfreq.data.corruptions.source.corrupted_batches], which a
+    notebook can call as well):
 
     * **official** (``data_dir`` holds CIFAR-10-C's ``.npy`` files or ImageNet-C's ``<corruption>/<severity>/``
       folders): the seeded subset (``num_images``, ``seed``) of each release condition; the clean accuracy
@@ -123,93 +119,32 @@ class CorruptionAnalysis(AnalysisCallback):
     # ---- work ----------------------------------------------------------------------------------------------------
     def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Evaluate every condition on this rank's shard, sum across ranks, write the result and figures."""
-        layout = official_layout(self.data_dir)
-        if self.data_dir is not None and layout is None:
-            if Path(self.data_dir).expanduser().exists():
-                raise FileNotFoundError(
-                    f"data_dir={self.data_dir!r} holds neither CIFAR-10-C (<corruption>.npy + labels.npy) nor "
-                    "ImageNet-C (<corruption>/<severity>/<wnid>/) (see lowfreq.data.download_cifar10_c)"
-                )
-            rank_zero_warn(
-                f"CorruptionAnalysis: data_dir={self.data_dir!r} does not exist; generating the corruptions instead"
-            )
+        release = corruption_release(self.data_dir)
         clean = self.dataset(trainer)
         channels = int(clean[0][0].shape[0])
         metric = self.on_device(
             CorruptionAccuracyMetric(self.corruptions, self.severities, batch_size=self.batch_size), pl_module
         )
-        self._clean(trainer, pl_module, metric, clean, channels, generate=layout is None)
-        if layout is not None:
-            self._official(trainer, pl_module, metric, layout, channels)
+        batches = corrupted_batches(
+            clean, self.corruptions, self.severities, data_dir=self.data_dir, cache_dir=self._cache_dir(trainer),
+            resize_crop=self.resize_crop, num_images=self.num_images, batch_size=self.batch_size, seed=self.seed,
+            rank=trainer.global_rank, world_size=trainer.world_size,
+            warn=lambda message: rank_zero_warn(f"CorruptionAnalysis: {message}"),
+        )
+        local = self.local_indices(trainer, len(clean))  # type: ignore[arg-type]
+        total = local.numel() * (1 + len(self.corruptions) * len(self.severities))  # a release: about as many
+        with self.progress(trainer, total, "corruptions") as bar:
+            for corruption, severity, x, y in batches:
+                metric.update(pl_module, self._prepare(x, channels), y, corruption, severity)
+                bar.update(x.shape[0])
         result = metric.compute()  # collective: every rank
-        self._write(trainer, result, "generated" if layout is None else "official", layout)
+        self._write(trainer, result, "generated" if release is None else "official", release)
 
     def _prepare(self, x: Tensor, channels: int) -> Tensor:
         """Grayscale variant and channel count of the model's input."""
         if self.grayscale or (x.shape[1] != channels and channels == 1):
             return to_grayscale(x, channels)
         return x
-
-    def _clean(
-        self,
-        trainer: L.Trainer,
-        pl_module: L.LightningModule,
-        metric: CorruptionAccuracyMetric,
-        dataset: Dataset,
-        channels: int,
-        *,
-        generate: bool,
-    ) -> None:
-        """Clean accuracy of the shard; when generating, also every corrupted condition of each batch."""
-        local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
-        cache = self._cache_dir(trainer) if generate else None
-        conditions = [(c, s) for c in self.corruptions for s in self.severities] if generate else []
-        total = local.numel() * (1 + len(conditions))
-        with self.progress(trainer, total, "corruptions" if generate else "clean") as bar:
-            for index in local.split(self.batch_size):
-                x, y = stack_images_labels(dataset, index)
-                metric.update(pl_module, self._prepare(x, channels), y)
-                bar.update(index.numel())
-                for corruption, severity in conditions:
-                    corrupted = corrupt_images(
-                        x, corruption, severity, seed=self.seed, indices=index, cache_dir=cache
-                    )
-                    metric.update(pl_module, self._prepare(corrupted, channels), y, corruption, severity)
-                    bar.update(index.numel())
-
-    def _official(
-        self,
-        trainer: L.Trainer,
-        pl_module: L.LightningModule,
-        metric: CorruptionAccuracyMetric,
-        layout: str,
-        channels: int,
-    ) -> None:
-        """Every requested condition of the official release that exists in ``data_dir``; warns about the rest."""
-        assert self.data_dir is not None
-        conditions = [(c, s) for c in self.corruptions for s in self.severities]
-        absent = []
-        with self.progress(trainer, 0, "corruptions") as bar:  # total set from the first condition's size
-            for corruption, severity in conditions:
-                try:
-                    dataset: Dataset = (
-                        CIFAR10CDataset(self.data_dir, corruption, severity)
-                        if layout == "cifar10-c"
-                        else imagenet_c_dataset(self.data_dir, corruption, severity, resize_crop=self.resize_crop)
-                    )
-                except FileNotFoundError:
-                    absent.append(f"{corruption}/{severity}")
-                    continue
-                local = self.local_indices(trainer, len(dataset))  # type: ignore[arg-type]
-                if not bar.total:
-                    bar.total = local.numel() * len(conditions)
-                for index in local.split(self.batch_size):
-                    x, y = stack_images_labels(dataset, index)
-                    metric.update(pl_module, self._prepare(x, channels), y, corruption, severity)
-                    bar.update(index.numel())
-        if absent:
-            rank_zero_warn(f"CorruptionAnalysis: {len(absent)} conditions are missing in {self.data_dir!r}: "
-                           f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}")
 
     def _cache_dir(self, trainer: L.Trainer) -> Path:
         if self.cache_dir is not None:

@@ -46,7 +46,7 @@ class HybridCurveAnalysis(AnalysisCallback):
     ``analysis_hybrid_f_rev_std`` and ``analysis_hybrid_f_rev_of_mean``.
 
     Args:
-        f_mix: increasing mixing frequencies in **Nyquist units** (1 = 0.5 cycles/pixel) in [0, sqrt(2)];
+        f_mix_nyquist: increasing mixing frequencies in **Nyquist units** (1 = 0.5 cycles/pixel) in [0, sqrt(2)];
             None = P001's alpha grid / 100 (``lowfreq.analysis.DEFAULT_F_MIX``). DC always comes from the low seed.
         num_permutations: independent pairings (P001: 4).
         num_images: seed images, >= 2 (seeded random subset of the split; None = the whole split, as P001).
@@ -74,7 +74,7 @@ class HybridCurveAnalysis(AnalysisCallback):
 
     def __init__(
         self,
-        f_mix: list[float] | None = None,
+        f_mix_nyquist: list[float] | None = None,
         num_permutations: int = 4,
         num_images: int | None = 1000,
         batch_size: int = 256,
@@ -86,8 +86,8 @@ class HybridCurveAnalysis(AnalysisCallback):
             check_positive_int("num_images", num_images, minimum=2)
         check_choice("split", split, ("val", "test"))
         check_positive_int("num_permutations", num_permutations)
-        self._grid = check_f_mix(f_mix)
-        self.f_mix = self._grid.tolist()
+        self._grid = check_f_mix(f_mix_nyquist)
+        self.f_mix_nyquist = self._grid.tolist()
         self.num_permutations = num_permutations
 
     def planned_passes(self, num_images: int) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from jsonargparse import auto_cli
 
 from lowfreq.core.download import download_file, probe
+from lowfreq.core.optional import require
 
 __all__ = ["cifar10", "cifar10c", "download_main", "imagenetc", "mvh", "weights"]
 
@@ -152,7 +153,7 @@ def _need_network(url: str, what: str, fix: str) -> None:
 
 
 def _timm(name: str) -> str:
-    import timm
+    timm = require("timm", extra="timm", purpose="`lowfreq download weights timm:...`")
 
     _need_network("https://huggingface.co", f"the timm weights {name}",
                   "download the weights file elsewhere and pass checkpoint_path=<file> to TimmClassifier")
@@ -162,8 +163,9 @@ def _timm(name: str) -> str:
 
 
 def _openclip(spec: str) -> str:
-    import open_clip
-
+    open_clip = require(
+        "open_clip", extra="clip", purpose="`lowfreq download weights openclip:...`", package="open_clip_torch"
+    )
     model_name, _, tag = spec.partition("/")
     if model_name not in open_clip.list_models() or not tag:
         raise ValueError(f"NAME must be openclip:<architecture>/<tag>, e.g. openclip:ViT-H-14/laion2b_s32b_b79k, "

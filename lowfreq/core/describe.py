@@ -17,7 +17,7 @@ from torch import nn
 
 __all__ = ["argument_text", "module_label", "pair_label", "run_label"]
 
-_SYMBOLS = {"sigma": "σ", "n_components": "k"}
+_SYMBOLS = {"sigma": "σ", "num_components": "k"}
 """Parameter names written as their usual symbols."""
 
 _NAME_PARAMETERS = {"name", "model_name"}
@@ -49,7 +49,7 @@ def module_label(module: nn.Module) -> str:
     """``ClassName(arg=value, ...)``: the first argument and every argument that differs from its default.
 
     Arguments that never describe the run (``num_classes``, normalisation constants, paths, None values, long
-    values) are left out; ``sigma`` is written ``σ`` and ``n_components`` ``k``; a ``name`` / ``model_name`` shows
+    values) are left out; ``sigma`` is written ``σ`` and ``num_components`` ``k``; a ``name`` / ``model_name`` shows
     only its value. A module that records no ``init_args`` gives its class name.
 
     Args:
@@ -84,7 +84,7 @@ def module_label(module: nn.Module) -> str:
 def argument_text(name: str, value: Any) -> str | None:
     """One argument as labels write it: ``σ=1.5``, ``k=512``, ``width=16``, ``resnet50`` for a ``name``.
 
-    ``sigma`` is written ``σ`` and ``n_components`` ``k``; a ``name`` / ``model_name`` shows only its value.
+    ``sigma`` is written ``σ`` and ``num_components`` ``k``; a ``name`` / ``model_name`` shows only its value.
 
     Returns:
         The text, or None when the value is too long or not a number, string or sequence of numbers.

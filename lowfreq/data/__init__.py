@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from lowfreq.data.corruptions import (
         CIFAR10CDataset,
         corrupt_images,
+        corrupted_batches,
         download_cifar10_c,
         download_imagenet_c,
         imagenet_c_dataset,
@@ -55,6 +56,7 @@ __all__ = [
     "TensorImageDataset",
     "color_jitter",
     "corrupt_images",
+    "corrupted_batches",
     "download_cifar10_c",
     "download_imagenet_c",
     "imagenet_c_dataset",
@@ -71,6 +73,7 @@ _MODULES = {
     "CIFAR10DataModule": "lowfreq.data.cifar",
     "CIFAR10CDataset": "lowfreq.data.corruptions",
     "corrupt_images": "lowfreq.data.corruptions",
+    "corrupted_batches": "lowfreq.data.corruptions",
     "download_cifar10_c": "lowfreq.data.corruptions",
     "download_imagenet_c": "lowfreq.data.corruptions",
     "imagenet_c_dataset": "lowfreq.data.corruptions",

@@ -180,12 +180,12 @@ class ComponentTransform(nn.Module):
     """Replace images by their LFC or HFC (P003 Table 1: train on ``x_l`` or ``x_h``), optionally rescaled by max.
 
     The split is [`lowfreq.filters.frequency_components`][lowfreq.filters.frequency_components]: ``split_frequencies``
-    at ``radius / N`` cycles/pixel on N x N images (P003's index radius on the centred spectrum). Works on a single (C,
-    N, N) image (dataset transform) or a (B, C, N, N) batch (``ImageDataModule(train_transform=...)``). The output is
-    not clipped: an HFC lies around 0 with negative values, which is what P003 trains on.
+    at ``radius_bins / N`` cycles/pixel on N x N images (P003's index radius on the centred spectrum). Works on a
+    single (C, N, N) image (dataset transform) or a (B, C, N, N) batch (``ImageDataModule(train_transform=...)``).
+    The output is not clipped: an HFC lies around 0 with negative values, which is what P003 trains on.
 
     Args:
-        radius: r > 0 in index units on the N x N centred spectrum (cutoff r / N cycles/pixel).
+        radius_bins: r > 0 in index units on the N x N centred spectrum (cutoff r / N cycles/pixel).
         component: "low" (x_l), "high" (x_h) or "original" (x itself; with ``rescale`` P003's rescaled originals).
         inclusive: ``|f| <= r / N`` instead of P003's code's strict ``<``.
         rescale: divide every image by its maximum over channels and pixels (P003's "standard pixel scale",
@@ -193,12 +193,12 @@ class ComponentTransform(nn.Module):
     """
 
     def __init__(
-        self, radius: float = 8.0, component: Component = "low", inclusive: bool = False, rescale: bool = False
+        self, radius_bins: float = 8.0, component: Component = "low", inclusive: bool = False, rescale: bool = False
     ) -> None:
         super().__init__()
-        check_range("radius", radius, 0.0, math.inf, low_open=True)
+        check_range("radius_bins", radius_bins, 0.0, math.inf, low_open=True)
         check_choice("component", component, ("low", "high", "original"))
-        self.radius, self.component, self.inclusive, self.rescale = radius, component, inclusive, rescale
+        self.radius_bins, self.component, self.inclusive, self.rescale = radius_bins, component, inclusive, rescale
 
     def forward(self, x: Tensor) -> Tensor:
         """(C, N, N) or (B, C, N, N) float images (any range) -> the same shape, dtype and device."""
@@ -207,7 +207,7 @@ class ComponentTransform(nn.Module):
         check_image(batch, unit_range=False, values=self.component == "original")  # else checked by the split
         out = batch
         if self.component != "original":
-            low, high = frequency_components(batch, self.radius, inclusive=self.inclusive)
+            low, high = frequency_components(batch, self.radius_bins, inclusive=self.inclusive)
             out = low if self.component == "low" else high
         if self.rescale:
             out = rescale_by_max(out)
@@ -216,5 +216,6 @@ class ComponentTransform(nn.Module):
     def extra_repr(self) -> str:
         """Constructor arguments, shown by ``repr``."""
         return (
-            f"radius={self.radius}, component={self.component!r}, inclusive={self.inclusive}, rescale={self.rescale}"
+            f"radius_bins={self.radius_bins}, component={self.component!r}, inclusive={self.inclusive}, "
+            f"rescale={self.rescale}"
         )

@@ -110,9 +110,9 @@ def _shape_texture_counts(table: pd.DataFrame) -> tuple[int, int, int]:
     shape = table["category"].to_numpy()
     response = table["object_response"].to_numpy()
     conflict = shape != texture
-    n_shape = int(np.sum(conflict & (response == shape)))
-    n_texture = int(np.sum(conflict & (response == texture)))
-    return n_shape, n_texture, len(table)
+    num_shape = int(np.sum(conflict & (response == shape)))
+    num_texture = int(np.sum(conflict & (response == texture)))
+    return num_shape, num_texture, len(table)
 
 
 def shape_bias(table: pd.DataFrame) -> float:
@@ -137,8 +137,8 @@ def shape_bias(table: pd.DataFrame) -> float:
     """
     _check_class_names(table, "object_response", allowed=(*CLASSES_16, "na"))
     _check_class_names(table, "category", allowed=CLASSES_16)
-    n_shape, n_texture, _ = _shape_texture_counts(table)
-    return shape_bias_from_counts(n_shape, n_texture)
+    num_shape, num_texture, _ = _shape_texture_counts(table)
+    return shape_bias_from_counts(num_shape, num_texture)
 
 
 def _check_class_names(table: pd.DataFrame, column: str, allowed: Sequence[str]) -> None:

@@ -115,13 +115,13 @@ def plot_component_accuracy(
     ax.set_xlabel("radius r (index units)")
     size = getattr(result, "image_size", None)
     if is_finite(size) and size > 0 and not any(a.get_label() == "cycles/pixel" for a in ax.child_axes):
-        n_px = float(size)
+        num_px = float(size)
 
         def to_cycles(v: Any) -> Any:
-            return np.asarray(v) / n_px
+            return np.asarray(v) / num_px
 
         def to_index(v: Any) -> Any:
-            return np.asarray(v) * n_px
+            return np.asarray(v) * num_px
 
         top = ax.secondary_xaxis("top", functions=(to_cycles, to_index))
         top.set_label("cycles/pixel")

@@ -118,7 +118,7 @@ def plot_hybrid_probabilities(curve: Any, *, label: str | None = None, ax: Axes 
 def plot_hybrid_examples(
     x_low: Tensor,
     x_high: Tensor,
-    f_mix: Sequence[float],
+    f_mix_nyquist: Sequence[float],
     *,
     labels_low: Sequence[int] | None = None,
     labels_high: Sequence[int] | None = None,
@@ -130,7 +130,7 @@ def plot_hybrid_examples(
     Args:
         x_low: (B, C, H, W) images in [0, 1] giving the low frequencies (one row each).
         x_high: images of the same shape giving the high frequencies.
-        f_mix: mixing frequencies in Nyquist units (1 = 0.5 cycles/pixel), one column each.
+        f_mix_nyquist: mixing frequencies in Nyquist units (1 = 0.5 cycles/pixel), one column each.
         labels_low: class of each low seed (shown in the row's first title); None shows none.
         labels_high: class of each high seed.
         class_names: names of the classes (default: the class numbers).
@@ -139,7 +139,7 @@ def plot_hybrid_examples(
     Returns:
         ``(fig, ax)`` with ``ax`` the top-left image.
     """
-    values = [float(f) for f in f_mix]
+    values = [float(f) for f in f_mix_nyquist]
     hybrids = list(make_hybrids(x_low.detach().float().cpu(), x_high.detach().float().cpu(), [f / 2 for f in values]))
     rows, cols = len(x_low), 2 + len(values)
     fig = Figure(figsize=(1.3 * cols, 1.4 * rows + 0.3), layout="constrained")

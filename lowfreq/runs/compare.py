@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 _LABEL_PARAMS: dict[str, tuple[str, ...]] = {
     "GaussianBlur": ("sigma",),
     "DownUpResize": ("size",),
-    "PCAProjection": ("n_components",),
+    "PCAProjection": ("num_components",),
     "IdealFilter": ("mode", "cutoff"),
 }
 _BACKBONE_LABEL_PARAMS: dict[str, tuple[str, ...]] = {"CIFARResNet18": ("width",), "PreActResNet32": ("width",)}
@@ -379,7 +379,7 @@ def aggregate_seeds(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and std (ddof 1; 0 for one run) of every value over the runs of each setting.
 
     Returns:
-        One row per setting: ``setting, frontend, frontend_param, backbone, n_runs, seeds, run_dirs`` and, per
+        One row per setting: ``setting, frontend, frontend_param, backbone, num_runs, seeds, run_dirs`` and, per
         quantity of ``table`` (every column after ``missing``), ``<name>_mean``, ``<name>_seed_std`` (over the runs
         that have it) and ``<name>_n`` (how many runs have it; NaN mean and std where none has).
     """
@@ -391,7 +391,7 @@ def aggregate_seeds(table: pd.DataFrame) -> pd.DataFrame:
             "frontend": group["frontend"].iloc[0],
             "frontend_param": group["frontend_param"].iloc[0],
             "backbone": group["backbone"].iloc[0],
-            "n_runs": len(group),
+            "num_runs": len(group),
             "seeds": " ".join(str(s) for s in group["seed"].tolist()),
             "run_dirs": " ".join(group["run_dir"].tolist()),
         }
@@ -436,7 +436,7 @@ def compare_runs(
     figures = _overlays(table, out, notes)
     for stem, (needs, plot) in FIGURES.items():
         usable = settings[[f"{n}_n" for n in needs]].gt(0).all(axis=1) if all(
-            f"{n}_n" in settings for n in needs) else settings["n_runs"].lt(0)  # a quantity no run has
+            f"{n}_n" in settings for n in needs) else settings["num_runs"].lt(0)  # a quantity no run has
         count = int(usable.sum())
         if count:
             figures[stem] = save_figure(plot(settings[usable])[0], out / stem)
@@ -512,7 +512,7 @@ def compare(run_dirs: list[str], out: str = "comparison", names: list[str] | Non
     result = compare_runs(run_dirs, out, names)
     lines = [_printed_table(result["runs"], result["columns"]), ""]
     lines += ["settings (the seeds of one setting pooled as mean ± std):"]
-    lines += [f"  {row.setting}: {row.n_runs} run(s), seed(s) {row.seeds}: {row.run_dirs}"
+    lines += [f"  {row.setting}: {row.num_runs} run(s), seed(s) {row.seeds}: {row.run_dirs}"
               for row in result["settings"].itertuples()]
     lines += [f"{run} lacks: {', '.join(lacks)}" for run, lacks in result["missing"].items()]
     lines += [f"note: {note}" for note in result["notes"]]

@@ -82,7 +82,9 @@ class _Items(torch.utils.data.Dataset):
 
 
 NO_GRAD: dict[str, Callable[[nn.Module, Tensor, Tensor], object]] = {
-    "hybrid_curve": lambda m, x, y: analysis.hybrid_curve(m, x, y, f_mix=F_MIX, num_permutations=1, batch_size=BATCH),
+    "hybrid_curve": lambda m, x, y: analysis.hybrid_curve(
+        m, x, y, f_mix_nyquist=F_MIX, num_permutations=1, batch_size=BATCH
+    ),
     "HybridCurveMetric": _hybrid_metric,
     "component_accuracy": lambda m, x, y: analysis.component_accuracy(m, x, y, batch_size=BATCH),
     "ComponentAccuracyMetric": _component_metric,

@@ -132,12 +132,12 @@ def test_counts_are_additive_over_shards():
 def test_bad_input_raises():
     x, y, means = _template_task(size=16)
     model = LowpassTemplate(means, 0.2)
-    with pytest.raises(ValueError, match="radius must be in"):
+    with pytest.raises(ValueError, match="radius_bins must be in"):
         frequency_components(x, 0)
-    with pytest.raises(ValueError, match="radii must be in"):
-        component_accuracy(model, x, y, radii=(4, -1))
-    with pytest.raises(ValueError, match="radii must hold at least one"):
-        component_accuracy(model, x, y, radii=())
+    with pytest.raises(ValueError, match="radii_bins must be in"):
+        component_accuracy(model, x, y, radii_bins=(4, -1))
+    with pytest.raises(ValueError, match="radii_bins must hold at least one"):
+        component_accuracy(model, x, y, radii_bins=())
     with pytest.raises(ValueError, match="square images"):
         frequency_components(torch.rand(1, 3, 16, 8), 4)
     with pytest.raises(ValueError, match=r"images must hold images in \[0, 1\]"):

@@ -204,8 +204,9 @@ def test_band_limited_classifiers_f_rev_matches_bin_count(cutoff):
     """
     size = 32
     x, y, means = template_data(band_templates(5, size), per_class=20)
-    low = hybrid_curve(BandTemplateClassifier(means, cutoff, "low"), x, y, f_mix=FINE_GRID, num_permutations=2)
-    high = hybrid_curve(BandTemplateClassifier(means, cutoff, "high"), x, y, f_mix=FINE_GRID, num_permutations=2)
+    grid = {"f_mix_nyquist": FINE_GRID, "num_permutations": 2}
+    low = hybrid_curve(BandTemplateClassifier(means, cutoff, "low"), x, y, **grid)
+    high = hybrid_curve(BandTemplateClassifier(means, cutoff, "high"), x, y, **grid)
     expected_low = 2 * median_bin_radius(size, 0.0, cutoff)  # Nyquist units
     expected_high = 2 * median_bin_radius(size, cutoff, 1.0)
     assert low.f_rev == pytest.approx(expected_low, abs=0.04)
@@ -221,8 +222,9 @@ def test_narrowband_classifiers_f_rev_near_cutoff_and_ordered():
     """Class information only in a ring around the cutoff: low-pass f_rev just below it, high-pass just above."""
     size, cutoff, width = 32, 0.2, 0.05
     x, y, means = template_data(band_templates(5, size, cutoff - width, cutoff + width), per_class=20)
-    low = hybrid_curve(BandTemplateClassifier(means, cutoff, "low"), x, y, f_mix=FINE_GRID, num_permutations=2)
-    high = hybrid_curve(BandTemplateClassifier(means, cutoff, "high"), x, y, f_mix=FINE_GRID, num_permutations=2)
+    grid = {"f_mix_nyquist": FINE_GRID, "num_permutations": 2}
+    low = hybrid_curve(BandTemplateClassifier(means, cutoff, "low"), x, y, **grid)
+    high = hybrid_curve(BandTemplateClassifier(means, cutoff, "high"), x, y, **grid)
     assert 2 * (cutoff - width) <= low.f_rev <= 2 * cutoff
     assert 2 * cutoff <= high.f_rev <= 2 * (cutoff + width) + 0.04
     assert low.f_rev < high.f_rev
@@ -233,7 +235,7 @@ def test_grid_ends_follow_the_dc_convention():
     size = 16
     x, y, means = template_data(band_templates(4, size), per_class=5)
     full = BandTemplateClassifier(means, 1.0, "low")  # sees everything
-    curve = hybrid_curve(full, x, y, f_mix=[0.0, MAX_F_MIX], num_permutations=1)
+    curve = hybrid_curve(full, x, y, f_mix_nyquist=[0.0, MAX_F_MIX], num_permutations=1)
     clean = float((full(x).argmax(1) == y).double().mean())
     assert curve.p_low[-1].item() == pytest.approx(clean)
     assert curve.p_high[0].item() == pytest.approx(clean)  # zero-mean templates: DC carries no class information
@@ -301,7 +303,7 @@ def test_metric_matches_the_function(chunk):
     """Updates of `chunk` pairs with batch_size = chunk give exactly hybrid_curve's numbers (same batches)."""
     model, x, y = _template_setup()
     grid = [0.0, 0.1, 0.2, 0.4, 0.8, 1.2]
-    expected = hybrid_curve(model, x, y, f_mix=grid, num_permutations=3, seed=4, batch_size=chunk)
+    expected = hybrid_curve(model, x, y, f_mix_nyquist=grid, num_permutations=3, seed=4, batch_size=chunk)
     metric = HybridCurveMetric(grid, num_permutations=3, seed=4, batch_size=chunk)
     for p, high in enumerate(hybrid_pairs(y, num_permutations=3, seed=4)):
         for pos in torch.arange(len(y)).split(chunk):
@@ -321,7 +323,7 @@ def test_metric_bad_input():
         metric.compute()
     with pytest.raises(ValueError, match="num_permutations must be an int >= 1"):
         HybridCurveMetric(num_permutations=0)
-    with pytest.raises(ValueError, match="f_mix must be in"):
+    with pytest.raises(ValueError, match="f_mix_nyquist must be in"):
         HybridCurveMetric([0.0, 2.0])
 
 
@@ -361,14 +363,14 @@ def test_bad_input_raises_clear_errors():
         hybrid_curve(model, x, torch.zeros_like(y))
     with pytest.raises(ValueError, match="more than half"):
         hybrid_curve(model, x, torch.tensor([0] * 20 + [1] * 4))
-    with pytest.raises(ValueError, match=r"f_mix must be in \[0.0, 1.414"):
-        hybrid_curve(model, x, y, f_mix=[0.0, 0.5, 1.5])
-    with pytest.raises(ValueError, match=r"f_mix must be in"):
-        hybrid_curve(model, x, y, f_mix=[-0.1, 0.5])
+    with pytest.raises(ValueError, match=r"f_mix_nyquist must be in \[0.0, 1.414"):
+        hybrid_curve(model, x, y, f_mix_nyquist=[0.0, 0.5, 1.5])
+    with pytest.raises(ValueError, match=r"f_mix_nyquist must be in"):
+        hybrid_curve(model, x, y, f_mix_nyquist=[-0.1, 0.5])
     with pytest.raises(ValueError, match="strictly increasing"):
-        hybrid_curve(model, x, y, f_mix=[0.5, 0.2])
+        hybrid_curve(model, x, y, f_mix_nyquist=[0.5, 0.2])
     with pytest.raises(ValueError, match="at least 2 values"):
-        hybrid_curve(model, x, y, f_mix=[0.5])
+        hybrid_curve(model, x, y, f_mix_nyquist=[0.5])
     with pytest.raises(ValueError, match="labels must be a tensor of shape"):
         hybrid_curve(model, x, y[:-1])
     with pytest.raises(ValueError, match="labels must be a 1-D integer tensor"):

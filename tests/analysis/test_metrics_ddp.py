@@ -85,7 +85,8 @@ def test_one_process_matches_the_functions():
     model, x, y, y_texture, logits_1000 = _setup()
     got = _metrics(0, 1)
     assert got["components"].acc == 1.0 and 0 < got["hybrid"].f_rev < 1  # a real classifier, a real crossing
-    _assert_same(got["hybrid"], hybrid_curve(model, x, y, f_mix=GRID, num_permutations=2, seed=3, batch_size=BATCH))
+    expected = hybrid_curve(model, x, y, f_mix_nyquist=GRID, num_permutations=2, seed=3, batch_size=BATCH)
+    _assert_same(got["hybrid"], expected)
     _assert_same(got["components"], component_accuracy(model, x, y, (2, 4), batch_size=BATCH))
     _assert_same(got["cue"], cue_conflict_decisions(model, x, y, y_texture))
     assert torch.equal(got["decisions"], logits_to_16(logits_1000).argmax(-1))
@@ -95,7 +96,7 @@ def test_single_permutation_and_radius_keep_their_shapes():
     """torchmetrics squeezes 1-element tensors out of compute(); the results keep their documented shapes."""
     model, x, y, _, _ = _setup()
     got = _metrics(0, 1, num_permutations=1, radii=(4,))
-    expected = hybrid_curve(model, x, y, f_mix=GRID, num_permutations=1, seed=3, batch_size=BATCH)
+    expected = hybrid_curve(model, x, y, f_mix_nyquist=GRID, num_permutations=1, seed=3, batch_size=BATCH)
     assert got["hybrid"].p_low_per_permutation.shape == (1, len(GRID))
     assert got["hybrid"].f_rev_per_permutation.shape == (1,)
     _assert_same(got["hybrid"], expected)

@@ -62,7 +62,7 @@ def _test_set(dm: SyntheticShapesDataModule) -> tuple[torch.Tensor, torch.Tensor
 def test_hybrid_analysis_after_fit_matches_the_function(tmp_path):
     dm, model = _datamodule(), _model()
     callback = HybridCurveAnalysis(
-        f_mix=[0.0, 0.2, 0.5, 1.0, 1.4], num_permutations=2, num_images=None, batch_size=16
+        f_mix_nyquist=[0.0, 0.2, 0.5, 1.0, 1.4], num_permutations=2, num_images=None, batch_size=16
     )
     trainer = _trainer(tmp_path, [callback])
     trainer.fit(model, datamodule=dm)
@@ -73,7 +73,7 @@ def test_hybrid_analysis_after_fit_matches_the_function(tmp_path):
     assert result["global_step"] == 2 and result["init_args"]["num_permutations"] == 2
     assert result["hybrid"]["frequency_unit"] == "nyquist" and "versions" in result
     x, y = _test_set(dm)
-    expected = hybrid_curve(model, x, y, f_mix=[0.0, 0.2, 0.5, 1.0, 1.4], num_permutations=2, seed=0)
+    expected = hybrid_curve(model, x, y, f_mix_nyquist=[0.0, 0.2, 0.5, 1.0, 1.4], num_permutations=2, seed=0)
     assert result["hybrid"]["p_low_per_permutation"] == expected.p_low_per_permutation.tolist()
     assert result["hybrid"]["p_high_per_permutation"] == expected.p_high_per_permutation.tolist()
     assert result["hybrid"]["p_other"] == pytest.approx(expected.p_other.tolist())
@@ -93,7 +93,7 @@ def test_hybrid_analysis_in_validate_only_when_validating(tmp_path):
 
 def test_component_analysis_along_training(tmp_path):
     dm, model = _datamodule(), _model()
-    callback = FrequencyComponentAnalysis(radii=[2, 4.5], every_n_epochs=2, num_images=24, batch_size=16)
+    callback = FrequencyComponentAnalysis(radii_bins=[2, 4.5], every_n_epochs=2, num_images=24, batch_size=16)
     trainer = _trainer(tmp_path, [callback], max_steps=-1, max_epochs=3, limit_train_batches=1)
     trainer.fit(model, datamodule=dm)
     result = _result(tmp_path, "frequency_components")
@@ -108,7 +108,7 @@ def test_component_analysis_along_training(tmp_path):
     # the last entry equals the function on the same subset
     x, y = _test_set(dm)
     subset = seeded_subset(len(y), 24, 0)
-    expected = component_accuracy(model, x[subset], y[subset], radii=[2, 4.5])
+    expected = component_accuracy(model, x[subset], y[subset], radii_bins=[2, 4.5])
     assert history[-1]["acc_low"] == pytest.approx(expected.acc_low.tolist())
     assert history[-1]["acc_high"] == pytest.approx(expected.acc_high.tolist())
     # checkpoint state carries the curve
@@ -119,14 +119,14 @@ def test_component_analysis_along_training(tmp_path):
 
 
 def test_callbacks_validate_arguments():
-    with pytest.raises(ValueError, match="f_mix must be in"):
-        HybridCurveAnalysis(f_mix=[0.0, 2.0])
+    with pytest.raises(ValueError, match="f_mix_nyquist must be in"):
+        HybridCurveAnalysis(f_mix_nyquist=[0.0, 2.0])
     with pytest.raises(ValueError, match="num_permutations must be an int >= 1"):
         HybridCurveAnalysis(num_permutations=0)
     with pytest.raises(ValueError, match="split must be one of"):
         HybridCurveAnalysis(split="train")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="radii must be in"):
-        FrequencyComponentAnalysis(radii=[0.0])
+    with pytest.raises(ValueError, match="radii_bins must be in"):
+        FrequencyComponentAnalysis(radii_bins=[0.0])
     with pytest.raises(ValueError, match="every_n_epochs must be an int >= 0"):
         FrequencyComponentAnalysis(every_n_epochs=-1)
 
@@ -137,7 +137,7 @@ trainer:
     - class_path: lowfreq.callbacks.HybridCurveAnalysis
       init_args: {num_permutations: 2, num_images: 20, batch_size: 32}
     - class_path: lowfreq.callbacks.FrequencyComponentAnalysis
-      init_args: {radii: [2, 4, 6, 8], every_n_epochs: 1, num_images: 20, batch_size: 32}
+      init_args: {radii_bins: [2, 4, 6, 8], every_n_epochs: 1, num_images: 20, batch_size: 32}
     - class_path: lightning.pytorch.callbacks.ModelCheckpoint
 """
 
@@ -197,8 +197,8 @@ class FrozenNet(L.LightningModule):
 
 def _ddp_run(root: Path, model: L.LightningModule, devices: int) -> tuple[dict, dict]:
     callbacks = [
-        HybridCurveAnalysis(f_mix=[0.0, 0.1, 0.3, 0.6, 1.0], num_permutations=2, num_images=30, batch_size=8),
-        FrequencyComponentAnalysis(radii=[2, 4, 8], every_n_epochs=1, num_images=30, batch_size=8),
+        HybridCurveAnalysis(f_mix_nyquist=[0.0, 0.1, 0.3, 0.6, 1.0], num_permutations=2, num_images=30, batch_size=8),
+        FrequencyComponentAnalysis(radii_bins=[2, 4, 8], every_n_epochs=1, num_images=30, batch_size=8),
     ]
     strategy = "ddp_spawn" if devices > 1 else "auto"
     trainer = _trainer(root, callbacks, devices=devices, strategy=strategy, max_steps=-1, max_epochs=2,

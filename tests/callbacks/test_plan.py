@@ -18,8 +18,8 @@ def test_planned_passes_equal_the_forwards_each_analysis_makes(tmp_path, monkeyp
                                    batch_size=16, seed=0)
     torch.manual_seed(0)
     model = FrontEndClassifier(Identity(), CIFARResNet18(num_classes=10, width=4))
-    analyses = [HybridCurveAnalysis(num_permutations=2, num_images=20, f_mix=[0.0, 0.2, 1.0], batch_size=8),
-                FrequencyComponentAnalysis(radii=[2, 4], every_n_epochs=0, num_images=24, batch_size=8),
+    analyses = [HybridCurveAnalysis(num_permutations=2, num_images=20, f_mix_nyquist=[0.0, 0.2, 1.0], batch_size=8),
+                FrequencyComponentAnalysis(radii_bins=[2, 4], every_n_epochs=0, num_images=24, batch_size=8),
                 CueConflictAnalysis(batch_size=8)]
     printed: list[str] = []
     monkeypatch.setattr("lowfreq.callbacks.plan.rank_zero_info", lambda message, *a, **k: printed.append(message))

@@ -199,7 +199,7 @@ def test_a_pretrained_backbone_behind_an_unfitted_or_learned_front_end_is_untrai
     from tiny_backbone import PretrainedTinyBackbone
 
     assert FrontEndClassifier(GaussianBlur(), PretrainedTinyBackbone()).untrained_reason is None
-    pca = FrontEndClassifier(PCAProjection(n_components=4, image_shape=(3, 8, 8)), PretrainedTinyBackbone())
+    pca = FrontEndClassifier(PCAProjection(num_components=4, image_shape=(3, 8, 8)), PretrainedTinyBackbone())
     assert "PCAProjection is fitted on data" in (pca.untrained_reason or "")
     mask = FrontEndClassifier(FourierMask(), PretrainedTinyBackbone())
     assert "FourierMask has parameters that fit learns" in (mask.untrained_reason or "")

@@ -70,7 +70,7 @@ def test_pca_frontend_is_fitted_at_fit_start_and_restored(tmp_path):
     run = _fit(
         tmp_path,
         "--model.init_args.frontend=lowfreq.frontends.PCAProjection",
-        "--model.init_args.frontend.init_args.n_components=8",
+        "--model.init_args.frontend.init_args.num_components=8",
         "--model.init_args.frontend.init_args.image_shape=[3, 16, 16]",
     )
     restored = FrontEndClassifier.load_from_checkpoint(_checkpoint(run))

@@ -7,7 +7,7 @@ from lowfreq.cli.lightning_cli import main
 
 TINY = str(Path(__file__).resolve().parents[1] / "conf" / "tiny_blur.yaml")
 COMPONENTS = ["--trainer.callbacks+=lowfreq.callbacks.FrequencyComponentAnalysis",
-              "--trainer.callbacks.num_images=8", "--trainer.callbacks.radii=[4]"]
+              "--trainer.callbacks.num_images=8", "--trainer.callbacks.radii_bins=[4]"]
 
 
 def test_validate_of_a_checkpoint_without_its_stateful_callback_prints_no_lightning_warning(tmp_path):

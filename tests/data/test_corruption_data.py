@@ -19,7 +19,9 @@ from lowfreq.data.corruptions import (
     CIFAR10C_MD5,
     CIFAR10C_URL,
     RANDOM_CORRUPTIONS,
+    corrupted_batches,
     corruption_cache_file,
+    corruption_release,
     find_cifar10_c,
     official_layout,
 )
@@ -316,3 +318,68 @@ def test_download_imagenet_c_offline_names_the_archive_and_the_folder(tmp_path, 
     assert "digital.tar" in message and str(tmp_path / "inc") in message and "no route to host" in message
     with pytest.raises(ValueError, match="corruptions"):
         corruptions_module.download_imagenet_c(tmp_path / "inc", ["blurry"])
+
+
+# ---- the source of corrupted batches: a release folder or the generator -----------------------------------------
+def _clean_set(n: int = N) -> torch.utils.data.TensorDataset:
+    return torch.utils.data.TensorDataset(_images(n).float(), torch.arange(n))
+
+
+def test_corrupted_batches_read_a_cifar10_c_folder_and_name_the_missing_conditions(tmp_path):
+    arrays = _write_cifar_c(tmp_path / "CIFAR-10-C")
+    clean = _clean_set()
+    messages: list[str] = []
+    assert corruption_release(tmp_path) == "cifar10-c"
+    batches = list(corrupted_batches(clean, ["fog", "snow"], [2, 5], data_dir=tmp_path, batch_size=3,
+                                     warn=messages.append))
+    assert [(c, s, len(x)) for c, s, x, _ in batches] == [
+        (None, None, 3), (None, None, 1), ("fog", 2, 3), ("fog", 2, 1), ("fog", 5, 3), ("fog", 5, 1)
+    ]
+    assert torch.equal(torch.cat([x for c, _, x, _ in batches if c is None]), clean.tensors[0])
+    for severity in (2, 5):
+        x = torch.cat([x for c, s, x, _ in batches if (c, s) == ("fog", severity)])
+        y = torch.cat([y for c, s, _, y in batches if (c, s) == ("fog", severity)])
+        rows = arrays["fog"][(severity - 1) * N : severity * N]
+        assert torch.equal(x, torch.from_numpy(rows).permute(0, 3, 1, 2).float() / 255)
+        assert y.dtype == torch.int64 and y.tolist() == [3, 1, 4, 1]
+    assert messages == ["2 conditions are missing in " + repr(str(tmp_path)) + ": snow/2, snow/5"]
+
+
+def test_corrupted_batches_shard_the_seeded_subset_by_rank(tmp_path):
+    _write_cifar_c(tmp_path)
+    kwargs = {"data_dir": tmp_path, "num_images": 3, "seed": 1, "batch_size": 2}
+    whole = list(corrupted_batches(_clean_set(), ["fog"], [1], **kwargs))
+    shards = [list(corrupted_batches(_clean_set(), ["fog"], [1], rank=r, world_size=2, **kwargs)) for r in (0, 1)]
+    for corruption in (None, "fog"):
+        ids = sorted(round(float(v) * 255) for x in [b[2] for b in whole if b[0] == corruption] for v in x[:, 0, 0, 0])
+        ids_shards = sorted(round(float(v) * 255) for shard in shards for b in shard if b[0] == corruption
+                            for v in b[2][:, 0, 0, 0])
+        assert len(ids) == 3 and ids == ids_shards
+    with pytest.raises(ValueError, match=r"rank must be in \[0, world_size = 2\), got 2"):
+        next(corrupted_batches(_clean_set(), data_dir=tmp_path, rank=2, world_size=2))
+
+
+def test_corrupted_batches_generate_when_the_folder_is_absent(tmp_path):
+    clean = _clean_set(3)
+    messages: list[str] = []
+    cache = tmp_path / "cache"
+    batches = list(corrupted_batches(clean, ["contrast", "fog"], [1], data_dir=tmp_path / "absent", batch_size=2,
+                                     seed=4, cache_dir=cache, warn=messages.append))
+    assert messages == [f"data_dir={str(tmp_path / 'absent')!r} does not exist; generating the corruptions instead"]
+    assert [(c, s, len(x)) for c, s, x, _ in batches] == [
+        (None, None, 2), ("contrast", 1, 2), ("fog", 1, 2), (None, None, 1), ("contrast", 1, 1), ("fog", 1, 1)
+    ]
+    x, y = clean.tensors
+    for corruption in ("contrast", "fog"):
+        got = torch.cat([b[2] for b in batches if b[0] == corruption])
+        assert torch.equal(got, corrupt_images(x, corruption, 1, seed=4))  # each image's corruption: its index
+    assert torch.equal(torch.cat([b[3] for b in batches if b[0] == "fog"]), y) and any(cache.iterdir())
+
+
+def test_a_folder_holding_no_release_is_an_error(tmp_path):
+    (tmp_path / "other").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds neither CIFAR-10-C"):
+        corruption_release(tmp_path / "other")
+    with pytest.raises(FileNotFoundError, match="holds neither CIFAR-10-C"):
+        next(corrupted_batches(_clean_set(), data_dir=tmp_path / "other"))
+    assert corruption_release(None) is None and corruption_release(tmp_path / "absent") is None

@@ -80,7 +80,7 @@ def test_train_transform_applies_to_training_batches_only(tmp_path):
         def on_validation_batch_start(self, trainer, pl_module, batch, batch_idx, dataloader_idx=0):
             seen["val"].append(batch[0].detach().clone())
 
-    transform = ComponentTransform(radius=4, component="high")
+    transform = ComponentTransform(radius_bins=4, component="high")
     dm = SyntheticShapesDataModule(num_train=32, num_val=16, num_test=16, num_conflict=10, image_size=16,
                                    batch_size=16, augment=False, train_transform=transform)
     model = FrontEndClassifier(Identity(), SimpleCNN(widths=(4,)))

@@ -114,7 +114,7 @@ def test_component_transform_equals_split_frequencies(component, inclusive):
     x = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(1))
     low, high = split_frequencies(x, 5 / 16, inclusive=inclusive)
     expected = low if component == "low" else high
-    transform = ComponentTransform(radius=5, component=component, inclusive=inclusive)
+    transform = ComponentTransform(radius_bins=5, component=component, inclusive=inclusive)
     assert torch.equal(transform(x), expected)
     assert torch.equal(transform(x[1]), expected[1])  # a single (C, N, N) image: the dataset-transform form
     assert torch.equal(ComponentTransform(5, "original")(x), x)
@@ -135,7 +135,7 @@ def test_component_transform_rescale_by_max():
 @pytest.mark.parametrize(
     ("build", "error", "match"),
     [
-        (lambda: ComponentTransform(0.0), ValueError, r"radius must be in \(0.0, inf\], got 0.0"),
+        (lambda: ComponentTransform(0.0), ValueError, r"radius_bins must be in \(0.0, inf\], got 0.0"),
         (lambda: ComponentTransform(4, "middle"), ValueError, r"component must be one of \['low', 'high', 'origi"),
         (lambda: ComponentTransform(4)(torch.rand(1, 3, 16, 8)), ValueError, "square images"),
         (lambda: ComponentTransform(4)(torch.rand(3, 16)), ValueError, r"shape \(B, C, H, W\)"),
@@ -157,4 +157,4 @@ def test_lfc_recipe_builds_the_component_transform():
     spec = recipe["data"]["init_args"]["train_transform"]
     module, _, name = spec["class_path"].rpartition(".")
     transform = getattr(importlib.import_module(module), name)(**spec["init_args"])
-    assert isinstance(transform, ComponentTransform) and (transform.radius, transform.component) == (8, "low")
+    assert isinstance(transform, ComponentTransform) and (transform.radius_bins, transform.component) == (8, "low")

@@ -464,14 +464,14 @@ def _naive_benchmark(raw: Path, model: str, datasets: list[str]) -> dict:
     cc = read(sorted((raw / "cue-conflict").glob(f"*_{model}_*.csv")))
     texture = cc["key"].str.split("-").str[-1].str.split(".").str[0].str.rstrip("0123456789")
     conflict = cc["category"] != texture
-    n_shape = (conflict & (cc["object_response"] == cc["category"])).sum()
-    n_texture = (conflict & (cc["object_response"] == texture)).sum()
+    num_shape = (conflict & (cc["object_response"] == cc["category"])).sum()
+    num_texture = (conflict & (cc["object_response"] == texture)).sum()
     return {
         "error_consistency": np.mean(kappas),
         "observed_consistency": np.mean(obs),
         "accuracy_difference": np.mean(accd),
         "ood_accuracy": np.mean(ood),
-        "shape_bias": n_shape / (n_shape + n_texture),
+        "shape_bias": num_shape / (num_shape + num_texture),
     }
 
 

@@ -50,7 +50,7 @@ def _cue_conflict(shape_bias: float) -> dict:
 
 def test_run_label_names_front_end_parameter_and_backbone():
     assert run_label(_config("GaussianBlur", 0, sigma=1.5)) == "GaussianBlur(σ=1.5) + CIFARResNet18"
-    assert run_label(_config("PCAProjection", 0, n_components=512)) == "PCAProjection(k=512) + CIFARResNet18"
+    assert run_label(_config("PCAProjection", 0, num_components=512)) == "PCAProjection(k=512) + CIFARResNet18"
     assert run_label(_config("Identity", 0)) == "CIFARResNet18, no front-end"
     assert run_label({"model": {"class_path": "lowfreq.training.FourierMaskProbe"}}) == "FourierMaskProbe"
 
@@ -96,7 +96,7 @@ def test_seeds_of_one_setting_become_mean_and_sample_std(tmp_path):
     runs.append(_write_run(tmp_path / "base", _config("Identity", 0), {"hybrid": _hybrid(0.5)}))
     settings = aggregate_seeds(collect_runs(runs)).set_index("setting")
     blur = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18"]
-    assert blur["n_runs"] == 3 and blur["seeds"] == "0 1 2"
+    assert blur["num_runs"] == 3 and blur["seeds"] == "0 1 2"
     assert blur["f_rev_mean"] == pytest.approx(np.mean(values), abs=1e-12)
     assert blur["f_rev_seed_std"] == pytest.approx(np.std(values, ddof=1), abs=1e-12)
     base = settings.loc["CIFARResNet18, no front-end"]
@@ -203,7 +203,7 @@ def test_unlike_runs_are_not_pooled_and_labels_say_what_differs(tmp_path, capsys
     assert "width=16" in fit1 and "max_epochs=1" in fit1 and "max_epochs=3" in fit3
     assert "validate" in val and "checkpoint fit1/checkpoints/last.ckpt" in val and "validate" not in fit1
     settings = aggregate_seeds(table)
-    assert settings["n_runs"].tolist() == [1, 1, 1]
+    assert settings["num_runs"].tolist() == [1, 1, 1]
     assert settings["run_dirs"].tolist() == [str(r) for r in runs]  # which runs went where
     compare_main([*map(str, runs), "--out", str(tmp_path / "cmp")])
     printed = capsys.readouterr().out
@@ -216,9 +216,9 @@ def test_seeds_pool_across_analysis_sizes_but_a_repeated_seed_stays_apart(tmp_pa
             _resnet_run(tmp_path, "s0again", 0, epochs=3, images=100, f_rev=0.31)]
     settings = aggregate_seeds(collect_runs(runs)).set_index("setting")
     pooled = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18(width=16)"]
-    assert pooled["n_runs"] == 2 and pooled["seeds"] == "0 1" and pooled["f_rev_mean"] == pytest.approx(0.32)
+    assert pooled["num_runs"] == 2 and pooled["seeds"] == "0 1" and pooled["f_rev_mean"] == pytest.approx(0.32)
     repeat = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18(width=16) (repeat 2)"]
-    assert repeat["n_runs"] == 1 and repeat["run_dirs"] == str(runs[2])
+    assert repeat["num_runs"] == 1 and repeat["run_dirs"] == str(runs[2])
     assert any("repeats seed 0" in r.getMessage() for r in caplog.records)
 
 

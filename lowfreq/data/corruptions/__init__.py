@@ -1,7 +1,8 @@
 """Common corruptions (P001 Figs 2, 5): names, official releases, their downloads, and a generator.
 
 ``names`` holds the corruptions and bands, ``release`` reads the official releases on disk, ``download`` fetches
-them, ``generator`` corrupts images on the fly.
+them, ``generator`` corrupts images on the fly, and ``source`` chooses between a release folder and the generator
+(the batches that the corruption analysis and a notebook evaluate).
 
 Names load on first access, so ``lowfreq.data.corruptions.names`` (imported by the analyses) stays light.
 """
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         imagenet_c_dataset,
         official_layout,
     )
+    from lowfreq.data.corruptions.source import CorruptedBatch, corrupted_batches, corruption_release
 
 _MODULES = {
     "CIFAR10C_DIR": "release",
@@ -62,6 +64,9 @@ _MODULES = {
     "corrupt_images": "generator",
     "corruption_cache_file": "generator",
     "to_grayscale": "generator",
+    "CorruptedBatch": "source",
+    "corrupted_batches": "source",
+    "corruption_release": "source",
 }
 __all__ = [
     "CIFAR10C_DIR",
@@ -75,9 +80,12 @@ __all__ = [
     "MIN_GENERATED_SIZE",
     "RANDOM_CORRUPTIONS",
     "CIFAR10CDataset",
+    "CorruptedBatch",
     "cifar10_c_missing_message",
     "corrupt_images",
+    "corrupted_batches",
     "corruption_cache_file",
+    "corruption_release",
     "count_imagenet_c_images",
     "download_cifar10_c",
     "download_imagenet_c",

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from lowfreq.core.checks import check_bool, check_image, check_positive_int
 from lowfreq.core.io import atomic_write
+from lowfreq.core.optional import require
 from lowfreq.core.seeding import derive_seed
 from lowfreq.data.corruptions.names import CORRUPTIONS, check_corruption, check_severity
 
@@ -85,13 +86,10 @@ def to_grayscale(x: Tensor, num_output_channels: int | None = None) -> Tensor:
 
 
 def _library_corrupt() -> Any:
-    try:
-        from imagecorruptions import corrupt
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "generating corruptions needs the imagecorruptions-imaug package: pip install 'lowfreq[corruptions]'"
-        ) from err
-    return corrupt
+    library = require(
+        "imagecorruptions", extra="corruptions", purpose="generating corruptions", package="imagecorruptions-imaug"
+    )
+    return library.corrupt
 
 
 def _library_version() -> str:
