@@ -34,7 +34,7 @@ def main() -> None:
     torch.manual_seed(0)
     model = SimpleCNN(num_classes=10, widths=(16, 32)).eval()
     images = torch.rand(args.num_images, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-    kwargs = dict(scope="image", max_steps=args.steps, patience=args.steps + 1)
+    kwargs = {"scope": "image", "max_steps": args.steps, "patience": args.steps + 1}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{args.num_images} single-image masks, 32 x 32 RGB, SimpleCNN(16, 32), {args.steps} Adam steps each, "
           f"{torch.get_num_threads()} threads, load average {load:.2f}", flush=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 import torch
 import torch.nn.functional as F
@@ -99,7 +99,7 @@ def separable_filter(x: Tensor, kernel1d: Tensor, padding: Padding = "circular")
         if padding == "circular" and (half >= height or half >= width):
             transfer = kernel_transfer(kernel1d, height, width).to(device=x.device, dtype=xf.dtype)
             out = torch.fft.ifft2(torch.fft.fft2(xf) * transfer).real
-            return out.to(x.dtype)
+            return cast("Tensor", out.to(x.dtype))
         if padding == "reflect" and (half >= height or half >= width):
             raise ValueError(
                 f"reflect padding needs the kernel half-width ({half} px) below the image size ({height}x{width}); "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 from torch import Tensor, nn
@@ -375,7 +375,7 @@ class FourierMask(FrontEnd):
         with torch.autocast(device_type=x.device.type, enabled=False):
             xf = x.double() if x.dtype == torch.float64 else x.float()
             mask = self.mask.clamp(0.0, 1.0).to(xf.dtype)
-            return torch.fft.irfft2(torch.fft.rfft2(xf) * mask, s=self.image_size).to(x.dtype)
+            return cast("Tensor", torch.fft.irfft2(torch.fft.rfft2(xf) * mask, s=self.image_size).to(x.dtype))
 
     def penalty(self) -> Tensor:
         """L1 term: mean |M| over the full (H, W) Hermitian mask.

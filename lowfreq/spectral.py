@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -71,7 +72,7 @@ def power_spectrum(x: Tensor) -> Tensor:
     """(..., H, W) real -> (..., H, W) |FFT|^2 with DC at [..., 0, 0]; ortho norm, so Parseval holds."""
     with torch.autocast(device_type=x.device.type, enabled=False):
         spec = torch.fft.fft2(_float(x), norm="ortho")
-    return spec.abs().square()
+    return cast("Tensor", spec.abs().square())
 
 
 def _mean_power(power: Tensor, exclude_dc: bool) -> Tensor:
@@ -195,7 +196,7 @@ def _apply_rfft_mask(x: Tensor, mask: Tensor) -> Tensor:
     with torch.autocast(device_type=x.device.type, enabled=False):
         spec = torch.fft.rfft2(_float(x))
         out = torch.fft.irfft2(spec * mask.to(spec.real.dtype), s=(height, width))
-    return out.to(x.dtype)
+    return cast("Tensor", out.to(x.dtype))
 
 
 def _ideal_lowpass(x: Tensor, cutoff: float, inclusive: bool) -> Tensor:

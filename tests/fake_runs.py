@@ -33,7 +33,7 @@ def write_run(path: Path, config: dict, results: dict[str, dict], metrics: dict[
         with (path / "metrics.csv").open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=["epoch", "step", *metrics])
             writer.writeheader()
-            writer.writerow({"epoch": 0, "step": 10, **{k: 0.0 for k in metrics}})  # an earlier, worse row
+            writer.writerow({"epoch": 0, "step": 10, **dict.fromkeys(metrics, 0.0)})  # an earlier, worse row
             writer.writerow({"epoch": 1, "step": 20, **metrics})
     return path
 

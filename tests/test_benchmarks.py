@@ -31,10 +31,12 @@ def test_train_throughput_reports_both_paths(tmp_path):
                   "--num-train", "64", "--steps", "6", "--warmup", "2", "--rounds", "1", "--threads", "1",
                   "--device-resident", "true", "--progress-bar-refresh", "0", "--json", str(out))
     result = json.loads(out.read_text())
-    assert "ratio lowfreq / plain" in stdout and "time per step (best)" in stdout
+    assert "ratio lowfreq / plain" in stdout
+    assert "time per step (best)" in stdout
     for side in ("plain", "lowfreq"):
         (run,) = result[side]
-        assert run["images"] == 6 * 8 and run["seconds"] > 0
+        assert run["images"] == 6 * 8
+        assert run["seconds"] > 0
         assert run["ms_per_step"] == pytest.approx(1e3 * run["seconds"] / 6)
     assert result["lowfreq"][0]["data_path"] == "device-resident"
     assert result["ratio"] == pytest.approx(result["best_lowfreq_images_per_s"] / result["best_plain_images_per_s"])
@@ -51,13 +53,18 @@ def test_time_to_accuracy_on_a_small_npz(tmp_path):
                   "--target", "0.0", "--threads", "1", "--accelerator", "cpu", "--json", str(out))
     result = json.loads(out.read_text())
     assert "time to 0.00% test accuracy" in stdout
-    assert result["reached"]["epoch"] == 1 and result["train_images"] == 64 and result["test_images"] == 32
-    assert result["history"][0]["seconds"] > 0 and 0 <= result["history"][0]["acc"] <= 1
+    assert result["reached"]["epoch"] == 1
+    assert result["train_images"] == 64
+    assert result["test_images"] == 32
+    assert result["history"][0]["seconds"] > 0
+    assert 0 <= result["history"][0]["acc"] <= 1
 
 
 def test_masks_benchmark_compares_batched_and_sequential():
     stdout = _run("masks.py", "--num-images", "6", "--sequential-images", "2", "--steps", "3", "--threads", "1")
-    assert "batched:" in stdout and "one at a time:" in stdout and "speed-up:" in stdout
+    assert "batched:" in stdout
+    assert "one at a time:" in stdout
+    assert "speed-up:" in stdout
     difference = float(stdout.rsplit(":", 1)[1])
     assert difference < 1e-4  # the batched masks are the one-at-a-time masks
 
@@ -90,6 +97,7 @@ def test_analysis_cost_prints_every_analysis_against_its_floor(monkeypatch, caps
     rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]}
     assert set(rows) == {"hybrid", "components", "cue_conflict", "mask_fit"}
     assert rows["hybrid"][1:4] == ["144", "1440", "0"]  # 2 batches x 4 permutations x 18 f_mix; 20 x 4 x 18 images
-    assert rows["components"][2:4] == ["180", "0"] and rows["cue_conflict"][2:4] == ["20", "0"]
+    assert rows["components"][2:4] == ["180", "0"]
+    assert rows["cue_conflict"][2:4] == ["20", "0"]
     assert int(rows["mask_fit"][3]) > 0  # the mask fit needs gradients
     assert all(float(row[-1]) > 0 for row in rows.values())  # time / floor

@@ -44,7 +44,8 @@ def test_run_labels_name_front_end_parameter_and_backbone():
     assert module_label(TorchvisionClassifier("resnet18", num_classes=10)) == "TorchvisionClassifier(resnet18)"
     probe = FourierMaskProbe(classifier=SimpleCNN(widths=(4, 8)), image_size=(16, 16))
     assert run_label(probe) == "FourierMaskProbe on SimpleCNN(widths=(4, 8))"
-    assert run_label(nn.Linear(2, 2)) == "Linear" and module_label(nn.Conv2d(1, 1, 1)) == "Conv2d"
+    assert run_label(nn.Linear(2, 2)) == "Linear"
+    assert module_label(nn.Conv2d(1, 1, 1)) == "Conv2d"
 
 
 # ---- each plot ------------------------------------------------------------------------------------------------
@@ -60,17 +61,21 @@ def _curve():
 def test_hybrid_figures_name_the_run_and_the_number_of_hybrids():
     _, ax = plot_hybrid_curve(_curve(), label=RUN)
     assert f"{RUN}\nn = 500 pairs x 2 pairings" in _legend(ax)
-    assert "%" in ax.get_ylabel() and ax.get_ylim() == (-100, 100) and "Nyquist" in ax.get_xlabel()
+    assert "%" in ax.get_ylabel()
+    assert ax.get_ylim() == (-100, 100)
+    assert "Nyquist" in ax.get_xlabel()
     _, ax = plot_hybrid_probabilities(_curve(), label=RUN)
     assert ax.get_title() == f"{RUN}\nn = 500 pairs x 2 pairings"
-    assert "%" in ax.get_ylabel() and max(ax.get_lines()[0].get_ydata()) == pytest.approx(85)  # in %, as labelled
+    assert "%" in ax.get_ylabel()
+    assert max(ax.get_lines()[0].get_ydata()) == pytest.approx(85)
 
 
 def test_component_figures_keep_the_legend_off_the_data_and_state_cycles():
     history = [{"epoch": e, "acc_low": [0.2, 0.9], "acc_high": [0.7, 0.1], "acc": 0.9} for e in (1, 2, 3)]
     result = {"radii": [4, 8], "radii_cycles": [0.125, 0.25], "history": history, "last": {"num_images": 300}}
     fig, ax = plot_component_curves(result, label=RUN)
-    assert "LFC r=8 (0.25 c/px)" in _legend(ax) and "HFC r=4 (0.125 c/px)" in _legend(ax)
+    assert "LFC r=8 (0.25 c/px)" in _legend(ax)
+    assert "HFC r=4 (0.125 c/px)" in _legend(ax)
     assert ax.get_title() == f"{RUN}\nn = 300 images"
     fig.canvas.draw()
     legend_box, axes_box = ax.get_legend().get_window_extent(), ax.get_window_extent()
@@ -91,7 +96,8 @@ def test_cue_conflict_axis_is_in_percent_with_n():
                              num_images=2000)
     _, ax = plot_cue_conflict(result, label=RUN)
     assert [b.get_height() for b in ax.patches] == pytest.approx([80, 15, 5])
-    assert ax.get_ylabel() == "decisions (%)" and ax.get_ylim()[1] > 100
+    assert ax.get_ylabel() == "decisions (%)"
+    assert ax.get_ylim()[1] > 100
     assert ax.get_title() == f"{RUN}\nshape bias 0.84, n = 2000 images"
 
 
@@ -101,7 +107,8 @@ def test_adversarial_figures_show_n_and_percent():
                              f_half_high=0.22, epsilons=eps, summary={"median": 3 / 255})
     _, ax = plot_success_rate(result, label=RUN)
     assert _legend(ax) == [f"{RUN}\nn = 5 images, median 3.00/255"]
-    assert ax.get_ylabel() == "images fooled (%)" and max(ax.get_lines()[0].get_ydata()) == pytest.approx(80)
+    assert ax.get_ylabel() == "images fooled (%)"
+    assert max(ax.get_lines()[0].get_ydata()) == pytest.approx(80)
     _, ax = plot_perturbation_profile(result, label=RUN)
     assert f"{RUN}\nn = 5 images" in _legend(ax)
     _, ax = plot_perturbation_spectrum(result, label=RUN)
@@ -127,5 +134,6 @@ def test_callback_figures_name_the_run(tmp_path, monkeypatch):
     assert by_stem["cue_conflict/figure"].axes[0].get_title().startswith(f"{RUN}\n")
     assert "n = 16 images" in by_stem["cue_conflict/figure"].axes[0].get_title()
     curves = by_stem["frequency_components/figure"].axes[0]
-    assert curves.get_title() == f"{RUN}\nn = 16 images" and "LFC r=8 (0.5 c/px)" in _legend(curves)  # 16 px
+    assert curves.get_title() == f"{RUN}\nn = 16 images"
+    assert "LFC r=8 (0.5 c/px)" in _legend(curves)
     assert any(t.startswith(f"{RUN}, n = 16 images: ") for t in _legend(by_stem["frequency_components/radius"].axes[0]))

@@ -14,7 +14,8 @@ def _gen(seed=0):
 
 def test_kernel_size_and_normalisation():
     k = filters.gaussian_kernel1d(1.5, truncate=2.5)  # blur-net: 2 * ceil(2.5 sigma) + 1 = 9
-    assert k.numel() == 9 and k.sum().item() == pytest.approx(1.0)
+    assert k.numel() == 9
+    assert k.sum().item() == pytest.approx(1.0)
     assert filters.gaussian_kernel1d(1.0, 3.0).numel() == 7
 
 
@@ -25,7 +26,7 @@ def test_bad_sigma(sigma):
 
 
 @pytest.mark.parametrize(
-    "x, match",
+    ("x", "match"),
     [
         (torch.rand(3, 8, 8), r"x must have shape \(B, C, H, W\)"),
         (torch.rand(1, 3, 8, 8) * 2, r"x must hold images in \[0, 1\]"),
@@ -88,10 +89,12 @@ def test_kernel_wider_than_image_uses_fourier_path():
 def test_blur_shapes_dtype_and_float32_under_autocast(padding):
     x = torch.rand(2, 3, 16, 16)
     y = filters.gaussian_blur(x, 1.0, padding=padding)
-    assert y.shape == x.shape and y.dtype == x.dtype
+    assert y.shape == x.shape
+    assert y.dtype == x.dtype
     with torch.autocast("cpu", dtype=torch.bfloat16):
         z = filters.gaussian_blur(x, 1.0, padding=padding)
-    assert z.dtype == torch.float32 and torch.equal(y, z)
+    assert z.dtype == torch.float32
+    assert torch.equal(y, z)
     assert torch.allclose(y, filters.gaussian_blur(x.double(), 1.0, padding=padding).float(), atol=1e-6)
 
 
@@ -113,7 +116,9 @@ def test_circular_blur_keeps_mean_and_never_adds_power(b, h, w, seed, sigma):
 def test_down_up_resize():
     x = torch.rand(2, 3, 32, 32, generator=_gen())
     y = filters.down_up_resize(x, 8)
-    assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1
+    assert y.shape == x.shape
+    assert y.min() >= 0
+    assert y.max() <= 1
     lost = spectral.power_spectrum(x - y).mean((0, 1))
     radius = spectral.radial_frequency(32, 32)
     assert lost[radius > 0.2].mean() > 10 * lost[radius < 0.08].mean()

@@ -59,14 +59,14 @@ class MeanImageFrontEnd(FrontEnd):
 
 
 def _data(**kwargs) -> SyntheticShapesDataModule:
-    options = dict(num_train=40, num_val=10, num_test=10, num_conflict=10, image_size=16, batch_size=8)
+    options = {"num_train": 40, "num_val": 10, "num_test": 10, "num_conflict": 10, "image_size": 16, "batch_size": 8}
     return SyntheticShapesDataModule(**(options | kwargs))
 
 
 def _trainer(tmp_path, **kwargs) -> Trainer:
-    options = dict(accelerator="cpu", max_epochs=1, limit_val_batches=0, default_root_dir=tmp_path,
-                   logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                   enable_model_summary=False)
+    options = {"accelerator": "cpu", "max_epochs": 1, "limit_val_batches": 0, "default_root_dir": tmp_path,
+                   "logger": False, "enable_checkpointing": False, "enable_progress_bar": False,
+                   "enable_model_summary": False}
     return Trainer(**(options | kwargs))
 
 
@@ -112,7 +112,8 @@ def test_a_fitted_front_end_defined_here_is_fitted_on_the_unaugmented_training_i
     (seen,) = frontend.seen
     assert torch.equal(seen, images)  # every training image once, in order, without augmentation
     torch.testing.assert_close(frontend.mean_image, images.mean(0))
-    assert not frontend.requires_fit and model.configure_callbacks() == []
+    assert not frontend.requires_fit
+    assert model.configure_callbacks() == []
 
 
 def test_pca_is_fitted_on_its_first_max_images(tmp_path):

@@ -20,7 +20,7 @@ def test_gaussian_blur_module_equals_functional():
     assert list(frontends.GaussianBlur(1.5).parameters()) == []
 
 
-@pytest.mark.parametrize("kwargs, match", [
+@pytest.mark.parametrize(("kwargs", "match"), [
     ({"sigma": 0.0}, r"sigma must be in \(0.0, 64.0\], got 0.0"),
     ({"sigma": math.nan}, "sigma must be in"),
     ({"sigma": 1.0, "padding": "wrap"}, r"padding must be one of \['circular', 'reflect', 'zeros'\], got 'wrap'"),
@@ -38,7 +38,8 @@ def test_module_rejects_non_images():
 def test_blur_passes_gradients_to_the_input():
     x = _rand(1, 3, 8, 8).requires_grad_()
     frontends.GaussianBlur(1.0)(x).sum().backward()
-    assert x.grad is not None and torch.allclose(x.grad, torch.ones_like(x), atol=1e-5)
+    assert x.grad is not None
+    assert torch.allclose(x.grad, torch.ones_like(x), atol=1e-5)
 
 
 def test_fourier_mask_identity_at_init_and_gradcheck():
@@ -71,7 +72,8 @@ def test_fourier_mask_is_kept_in_unit_interval():
     with torch.no_grad():
         mask.mask.add_(torch.linspace(-2, 2, mask.mask.numel()).view_as(mask.mask))
     mask.after_optimizer_step()
-    assert mask.mask.min() >= 0 and mask.mask.max() <= 1
+    assert mask.mask.min() >= 0
+    assert mask.mask.max() <= 1
     with pytest.raises(ValueError, match=r"x must have spatial size image_size=\(8, 8\)"):
         mask(torch.rand(1, 3, 9, 9))
     with pytest.raises(ValueError, match=r"init must be in \[0.0, 1.0\]"):
@@ -93,7 +95,8 @@ def test_pca_projection_module():
     assert {"mean", "components", "explained_variance", "fitted"} <= set(state)
     restored = frontends.PCAProjection(8, image_shape=(3, 4, 4))
     restored.load_state_dict(state)
-    assert restored.is_fitted and torch.equal(restored(data[:3]), pca(data[:3]))
+    assert restored.is_fitted
+    assert torch.equal(restored(data[:3]), pca(data[:3]))
     with pytest.raises(ValueError, match=r"num_components must be in \[1, C\*H\*W = 48\], got 49"):
         frontends.PCAProjection(49, image_shape=(3, 4, 4))
     with pytest.raises(ValueError, match=r"num_components must be <= min\(number of images, C\*H\*W\) = min\(5, 48\)"):

@@ -34,6 +34,8 @@ def test_tensorboard_and_csv_both_get_the_analysis(tmp_path):
     accumulator = EventAccumulator(str(events), size_guidance={IMAGES: 0}).Reload()
     assert "analysis/cue_conflict/figure" in accumulator.Tags()["images"]
     (image,) = accumulator.Images("analysis/cue_conflict/figure")
-    assert image.step == 3 and image.width > 100 and image.encoded_image_string.startswith(b"\x89PNG")
+    assert image.step == 3
+    assert image.width > 100
+    assert image.encoded_image_string.startswith(b"\x89PNG")
     assert "analysis_shape_bias" in accumulator.Tags()["scalars"]
     assert (events.parent / "analysis" / "cue_conflict" / "result.json").is_file()  # files: first logger's dir

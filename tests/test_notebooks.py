@@ -75,9 +75,9 @@ def test_notebook_is_clean(path):
     assert notebook.metadata["kernelspec"]["name"] == "python3"
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            assert not cell.get("outputs") and cell.get("execution_count") is None, (
-                f"{path.name}: strip outputs before committing (e.g. jupyter nbconvert --clear-output --inplace)"
-            )
+            strip = f"{path.name}: strip outputs before committing (e.g. jupyter nbconvert --clear-output --inplace)"
+            assert not cell.get("outputs"), strip
+            assert cell.get("execution_count") is None, strip
     assert notebook.cells[0].cell_type == "markdown", f"{path.name}: start with a markdown introduction"
     _, cell = _parameters_cell(notebook)
     defined = _assigned_names(cell.source)

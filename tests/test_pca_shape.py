@@ -33,7 +33,7 @@ def test_wrong_shape_fails_on_the_first_batch():
 def test_wrong_shape_of_a_tensor_fails_before_the_fit(monkeypatch):
     called = []
     monkeypatch.setattr(lowfreq.frontends, "pca_fit", lambda *a, **k: called.append(1))
-    with pytest.raises(ValueError, match="image_shape=.*does not match the data"):
+    with pytest.raises(ValueError, match=r"image_shape=.*does not match the data"):
         PCAProjection(4, image_shape=(3, 8, 8)).fit(torch.rand(10, 3, 8, 9))
     assert called == []
 
@@ -41,7 +41,8 @@ def test_wrong_shape_of_a_tensor_fails_before_the_fit(monkeypatch):
 def test_right_shape_still_fits():
     x = torch.rand(30, 3, 4, 4, generator=torch.Generator().manual_seed(0))
     pca = PCAProjection(5, image_shape=(3, 4, 4), method="covariance").fit([(x[:15], None), (x[15:], None)])
-    assert pca.is_fitted and pca.components.shape == (5, 48)
+    assert pca.is_fitted
+    assert pca.components.shape == (5, 48)
 
 
 @pytest.mark.parametrize("shape", [(3, 32), (3, 0, 4), (3, 4.0, 4)])
@@ -60,4 +61,5 @@ def test_fit_with_a_wrong_shape_stops_before_fitting_and_training(tmp_path, monk
                       enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)
     with pytest.raises(ValueError, match=r"image_shape=\[3, 16, 16\]"):
         trainer.fit(model, dm)
-    assert called == [] and trainer.global_step == 0
+    assert called == []
+    assert trainer.global_step == 0

@@ -54,7 +54,8 @@ def test_radial_profile_monotone_from_zero_to_one():
     freq, frac = spectral.radial_profile(power, 25, exclude_dc=True)
     assert freq.shape == frac.shape == (25,)
     assert freq[-1] == pytest.approx(math.sqrt(2) / 2)
-    assert frac[0] == 0 and frac[-1] == pytest.approx(1.0)
+    assert frac[0] == 0
+    assert frac[-1] == pytest.approx(1.0)
     assert bool((frac.diff() >= -1e-12).all())
 
 
@@ -120,7 +121,9 @@ def test_hybrid_extremes():
     expected = (b - b.mean((-2, -1), keepdim=True) + a.mean((-2, -1), keepdim=True)).clamp(0, 1)
     assert torch.allclose(spectral.make_hybrid(a, b, 0.0), expected)
     mid = spectral.make_hybrid(a, b, 0.2)
-    assert mid.min() >= 0 and mid.max() <= 1 and mid.dtype == a.dtype
+    assert mid.min() >= 0
+    assert mid.max() <= 1
+    assert mid.dtype == a.dtype
 
 
 def test_hybrid_validates_input():

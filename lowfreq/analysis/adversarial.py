@@ -37,7 +37,7 @@ import math
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -53,9 +53,9 @@ from lowfreq.spectral import half_power_frequency, power_spectrum, radial_freque
 __all__ = [
     "ATTACKS",
     "DEFAULT_ATTACKS",
+    "PROTOCOLS",
     "AdversarialSpectrum",
     "AdversarialSpectrumMetric",
-    "PROTOCOLS",
     "MinimalPerturbations",
     "RobustAccuracyMetric",
     "derangement_targets",
@@ -114,7 +114,8 @@ def derangement_targets(labels: Tensor, seed: int = 0) -> Tensor:
     if labels.numel() and 2 * int(torch.bincount(labels).max()) > len(labels):
         classes = torch.unique(labels)
         others = classes[None, :].expand(len(labels), -1)[classes[None, :] != labels[:, None]].reshape(len(labels), -1)
-        return others[torch.arange(len(labels)), torch.randint(0, others.shape[1], (len(labels),), generator=g)]
+        picks = torch.randint(0, others.shape[1], (len(labels),), generator=g)
+        return cast("Tensor", others[torch.arange(len(labels)), picks])
     return derangement(labels, g)
 
 
@@ -155,7 +156,7 @@ def _quiet_foolbox() -> Iterator[None]:
 
 def _is_target(model: nn.Module, x: Tensor, targets: Tensor) -> Tensor:
     with torch.no_grad():
-        return model(x).argmax(-1) == targets
+        return cast("Tensor", model(x).argmax(-1) == targets)
 
 
 def minimal_perturbations(
@@ -302,7 +303,7 @@ def _candidates(
         _, clipped, success = attack(fmodel, x[sub], fb.criteria.TargetedMisclassification(t[sub]), epsilons=eps)
         success = success.bool()
         out[sub[success]] = clipped[success]
-        return success.cpu()
+        return cast("Tensor", success.cpu())
 
     for eps in budgets:
         open_ = torch.nonzero(torch.isinf(hi)).flatten()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -92,7 +92,7 @@ def apply_masks(x: Tensor, masks: Tensor) -> Tensor:
     xf = x.double() if x.dtype == torch.float64 else x.float()
     m = masks.to(xf.dtype)
     m = m[None, None] if m.ndim == 2 else m[:, None]
-    return torch.fft.ifft2(torch.fft.fft2(xf) * m).real.to(x.dtype)
+    return cast("Tensor", torch.fft.ifft2(torch.fft.fft2(xf) * m).real.to(x.dtype))
 
 
 def symmetrised_mask(masks: Tensor) -> Tensor:
@@ -353,7 +353,7 @@ def _shifted_normalised(mask: Tensor) -> Tensor:
     check_masks(mask, "mask")
     shifted = torch.fft.fftshift(mask.double(), dim=(-2, -1))
     norm = torch.linalg.matrix_norm(shifted).clamp_min(torch.finfo(torch.float64).tiny)
-    return shifted / norm[..., None, None]
+    return cast("Tensor", shifted / norm[..., None, None])
 
 
 def _centred_index_grid(height: int, width: int) -> tuple[Tensor, Tensor]:

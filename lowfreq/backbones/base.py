@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -71,4 +72,4 @@ class Backbone(RecordsInitArgs, nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, C, H, W) in [0, 1] -> logits (B, num_classes)."""
-        return self.net(self.normalize(x))
+        return cast("Tensor", self.net(self.normalize(x)))

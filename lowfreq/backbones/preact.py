@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -30,7 +31,7 @@ class _PreActBlock(nn.Module):
         shortcut = F.avg_pool2d(x, self.stride) if self.stride > 1 else x
         if self.extra_channels:
             shortcut = F.pad(shortcut, (0, 0, 0, 0, 0, self.extra_channels))  # (B, C + extra, H, W)
-        return out + shortcut
+        return cast("Tensor", out + shortcut)
 
 
 class PreActResNet32(Backbone):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 from torch import Tensor, nn
 
@@ -28,7 +28,7 @@ class _BasicBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.relu(out + self.shortcut(x))
+        return cast("Tensor", self.relu(out + self.shortcut(x)))
 
 
 class CIFARResNet18(Backbone):

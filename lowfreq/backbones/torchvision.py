@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
@@ -103,7 +104,7 @@ class TorchvisionClassifier(Backbone):
             if reason is not None:
                 raise RuntimeError(f"could not download the {weights} weights for {name} ({reason}). {advice}")
         try:
-            return torchvision.models.get_model(name, weights=weights)
+            return cast("nn.Module", torchvision.models.get_model(name, weights=weights))
         except (OSError, RuntimeError) as err:  # URLError is an OSError
             raise RuntimeError(f"could not download the {weights} weights for {name} ({err}). {advice}") from err
 

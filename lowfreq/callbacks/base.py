@@ -6,7 +6,7 @@ import inspect
 import logging
 import time
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import lightning as L
 import torch
@@ -134,7 +134,7 @@ class AnalysisCallback(AfterFitOrValidate):
         datamodule = getattr(trainer, "datamodule", None)
         if datamodule is None or not hasattr(datamodule, "analysis_dataset"):
             raise RuntimeError(f"{type(self).__name__} needs a datamodule with analysis_dataset()")
-        return datamodule.analysis_dataset(self.split)
+        return cast("Dataset", datamodule.analysis_dataset(self.split))
 
     def subset_size(self, trainer: L.Trainer) -> int:
         """Images of the seeded subset, all ranks together."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
+from typing import cast
 
 import lightning as L
 import pandas as pd
@@ -192,7 +193,7 @@ class ModelVsHumanAnalysis(AnalysisCallback):
                 "(download with lowfreq.mvh.download_raw_data)"
             )
         if not present:
-            return pd.DataFrame(columns=["subj", "dataset"])
+            return cast("pd.DataFrame", pd.DataFrame(columns=["subj", "dataset"]))
         table = read_raw_data(raw_dir, present)
-        return table[table["subj"].map(is_human)]
+        return cast("pd.DataFrame", table[table["subj"].map(is_human)])
 

@@ -71,7 +71,7 @@ class AnalysisPlan(AfterFitOrValidate):
             device, dtype = model_device_dtype(pl_module, torch.zeros(0))
             x = self._timing_batch(analyses, trainer).to(device, dtype)
             forward_s, gradient_s = self.time_per_image(pl_module, x)
-        except Exception as err:  # noqa: BLE001 - a plan is advice: the analyses report their own errors
+        except Exception as err:  # a plan is advice: the analyses report their own errors
             log.info("no analysis plan: %s", err)
             return
         batch = len(x)
@@ -97,7 +97,7 @@ class AnalysisPlan(AfterFitOrValidate):
     def _plan(callback: AnalysisCallback, trainer: L.Trainer) -> PlannedAnalysis | None:
         try:
             n = callback.planned_images(trainer)
-        except Exception as err:  # noqa: BLE001 - left out of the plan; the analysis reports its own error
+        except Exception as err:  # left out of the plan; the analysis reports its own error
             log.info("%s left out of the analysis plan: %s", callback.name, err)
             return None
         forward, gradient = callback.planned_passes(n)

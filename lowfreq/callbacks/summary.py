@@ -75,7 +75,7 @@ class RunSummary(L.Callback):
     """At the end of ``fit``, ``validate`` and ``test``: print the headline results and write ``summary.json``.
 
     Reads the trainer's ``callback_metrics`` (``METRICS``) and the headlines of the analyses' ``result.json`` files
-    ([`read_headlines`][lowfreq.callbacks.summary.read_headlines]), so it must run after the analysis callbacks (the
+    (``read_headlines``), so it must run after the analysis callbacks (the
     CLI appends it after the recipe's callbacks). Rank 0 prints the table (``rank_zero_info``) and writes
     ``<log_dir>/summary.json`` atomically: ``run`` (label of the model), ``stage``, ``global_step``, ``run_dir``,
     ``metrics``, ``headlines`` and ``result_files``. ``lowfreq fit|validate|test`` add it; add it to
@@ -134,7 +134,7 @@ def _checkpoint_step(path: str | Path, default: int) -> int:
 
     try:
         checkpoint = torch.load(path, map_location="cpu", mmap=True, weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unreadable file only costs the step, never the summary
+    except Exception as err:  # any unreadable file only costs the step, never the summary
         log.warning("RunSummary could not read the step of %s: %s", path, err)
         return default
     step = checkpoint.get("global_step") if isinstance(checkpoint, dict) else None

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 __all__ = ["KINDS", "Entry", "entries", "list_main", "recipe_folders"]
 
@@ -58,7 +59,7 @@ class Entry:
 class _Module:
     """The parsed source of one lowfreq module: its classes, its imported names and its ``__all__``."""
 
-    _cache: dict[str, _Module] = {}
+    _cache: ClassVar[dict[str, _Module]] = {}
 
     def __init__(self, name: str) -> None:
         parts = name.split(".")[1:]

@@ -127,7 +127,7 @@ class LowFreqCLI(LightningCLI):
         parser = self._parsers_by_subcommand().get(subcommand or "", self.parser)
         try:
             keys = list(parser.get_defaults().keys())
-        except Exception:  # noqa: BLE001 - only the did-you-mean needs the keys
+        except Exception:  # only the did-you-mean needs the keys
             keys = []
         line = one_line(describe(err), str(err), argv, keys)
         prog = f"lowfreq {subcommand}" if subcommand else "lowfreq"

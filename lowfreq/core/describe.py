@@ -31,7 +31,7 @@ _MAX_VALUE_CHARS = 24
 
 def _format_value(name: str, value: Any) -> str | None:
     """Short text of one argument value; None when it is too long to be useful in a legend."""
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, (bool, str)):
         text = str(value)
     elif isinstance(value, float):
         text = f"{value:g}"
@@ -108,7 +108,7 @@ def _equal(value: Any, default: Any) -> bool:
         return list(value) == list(default)
     try:
         return bool(value == default)
-    except Exception:  # noqa: BLE001 - e.g. tensors: not equal for labelling purposes
+    except Exception:  # e.g. tensors: not equal for labelling purposes
         return False
 
 

@@ -44,7 +44,7 @@ def probe(url: str, timeout: float | None = None) -> str | None:
                 result.append(None)
         except urllib.error.HTTPError:  # the server answered: reachable
             result.append(None)
-        except Exception as err:  # noqa: BLE001 - any other failure means "not reachable"
+        except Exception as err:  # any other failure means "not reachable"
             result.append(f"{type(err).__name__}: {err}")
 
     thread = threading.Thread(target=target, daemon=True)

@@ -83,7 +83,7 @@ class ShardedEpochSampler(Sampler[int]):
         if drop_last:
             bounds = list(range(0, (num_items // global_batch) * global_batch + 1, global_batch))
         else:
-            bounds = list(range(0, num_items, global_batch)) + [num_items]
+            bounds = [*list(range(0, num_items, global_batch)), num_items]
             if len(bounds) > 2 and bounds[-1] - bounds[-2] < world_size:
                 del bounds[-2]  # too few left for one per rank: merge into the previous step
         self.bounds: list[int] = bounds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -85,7 +86,7 @@ class ImageNetDataModule(ImageDataModule):
         from torchvision.datasets.folder import find_classes
 
         self._check_folders()
-        return find_classes(str(self._folder("train")))[0]
+        return cast("list[str]", find_classes(str(self._folder("train")))[0])
 
     @property
     def num_classes(self) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import torch
@@ -183,7 +183,7 @@ def alignment_sweep(
     if reference is not None:
         for m in METRICS:
             df[f"human_{m}"] = reference.get(m, math.nan)
-    return df
+    return cast("pd.DataFrame", df)
 
 
 class StimulusDecisions(Metric):

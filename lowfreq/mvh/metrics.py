@@ -28,7 +28,7 @@ import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -90,14 +90,14 @@ def select_subject(table: pd.DataFrame, name: str) -> pd.DataFrame:
     rows = table[subj == name]
     if rows.empty:
         rows = table[subj.str.replace("_", "-") == name.replace("_", "-")]
-    return rows
+    return cast("pd.DataFrame", rows)
 
 
 # ---- single-table metrics ------------------------------------------------------------------------------------
 
 
 def _correct(table: pd.DataFrame) -> np.ndarray:
-    return (table["object_response"].to_numpy() == table["category"].to_numpy()).astype(bool)
+    return cast("np.ndarray", (table["object_response"].to_numpy() == table["category"].to_numpy()).astype(bool))
 
 
 def accuracy(table: pd.DataFrame) -> float:
@@ -276,7 +276,7 @@ def paired_correctness(table_a: pd.DataFrame, table_b: pd.DataFrame) -> tuple[np
         if s.index.has_duplicates:
             dup = s.index[s.index.duplicated()][0]
             raise ValueError(f"observer {t['subj'].iloc[0]!r} has more than one trial for stimulus {dup}")
-        return s
+        return cast("pd.Series", s)
 
     sa, sb = keyed(table_a), keyed(table_b)
     common = sa.index.intersection(sb.index).sort_values()
@@ -349,7 +349,7 @@ def benchmark_rows(
             pairs = [(a, b) for i, a in enumerate(hs) for b in hs[i + 1 :]]
         else:
             pairs = [(m, h) for m in observers for h in hs if m != h]
-        by_subj = {s: g for s, g in tds.groupby("subj")}
+        by_subj = {s: g for s, g in tds.groupby("subj")}  # noqa: C416  (dict() would take GroupBy.keys for a mapping)
         retained = retained_conditions(ds, exclude)
         conditions: Sequence[str | None] = [None] if retained is None else retained
         for cond in conditions:
@@ -373,12 +373,13 @@ def benchmark_rows(
                             "value": v,
                         }
                     )
-    return pd.DataFrame(rows, columns=["model", "human", "dataset", "condition", "metric", "value"])
+    columns = ["model", "human", "dataset", "condition", "metric", "value"]
+    return cast("pd.DataFrame", pd.DataFrame(rows, columns=columns))
 
 
 def _aggregate_rows(rows: pd.DataFrame) -> dict[str, Any]:
     """Mean over conditions -> mean over human subjects (or pairs) -> mean over datasets, per metric."""
-    out: dict[str, Any] = {m: math.nan for m in _PAIR_METRICS}
+    out: dict[str, Any] = dict.fromkeys(_PAIR_METRICS, math.nan)
     per_dataset: dict[str, dict[str, float]] = {}
     if rows.empty:
         return {**out, "datasets": per_dataset}
@@ -396,7 +397,7 @@ def _aggregate_rows(rows: pd.DataFrame) -> dict[str, Any]:
 def _retained(table: pd.DataFrame, dataset: str, exclude: bool) -> pd.DataFrame:
     t = table[table["dataset"] == dataset]
     conds = retained_conditions(dataset, exclude)
-    return t if conds is None else t[t["condition"].isin(conds)]
+    return cast("pd.DataFrame", t if conds is None else t[t["condition"].isin(conds)])
 
 
 def ood_accuracy(
@@ -474,9 +475,9 @@ def _restrict_to(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
 
     def keys(t: pd.DataFrame) -> pd.Series:
         parametric = t["dataset"].isin(PARAMETRIC_DATASETS)
-        return t["dataset"] + "\x00" + t["condition"].where(parametric, "") + "\x00" + t["image_id"]
+        return cast("pd.Series", t["dataset"] + "\x00" + t["condition"].where(parametric, "") + "\x00" + t["image_id"])
 
-    return table[keys(table).isin(set(keys(reference)))]
+    return cast("pd.DataFrame", table[keys(table).isin(set(keys(reference)))])
 
 
 def benchmark(
@@ -618,7 +619,7 @@ def benchmark_table(result: dict[str, Any]) -> pd.DataFrame:
         table[column] = table[column].astype(float)
     for column in ("num_trials", "num_humans"):
         table[column] = table[column].astype("Int64")
-    return table
+    return cast("pd.DataFrame", table)
 
 
 def shape_bias_table(result: dict[str, Any]) -> pd.DataFrame:
@@ -633,5 +634,5 @@ def shape_bias_table(result: dict[str, Any]) -> pd.DataFrame:
         if block.get("shape_bias_per_class")
     }
     if not columns:
-        return pd.DataFrame(columns=["category"])
-    return pd.DataFrame({"category": list(CLASSES_16), **columns})
+        return cast("pd.DataFrame", pd.DataFrame(columns=["category"]))
+    return cast("pd.DataFrame", pd.DataFrame({"category": list(CLASSES_16), **columns}))

@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -280,7 +280,7 @@ def read_raw_data(
             if len(df):
                 frames.append(_finish_table(df, name))
     if not frames:
-        return pd.DataFrame(columns=[*TRIAL_COLUMNS, "dataset", "image_id"], dtype=str)
+        return cast("pd.DataFrame", pd.DataFrame(columns=[*TRIAL_COLUMNS, "dataset", "image_id"], dtype=str))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -334,8 +334,8 @@ def decision_table(
     df["trial"] = (df.groupby("dataset").cumcount() + 1).astype(str)
     parts = [_finish_table(g.drop(columns="dataset"), name) for name, g in df.groupby("dataset", sort=False)]
     if not parts:
-        return pd.DataFrame(columns=[*TRIAL_COLUMNS, "dataset", "image_id"], dtype=str)
-    return pd.concat(parts).sort_index()
+        return cast("pd.DataFrame", pd.DataFrame(columns=[*TRIAL_COLUMNS, "dataset", "image_id"], dtype=str))
+    return cast("pd.DataFrame", pd.concat(parts).sort_index())
 
 
 def write_decisions_csv(table: pd.DataFrame, raw_data_dir: str | Path) -> list[Path]:

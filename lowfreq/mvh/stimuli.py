@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ def stimulus_records(data_dir: str | Path, name: str) -> pd.DataFrame:
             f"categories of {name!r} must be among the 16 classes {list(CLASSES_16)}, got {unknown}"
         )
     df["label"] = [CLASSES_16.index(c) for c in df["category"]]
-    return df
+    return cast("pd.DataFrame", df)
 
 
 def _load_image(path: str) -> Tensor:

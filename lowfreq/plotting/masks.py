@@ -7,7 +7,7 @@ Every function takes a [`FourierMaskResult`][lowfreq.analysis.masks.FourierMaskR
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -27,7 +27,7 @@ def _mask(result: Any, index: int) -> Tensor:
     masks = masks if masks.ndim == 3 else masks[None]
     if not 0 <= index < len(masks):
         raise ValueError(f"index must be in [0, {len(masks)}), got {index}")
-    return masks[index].detach().cpu().double()
+    return cast("Tensor", masks[index].detach().cpu().double())
 
 
 def plot_fourier_mask(

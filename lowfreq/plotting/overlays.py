@@ -64,7 +64,7 @@ def _finish(ax: Axes, xlabel: str, ylabel: str, *, percent: bool = True) -> tupl
 
 def overlay_hybrid(runs: Runs) -> tuple[Figure, Axes]:
     """p_low (solid) and p_high (dashed) against f_mix (Nyquist units), one colour per run (P001 Fig 3b)."""
-    fig, (ax,) = _new()
+    _fig, (ax,) = _new()
     for i, (label, payload) in enumerate(runs):
         curve = payload["hybrid"]
         f_mix = as_array(curve["f_mix"])
@@ -109,7 +109,7 @@ def overlay_component_accuracy(runs: Runs) -> tuple[Figure, Axes]:
 
 def overlay_perturbation_profile(runs: Runs) -> tuple[Figure, Axes]:
     """Cumulative radial power fraction of each run's mean minimal-perturbation spectrum, f_0.5 dashed (P001)."""
-    fig, (ax,) = _new()
+    _fig, (ax,) = _new()
     for i, (label, payload) in enumerate(runs):
         profile = payload["profile"]
         color = f"C{i % 10}"
@@ -127,7 +127,7 @@ def overlay_perturbation_profile(runs: Runs) -> tuple[Figure, Axes]:
 
 def overlay_corruption_bands(runs: Runs) -> tuple[Figure, Axes]:
     """Clean accuracy and mean accuracy on low / medium / high-frequency corruptions, one line per run (P001)."""
-    fig, (ax,) = _new()
+    _fig, (ax,) = _new()
     for i, (label, payload) in enumerate(runs):
         result = payload["result"]
         bands = list(result["band_acc"])
@@ -141,7 +141,7 @@ def overlay_corruption_bands(runs: Runs) -> tuple[Figure, Axes]:
 
 def overlay_mask_radial_energy(runs: Runs) -> tuple[Figure, Axes]:
     """Radial band energy of each run's learned Fourier mask (P004 Fig 4)."""
-    fig, (ax,) = _new()
+    _fig, (ax,) = _new()
     in_cycles = all("radial_centres_cycles" in payload for _, payload in runs)
     for i, (label, payload) in enumerate(runs):
         energy = as_array(payload["radial_energy"])

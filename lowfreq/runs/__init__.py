@@ -1,2 +1,5 @@
-"""Run directories after the fact: the quantities each holds (``columns``), runs side by side (``compare``) and
-one self-contained HTML report (``report``)."""
+"""Run directories after the fact: their quantities, runs side by side, and reports.
+
+``columns`` holds the quantities a run directory records, ``compare`` puts runs side by side, ``report`` writes one
+self-contained HTML file.
+"""

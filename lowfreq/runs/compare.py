@@ -20,7 +20,7 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import yaml
@@ -402,7 +402,7 @@ def aggregate_seeds(table: pd.DataFrame) -> pd.DataFrame:
             row[f"{name}_seed_std"] = spread if len(values) else math.nan
             row[f"{name}_n"] = len(values)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return cast("pd.DataFrame", pd.DataFrame(rows))
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -497,7 +497,7 @@ def _overlays(table: pd.DataFrame, out: Path, notes: list[str]) -> dict[str, lis
 def _printed_table(table: pd.DataFrame, columns: Sequence[Column]) -> str:
     shown = [c for c in columns if table[c.name].notna().any()]
     printed = pd.DataFrame({"run": table["run"], **{c.name: table[c.name].map(c.format) for c in shown}})
-    return printed.to_string(index=False)
+    return cast("str", printed.to_string(index=False))
 
 
 def compare(run_dirs: list[str], out: str = "comparison", names: list[str] | None = None) -> None:

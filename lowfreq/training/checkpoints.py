@@ -11,7 +11,7 @@ import pickle
 import sys
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lightning as L
 import torch
@@ -98,7 +98,7 @@ def function_from_path(name: str, path: str) -> Callable[..., Any]:
             f"{name} must be a function or the import path of one in an imported module (e.g. "
             f"lowfreq.mvh.labels.imagenet_to_16), got {path!r}"
         )
-    return function
+    return cast("Callable[..., Any]", function)
 
 
 def make_hparams_plain(hparams: MutableMapping[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import lightning as L
 import torch
@@ -344,7 +344,7 @@ class FrontEndClassifier(L.LightningModule):
     def predict_step(self, batch: Any, batch_idx: int) -> Tensor:
         """Class probabilities (B, K) of a batch of images or of (images, labels)."""
         x = batch[0] if isinstance(batch, (list, tuple)) else batch
-        return self(x).softmax(dim=-1)
+        return cast("Tensor", self(x).softmax(dim=-1))
 
     def configure_optimizers(self) -> Any:
         """The optimiser over all trainable parameters, with the scheduler when one is given."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import lightning as L
 import torch
@@ -103,7 +103,7 @@ class FourierMaskProbe(L.LightningModule):
 
     def forward(self, x: Tensor) -> Tensor:
         """Logits of the mask-filtered images."""
-        return self.classifier(apply_masks(x, self.mask.clamp(0.0, 1.0)))
+        return cast("Tensor", self.classifier(apply_masks(x, self.mask.clamp(0.0, 1.0))))
 
     def _targets(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         with torch.no_grad():

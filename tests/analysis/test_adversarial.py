@@ -59,7 +59,8 @@ def test_linear_model_matches_the_closed_form():
         y = model(x).argmax(-1)
     result = minimal_perturbations(model, x, y, targets=1 - y, attacks=("fmn", "pgd"), batch_size=12)
     eps_star, delta_star = _closed_form(model, x, y)
-    assert result.num_failed == 0 and torch.equal(result.targets, 1 - y)
+    assert result.num_failed == 0
+    assert torch.equal(result.targets, 1 - y)
     ratio = result.epsilons / eps_star
     assert float(ratio.min()) >= 1 - 1e-6  # nothing beats the minimum
     assert float(ratio.median()) <= 1.02  # within 2 % of it
@@ -69,7 +70,8 @@ def test_linear_model_matches_the_closed_form():
     ours = perturbation_half_power(result.perturbations, num_bootstrap=0)["f_half"]
     exact = perturbation_half_power(delta_star, num_bootstrap=0)["f_half"]
     assert ours == pytest.approx(exact, rel=0.05)
-    assert set(result.attack) <= {"fmn", "pgd"} and len(result.attack) == len(x)
+    assert set(result.attack) <= {"fmn", "pgd"}
+    assert len(result.attack) == len(x)
 
 
 def test_a_blur_front_end_needs_larger_and_lower_frequency_perturbations():
@@ -104,9 +106,11 @@ def test_white_noise_perturbations_have_the_uniform_half_power_frequency():
     noise = torch.randn(200, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     out = perturbation_half_power(noise, method="exact", num_bootstrap=50)
     assert out["f_half"] == pytest.approx(1 / math.sqrt(2 * math.pi), abs=0.01)
-    assert 0 < out["std"] < 0.01 and out["low"] <= out["f_half"] <= out["high"]
+    assert 0 < out["std"] < 0.01
+    assert out["low"] <= out["f_half"] <= out["high"]
     spectrum = perturbation_spectrum(noise)
-    assert spectrum.shape == (32, 32) and float(spectrum[0, 0]) == 0.0
+    assert spectrum.shape == (32, 32)
+    assert float(spectrum[0, 0]) == 0.0
 
 
 def test_targets_are_a_seeded_derangement():
@@ -120,7 +124,8 @@ def test_targets_are_a_seeded_derangement():
         derangement_targets(torch.zeros(5, dtype=torch.long))
     skewed = torch.tensor([0, 0, 0, 0, 1, 2])  # no derangement keeps the frequencies: uniform other classes
     drawn = derangement_targets(skewed, seed=0)
-    assert not bool((drawn == skewed).any()) and set(drawn.tolist()) <= {0, 1, 2}
+    assert not bool((drawn == skewed).any())
+    assert set(drawn.tolist()) <= {0, 1, 2}
 
 
 def test_deterministic_and_failures_are_counted():
@@ -129,7 +134,8 @@ def test_deterministic_and_failures_are_counted():
         y = model(x).argmax(-1)
     a = minimal_perturbations(model, x, y, seed=2, attacks=("pgd",))
     b = minimal_perturbations(model, x, y, seed=2, attacks=("pgd",))
-    assert torch.equal(a.epsilons, b.epsilons) and torch.equal(a.targets, b.targets)
+    assert torch.equal(a.epsilons, b.epsilons)
+    assert torch.equal(a.targets, b.targets)
 
     class Constant(nn.Module):  # always class 0: a target of 1 can never be reached
         def forward(self, x):
@@ -137,10 +143,14 @@ def test_deterministic_and_failures_are_counted():
 
     zeros = torch.zeros(4, dtype=torch.long)
     failed = minimal_perturbations(Constant(), x[:4], zeros, targets=zeros + 1, pgd_budgets=(0.1,))
-    assert failed.num_failed == 4 and bool(torch.isinf(failed.epsilons).all()) and failed.attack == [""] * 4
+    assert failed.num_failed == 4
+    assert bool(torch.isinf(failed.epsilons).all())
+    assert failed.attack == [""] * 4
     summary = success_rate(torch.tensor([0.1, 0.2, math.inf, 0.3]), [0.15, 0.25, 1.0])
-    assert summary["success_rate"] == [0.25, 0.5, 0.75] and summary["num_failed"] == 1
-    assert summary["median"] == pytest.approx(0.25) and summary["mean"] == pytest.approx(0.2)
+    assert summary["success_rate"] == [0.25, 0.5, 0.75]
+    assert summary["num_failed"] == 1
+    assert summary["median"] == pytest.approx(0.25)
+    assert summary["mean"] == pytest.approx(0.2)
 
 
 def test_bad_input():
@@ -177,7 +187,7 @@ def test_smooth_first_layer_equals_scipy():
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))  # the input is unchanged
     assert torch.equal(smoothed[2].weight, model[2].weight)  # only the first convolution
     assert torch.equal(smooth_first_layer(model, 0.0)[0].weight, model[0].weight)  # rho = 0: identity
-    with pytest.raises(ValueError, match="must contain an nn.Conv2d"):
+    with pytest.raises(ValueError, match=r"must contain an nn.Conv2d"):
         smooth_first_layer(nn.Linear(2, 2), 0.1)
 
 
@@ -186,8 +196,10 @@ def test_robust_accuracy_decreases_with_the_budget():
     with torch.no_grad():
         y = model(x).argmax(-1)
     out = robust_accuracy(model, x, y, epsilons=(0.0, 0.002, 0.05))
-    assert out["clean"] == 1.0 and out["accuracy"][0] == 1.0
-    assert out["accuracy"] == sorted(out["accuracy"], reverse=True) and out["accuracy"][-1] == 0.0
+    assert out["clean"] == 1.0
+    assert out["accuracy"][0] == 1.0
+    assert out["accuracy"] == sorted(out["accuracy"], reverse=True)
+    assert out["accuracy"][-1] == 0.0
     fgsm = robust_accuracy(model, x, y, attack="fgsm", epsilons=(0.05,))
     assert fgsm["accuracy"] == [0.0]  # FGSM is optimal against a linear model: the L-inf ball's vertex
 
@@ -211,9 +223,12 @@ def test_spectrum_metric_matches_the_functions():
     assert out.f_half == pytest.approx(perturbation_half_power(delta, ok, num_bootstrap=0)["f_half"], abs=1e-9)
     assert out.f_half_exact == pytest.approx(
         perturbation_half_power(delta, ok, method="exact", num_bootstrap=0)["f_half"], abs=1e-9)
-    assert torch.equal(out.epsilons, eps) and torch.equal(out.indices, torch.arange(20))
-    assert torch.equal(out.targets, targets) and torch.equal(out.attack == 0, ok)
-    assert out.f_half_low <= out.f_half <= out.f_half_high and out.summary["num_failed"] == int((~ok).sum())
+    assert torch.equal(out.epsilons, eps)
+    assert torch.equal(out.indices, torch.arange(20))
+    assert torch.equal(out.targets, targets)
+    assert torch.equal(out.attack == 0, ok)
+    assert out.f_half_low <= out.f_half <= out.f_half_high
+    assert out.summary["num_failed"] == int((~ok).sum())
 
 
 def test_brendel_bethge_refines_the_pgd_candidate_to_the_closed_form():
@@ -225,7 +240,8 @@ def test_brendel_bethge_refines_the_pgd_candidate_to_the_closed_form():
     pgd = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd",), search_steps=0)
     both = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd", "bb"), bb_steps=200, search_steps=0)
     assert float((pgd.epsilons / eps_star).median()) > 1.05  # the budget grid alone is coarse
-    assert float((both.epsilons / eps_star).median()) <= 1.02 and float((both.epsilons / eps_star).min()) >= 1 - 1e-6
+    assert float((both.epsilons / eps_star).median()) <= 1.02
+    assert float((both.epsilons / eps_star).min()) >= 1 - 1e-6
     assert "bb" in both.attack
 
 
@@ -260,7 +276,7 @@ def test_extra_brendel_bethge_starts_are_seeded_and_never_worse():
     model, x = _linear(), _images(8)
     with torch.no_grad():
         y = model(x).argmax(-1)
-    kwargs = dict(targets=1 - y, attacks=("bb",), bb_steps=50)
+    kwargs = {"targets": 1 - y, "attacks": ("bb",), "bb_steps": 50}
     one = minimal_perturbations(model, x, y, **kwargs)
     more = minimal_perturbations(model, x, y, bb_extra_starts=2, seed=3, **kwargs)
     again = minimal_perturbations(model, x, y, bb_extra_starts=2, seed=3, **kwargs)
@@ -290,8 +306,11 @@ def test_spectrum_of_only_failed_or_already_adversarial_images_is_nan_not_an_err
                                        labels=torch.tensor([0, 1, 0]), attack=["", "fmn", ""], num_failed=2,
                                        attacks=("fmn", "pgd")), torch.arange(3))
     result = metric.compute()
-    assert math.isnan(result.f_half) and math.isnan(result.f_half_exact) and math.isnan(result.f_half_std)
-    assert result.summary["num_failed"] == 2 and result.summary["success_rate"][0] == pytest.approx(1 / 3)
+    assert math.isnan(result.f_half)
+    assert math.isnan(result.f_half_exact)
+    assert math.isnan(result.f_half_std)
+    assert result.summary["num_failed"] == 2
+    assert result.summary["success_rate"][0] == pytest.approx(1 / 3)
     assert "f_0.5 is NaN" in caplog.text
 
 

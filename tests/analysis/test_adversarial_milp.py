@@ -87,7 +87,7 @@ def problem():
 
 
 def test_the_milp_perturbation_reaches_the_target_and_half_of_it_randomly_signed_does_not(problem):
-    net, x, y, targets, deltas = problem
+    net, x, _y, targets, deltas = problem
     exact = deltas.flatten(1).abs().amax(1)
     assert bool((exact > 0).all())
     with torch.no_grad():

@@ -114,7 +114,8 @@ def test_component_accuracy_of_a_lowpass_classifier():
     blind = float((model(torch.full_like(x[:1], 0.5)).argmax(1) == y).double().mean())  # constant prediction
     assert result.acc_high[1:].tolist() == pytest.approx([blind] * 3)
     assert blind <= 0.5
-    assert result.num_images == len(y) and result.inclusive is False
+    assert result.num_images == len(y)
+    assert result.inclusive is False
     assert to_jsonable(result)["acc_low"] == result.acc_low.tolist()
 
 
@@ -159,7 +160,8 @@ def test_metric_matches_the_function():
         assert torch.equal(getattr(result, name), getattr(expected, name)), name
     for name in ("acc", "num_images", "inclusive", "rescale", "image_size"):
         assert getattr(result, name) == getattr(expected, name), name
-    assert result.image_size == 16 and result.num_images == len(y)
+    assert result.image_size == 16
+    assert result.num_images == len(y)
     with pytest.raises(ValueError, match="images must be 16 pixels wide as before, got 8"):
         metric.update(model, x[:2, :, :8, :8], y[:2])
 
@@ -167,7 +169,8 @@ def test_metric_matches_the_function():
 def test_component_plots():
     history = [{"epoch": e, "acc_low": [0.1, 0.2], "acc_high": [0.3, 0.4], "acc": a} for e, a in ((1, 0.5), (2, 0.6))]
     fig, ax = plot_component_curves({"radii": [4, 8], "history": history})
-    assert isinstance(fig, Figure) and len(ax.get_lines()) == 5
+    assert isinstance(fig, Figure)
+    assert len(ax.get_lines()) == 5
     assert ax.get_lines()[0].get_ydata().tolist() == pytest.approx([10.0, 10.0])  # LFC r=4 in %
     x, y, means = _template_task(size=16)
     result = component_accuracy(LowpassTemplate(means, 0.2), x, y, (2, 4))

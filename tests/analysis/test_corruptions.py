@@ -51,8 +51,10 @@ def test_bands_and_curves_are_exact_on_a_made_up_table():
     assert result.severity_acc.tolist() == pytest.approx(expected_curve)  # severity 0 = clean
     assert result.band_severity_acc[0].tolist() == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6])
     assert result.band_severity_acc[2].tolist() == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
-    assert result.clean_acc == 0.9 and result.num_clean == 10
-    assert result.complete and result.missing == []
+    assert result.clean_acc == 0.9
+    assert result.num_clean == 10
+    assert result.complete
+    assert result.missing == []
     assert result.band_corruptions == {"low": LOW, "medium": [c for c in CORRUPTIONS if c in MEDIUM], "high": HIGH}
     assert result.corruption_acc[CORRUPTIONS.index("fog")] == pytest.approx(0.8)
 
@@ -65,8 +67,10 @@ def test_summary_is_the_unweighted_mean_of_the_75_cells():
     cells = [float(correct[i, j] / total[i, j]) for i in range(15) for j in range(5)]
     assert result.mean_acc == pytest.approx(sum(cells) / 75, abs=1e-12)
     assert result.mean_acc != pytest.approx(float(correct.sum() / total.sum()), abs=1e-6)  # not pooled
-    assert result.num_images.dtype == torch.int64 and torch.equal(result.num_images, total.long())
-    assert math.isnan(result.clean_acc) and result.num_clean == 0
+    assert result.num_images.dtype == torch.int64
+    assert torch.equal(result.num_images, total.long())
+    assert math.isnan(result.clean_acc)
+    assert result.num_clean == 0
     for band, names in (("low", LOW), ("medium", MEDIUM), ("high", HIGH)):
         rows = [CORRUPTIONS.index(n) for n in names]
         band_cells = [float(correct[i, j] / total[i, j]) for i in rows for j in range(5)]
@@ -77,13 +81,19 @@ def test_a_subset_averages_what_was_evaluated_and_says_what_is_missing():
     corruptions, severities = ["fog", "gaussian_noise"], [1, 3]
     counts = torch.tensor([[[8, 10], [0, 0]], [[2, 10], [1, 10]]], dtype=torch.float64)  # fog/3 not evaluated
     result = corruption_accuracy_from_counts(counts, None, corruptions, severities)
-    assert math.isnan(result.acc[0, 1]) and result.acc[1].tolist() == [0.2, 0.1]
+    assert math.isnan(result.acc[0, 1])
+    assert result.acc[1].tolist() == [0.2, 0.1]
     assert result.mean_acc == pytest.approx((0.8 + 0.2 + 0.1) / 3)
-    assert result.band_acc["low"] == pytest.approx(0.8) and result.band_acc["high"] == pytest.approx(0.15)
-    assert math.isnan(result.band_acc["medium"]) and result.band_corruptions["medium"] == []
+    assert result.band_acc["low"] == pytest.approx(0.8)
+    assert result.band_acc["high"] == pytest.approx(0.15)
+    assert math.isnan(result.band_acc["medium"])
+    assert result.band_corruptions["medium"] == []
     assert result.severity_acc[1:].tolist() == pytest.approx([0.5, 0.1])
-    assert not result.complete and "fog/3" in result.missing and "fog/1" not in result.missing
-    assert len(result.missing) == 75 - 3 and "snow/1" in result.missing
+    assert not result.complete
+    assert "fog/3" in result.missing
+    assert "fog/1" not in result.missing
+    assert len(result.missing) == 75 - 3
+    assert "snow/1" in result.missing
 
 
 def test_counts_are_validated():
@@ -129,7 +139,8 @@ def _assert_same(a: CorruptionAccuracy, b: CorruptionAccuracy) -> None:
     for field in dataclasses.fields(a):
         va, vb = getattr(a, field.name), getattr(b, field.name)
         if isinstance(va, torch.Tensor):
-            assert va.shape == vb.shape and torch.equal(va.isnan(), vb.isnan()), field.name
+            assert va.shape == vb.shape, field.name
+            assert torch.equal(va.isnan(), vb.isnan()), field.name
             assert torch.equal(va.nan_to_num(), vb.nan_to_num()), field.name
         elif isinstance(va, float) and math.isnan(va):
             assert math.isnan(vb), field.name
@@ -140,19 +151,24 @@ def _assert_same(a: CorruptionAccuracy, b: CorruptionAccuracy) -> None:
 def test_metric_matches_the_function():
     model, x, y, data = _setup()
     expected = corruption_accuracy(model, data, clean=(x, y), batch_size=7)
-    assert expected.corruptions == GRID_C[:1] + ["fog", "pixelate"] and expected.severities == GRID_S
-    assert 0 < expected.mean_acc < 1 and expected.clean_acc == 1.0  # a real classifier, real errors
+    assert expected.corruptions == [*GRID_C[:1], "fog", "pixelate"]
+    assert expected.severities == GRID_S
+    assert 0 < expected.mean_acc < 1
+    assert expected.clean_acc == 1.0
     assert expected.band_acc["high"] > expected.band_acc["medium"]  # gaussian_noise gets the weakest noise here
     _assert_same(_metric_result(0, 1), expected)
 
 
 def test_a_single_cell_keeps_its_shapes():
-    model, x, y, data = _setup()
+    model, _x, _y, data = _setup()
     metric = CorruptionAccuracyMetric(["fog"], [5])
     metric.update(model, *data[("fog", 5)], corruption="fog", severity=5)
     result = metric.compute()
-    assert result.acc.shape == (1, 1) and result.corruption_acc.shape == (1,) and result.severity_acc.shape == (2,)
-    assert result.band_severity_acc.shape == (3, 1) and result.num_images.shape == (1, 1)
+    assert result.acc.shape == (1, 1)
+    assert result.corruption_acc.shape == (1,)
+    assert result.severity_acc.shape == (2,)
+    assert result.band_severity_acc.shape == (3, 1)
+    assert result.num_images.shape == (1, 1)
     _assert_same(result, corruption_accuracy(model, {("fog", 5): data[("fog", 5)]}))
 
 
@@ -185,7 +201,8 @@ def test_bad_input_names_the_parameter():
 def test_two_processes_match_one(tmp_path: Path):
     two = run_in_processes(_metric_result, tmp_path)
     one = _metric_result(0, 1)
-    assert two.num_clean == 18 and int(two.num_images.sum()) == 18 * 6
+    assert two.num_clean == 18
+    assert int(two.num_images.sum()) == 18 * 6
     _assert_same(two, one)
 
 

@@ -33,9 +33,11 @@ def test_counts_and_bias_on_hand_made_decisions():
     counts = cue_conflict_counts(nn.functional.one_hot(pred, 10).float(), y_shape, y_texture)
     assert counts.tolist() == [1, 2, 1]
     result = cue_conflict_result(counts)
-    assert result.shape_bias == pytest.approx(1 / 3) and result.other_fraction == 0.25
+    assert result.shape_bias == pytest.approx(1 / 3)
+    assert result.other_fraction == 0.25
     assert math.isnan(cue_conflict_result(torch.tensor([0, 0, 3])).shape_bias)
-    assert shape_bias_from_counts(3, 1) == 0.75 and math.isnan(shape_bias_from_counts(0, 0))
+    assert shape_bias_from_counts(3, 1) == 0.75
+    assert math.isnan(shape_bias_from_counts(0, 0))
 
 
 def test_decisions_batched_equal_to_counts():
@@ -46,7 +48,9 @@ def test_decisions_batched_equal_to_counts():
     y_texture = (y_shape + 1) % 10
     labels = torch.where(torch.arange(n) < 30, y_shape, y_texture)
     result = cue_conflict_decisions(FixedLogits(labels), x, y_shape, y_texture, batch_size=7)
-    assert result.num_images == n and result.shape_fraction == 0.75 and result.shape_bias == 0.75
+    assert result.num_images == n
+    assert result.shape_fraction == 0.75
+    assert result.shape_bias == 0.75
 
 
 def _conflict_set(n: int = 40):
@@ -67,12 +71,15 @@ def test_metric_matches_the_function_and_the_plot_reads_the_result():
         sl = slice(start, start + 9)
         metric.update(model(x[sl]), y_shape[sl], y_texture[sl])
     result = metric.compute()
-    assert result == expected and result.num_images == 40 and 0 < result.other_fraction < result.texture_fraction
-    fig, ax = plot_cue_conflict(result)
+    assert result == expected
+    assert result.num_images == 40
+    assert 0 < result.other_fraction < result.texture_fraction
+    _fig, ax = plot_cue_conflict(result)
     assert [b.get_height() for b in ax.patches] == pytest.approx(  # in %, as the y axis says
         [100 * result.shape_fraction, 100 * result.texture_fraction, 100 * result.other_fraction])
     assert "%" in ax.get_ylabel()
-    assert f"{result.shape_bias:.2f}" in ax.get_title() and "n = 40 images" in ax.get_title()
+    assert f"{result.shape_bias:.2f}" in ax.get_title()
+    assert "n = 40 images" in ax.get_title()
 
 
 def test_bad_input():

@@ -71,7 +71,8 @@ def template_data(
     y = torch.arange(k * per_class) % k
     noise = 0.02 * torch.randn(k * per_class, *templates.shape[1:], generator=g, dtype=torch.float64)
     x = 0.5 + 0.2 * templates[y] + noise
-    assert float(x.min()) > 0 and float(x.max()) < 1
+    assert float(x.min()) > 0
+    assert float(x.max()) < 1
     means = torch.stack([(x[y == c] - 0.5).mean(0) for c in range(k)])
     return x, y, means
 
@@ -100,7 +101,8 @@ FINE_GRID = torch.linspace(0.0, 1.4, 36, dtype=torch.float64)  # Nyquist units, 
 )
 def test_pairs_are_permutations_across_classes(labels):
     pairs = hybrid_pairs(labels, num_permutations=3, seed=5)
-    assert pairs.shape == (3, labels.numel()) and pairs.dtype == torch.long
+    assert pairs.shape == (3, labels.numel())
+    assert pairs.dtype == torch.long
     for row in pairs:
         assert torch.equal(row.sort().values, torch.arange(labels.numel()))  # every image is a high seed once
         assert bool((labels[row] != labels).all())  # seeds always from different classes
@@ -126,7 +128,8 @@ def test_pairs_mix_classes():
     table.index_put_((labels, high), torch.ones(2000), accumulate=True)
     assert bool((table.diagonal() == 0).all())
     off = table[~torch.eye(10, dtype=torch.bool)]
-    assert float(off.min()) > 5 and float(off.max()) < 45  # about 200 / 9 = 22 each
+    assert float(off.min()) > 5
+    assert float(off.max()) < 45
 
 
 # ---- f_rev ------------------------------------------------------------------------------------------------------
@@ -160,7 +163,8 @@ def test_result_from_counts_statistics():
     assert curve.f_rev_of_mean == pytest.approx(0.5)  # the mean curve is 0 there
     assert torch.allclose(curve.p_other, 1 - curve.p_low - curve.p_high)
     assert torch.allclose(curve.confidence, torch.full((3,), 0.7, dtype=torch.float64))
-    assert curve.num_permutations == 2 and curve.frequency_unit == "nyquist"
+    assert curve.num_permutations == 2
+    assert curve.frequency_unit == "nyquist"
 
 
 
@@ -174,11 +178,15 @@ def test_one_permutation_without_crossing_does_not_erase_f_rev():
     with pytest.warns(RuntimeWarning) as record:
         curve = hybrid_curve_from_counts(f, counts, 10)
     per = curve.f_rev_per_permutation.numpy()
-    assert math.isnan(per[1]) and curve.num_crossing == 2
+    assert math.isnan(per[1])
+    assert curve.num_crossing == 2
     assert curve.f_rev == pytest.approx(float(np.nanmean(per)))
     assert curve.f_rev_std == pytest.approx(float(np.nanstd(per)))
     message = str(record[0].message)
-    assert len(record) == 1 and "permutation 1" in message and "2 of 3" in message and "widen" not in message
+    assert len(record) == 1
+    assert "permutation 1" in message
+    assert "2 of 3" in message
+    assert "widen" not in message
     assert "above f_mix 1" in message  # the grid stops below sqrt(2): a crossing above it is possible
     assert "f_rev_rule" in to_jsonable(curve)  # the result file says how the headline is defined
 
@@ -189,8 +197,11 @@ def test_no_crossing_anywhere_is_nan_with_one_warning_saying_so():
     counts[:, :, 1] = 10.0  # every hybrid is the high seed's class: d = -1 everywhere
     with pytest.warns(RuntimeWarning, match="no permutation crosses") as record:
         curve = hybrid_curve_from_counts(f, counts, 10)
-    assert math.isnan(curve.f_rev) and math.isnan(curve.f_rev_std) and curve.num_crossing == 0
-    assert len(record) == 1 and "did not reverse" in str(record[0].message)  # the grid covers both ends
+    assert math.isnan(curve.f_rev)
+    assert math.isnan(curve.f_rev_std)
+    assert curve.num_crossing == 0
+    assert len(record) == 1
+    assert "did not reverse" in str(record[0].message)
 
 # ---- analytic classifiers: known crossing --------------------------------------------------------------------
 
@@ -213,9 +224,10 @@ def test_band_limited_classifiers_f_rev_matches_bin_count(cutoff):
     assert high.f_rev == pytest.approx(expected_high, abs=0.04)
     assert low.f_rev < 2 * cutoff < high.f_rev
     # beyond its cutoff a low-pass classifier sees only the low seed; below it a high-pass one sees only the high seed
-    assert bool((low.p_low[FINE_GRID >= 2 * cutoff + 0.02] == 1).all())
-    assert bool((high.p_high[FINE_GRID <= 2 * cutoff - 0.02] == 1).all())
-    assert low.f_rev_std < 0.02 and high.f_rev_std < 0.02
+    assert bool((low.p_low[2 * cutoff + 0.02 <= FINE_GRID] == 1).all())
+    assert bool((high.p_high[2 * cutoff - 0.02 >= FINE_GRID] == 1).all())
+    assert low.f_rev_std < 0.02
+    assert high.f_rev_std < 0.02
 
 
 def test_narrowband_classifiers_f_rev_near_cutoff_and_ordered():
@@ -257,12 +269,14 @@ def test_hybrid_curve_result_and_json():
     f = len(DEFAULT_F_MIX)
     assert curve.f_mix.tolist() == pytest.approx(list(DEFAULT_F_MIX))
     assert curve.p_low.shape == curve.p_high.shape == curve.p_other.shape == curve.confidence.shape == (f,)
-    assert curve.p_low_per_permutation.shape == (3, f) and curve.f_rev_per_permutation.shape == (3,)
+    assert curve.p_low_per_permutation.shape == (3, f)
+    assert curve.f_rev_per_permutation.shape == (3,)
     assert torch.allclose(curve.p_low, curve.p_low_per_permutation.mean(0))
     assert bool(((curve.p_other >= -1e-12) & (curve.p_other <= 1)).all())
     assert curve.f_mix_cycles.tolist() == pytest.approx([v / 2 for v in DEFAULT_F_MIX])
     data = to_jsonable(curve)
-    assert data["frequency_unit"] == "nyquist" and len(data["p_low_per_permutation"]) == 3
+    assert data["frequency_unit"] == "nyquist"
+    assert len(data["p_low_per_permutation"]) == 3
     # same numbers whatever the batch size; the seed changes the pairs
     again = hybrid_curve(model, x, y, num_permutations=3, seed=1, batch_size=64)
     assert torch.equal(curve.p_low_per_permutation, again.p_low_per_permutation)
@@ -291,7 +305,8 @@ def assert_same_curve(a: HybridCurve, b: HybridCurve) -> None:
     for field in dataclasses.fields(HybridCurve):
         va, vb = getattr(a, field.name), getattr(b, field.name)
         if isinstance(va, torch.Tensor):
-            assert torch.equal(va.isnan(), vb.isnan()) and torch.equal(va.nan_to_num(), vb.nan_to_num()), field.name
+            assert torch.equal(va.isnan(), vb.isnan()), field.name
+            assert torch.equal(va.nan_to_num(), vb.nan_to_num()), field.name
         elif isinstance(va, float) and math.isnan(va):
             assert math.isnan(vb), field.name
         else:
@@ -310,7 +325,8 @@ def test_metric_matches_the_function(chunk):
             metric.update(model, x[pos], x[high[pos]], y[pos], y[high[pos]], permutation=p)
     assert_same_curve(metric.compute(), expected)
     metric.reset()
-    assert int(metric.num_pairs.sum()) == 0 and not metric.counts.any()
+    assert int(metric.num_pairs.sum()) == 0
+    assert not metric.counts.any()
 
 
 def test_metric_bad_input():
@@ -388,9 +404,11 @@ def test_plots_return_figure_and_axes(tmp_path):
     model, x, y = _template_setup()
     curve = hybrid_curve(model, x, y, num_permutations=2)
     fig, ax = plot_hybrid_curve(curve, label="low-pass")
-    assert isinstance(fig, Figure) and ax.figure is fig
+    assert isinstance(fig, Figure)
+    assert ax.figure is fig
     again, ax2 = plot_hybrid_curve(curve, label="again", ax=ax)  # overlay on the same axes
-    assert again is fig and ax2 is ax
+    assert again is fig
+    assert ax2 is ax
     assert any("f_{rev}" in t.get_text() for t in ax.get_legend().get_texts())
     fig2, _ = plot_hybrid_probabilities(curve)
     fig.savefig(tmp_path / "curve.png")
@@ -458,9 +476,11 @@ def test_example_grid_shows_the_seeds_and_the_hybrids_of_make_hybrid():
     axes = [ax for ax in fig.axes if ax.images]
     assert len(axes) == 3 * 4  # rows: pairs; columns: two seeds and two hybrids
     shown = [torch.from_numpy(ax.images[0].get_array().data).permute(2, 0, 1) for ax in axes]
-    assert torch.equal(shown[0], x_low[0]) and torch.equal(shown[1], x_high[0])
+    assert torch.equal(shown[0], x_low[0])
+    assert torch.equal(shown[1], x_high[0])
     for row in range(3):
         for col, f in enumerate([0.1, 0.5]):
             expected = make_hybrid(x_low[row : row + 1], x_high[row : row + 1], f / 2)[0]  # Nyquist -> cycles/px
             assert torch.allclose(shown[4 * row + 2 + col], expected, atol=1e-6)
-    assert axes[4].get_title() == "low seed\ndog" and axes[2].get_title() == "$f_{mix}$ = 0.1"
+    assert axes[4].get_title() == "low seed\ndog"
+    assert axes[2].get_title() == "$f_{mix}$ = 0.1"

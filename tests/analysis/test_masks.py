@@ -85,7 +85,8 @@ def test_complement_and_differences():
     assert torch.equal(complementary_mask(m), torch.tensor([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0]]))
     diff, display = mask_differences(torch.stack([m, 1 - m]), m)
     torch.testing.assert_close(diff[1], 1 - 2 * m)
-    assert float(display.min()) == -0.5 and float(display.max()) == 0.5
+    assert float(display.min()) == -0.5
+    assert float(display.max()) == 0.5
 
 
 # ---- fitting ------------------------------------------------------------------------------------------------------
@@ -97,21 +98,28 @@ def test_dataset_mask_keeps_the_read_frequencies_and_drops_the_rest():
     before = {k: v.clone() for k, v in model.state_dict().items()}
     result = fit_fourier_masks(model, x, y, scope="dataset", max_steps=600, batch_size=60, seed=0)
     mask = result.masks[0]
-    assert result.masks.shape == (1, SIZE, SIZE) and 0.0 <= float(mask.min()) and float(mask.max()) <= 1.0
+    assert result.masks.shape == (1, SIZE, SIZE)
+    assert float(mask.min()) >= 0.0
+    assert float(mask.max()) <= 1.0
     energy = mask.square()
     assert float(energy[_read_bin_mask()].sum() / energy.sum()) > 0.9
     assert float(mask[~_read_bin_mask()].max()) < 0.05  # everything the model does not read is switched off
-    assert result.accuracy == 1.0 and result.masked_accuracy >= result.accuracy - 0.02
+    assert result.accuracy == 1.0
+    assert result.masked_accuracy >= result.accuracy - 0.02
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # frozen: bit-identical
-    assert model.scale.requires_grad and model.training  # flags and mode restored
-    assert result.l1_history[-1] < 0.1 and len(result.loss_history) == result.num_steps
+    assert model.scale.requires_grad
+    assert model.training
+    assert result.l1_history[-1] < 0.1
+    assert len(result.loss_history) == result.num_steps
 
 
 def test_class_masks_and_model_predictions_as_labels():
     x, y = _grating_data(n=60)
     result = fit_fourier_masks(RingReader(), x, scope="class", max_steps=300, batch_size=30)
-    assert result.masks.shape == (2, SIZE, SIZE) and torch.equal(result.keys, torch.arange(2))
-    assert torch.equal(result.labels, y) and result.accuracy == 1.0  # the reader classifies the gratings
+    assert result.masks.shape == (2, SIZE, SIZE)
+    assert torch.equal(result.keys, torch.arange(2))
+    assert torch.equal(result.labels, y)
+    assert result.accuracy == 1.0
     for k, (r, c) in enumerate(READ_BINS):  # each class's mask keeps only its own grating's bins
         own = torch.zeros(SIZE, SIZE, dtype=torch.bool)
         own[r, c] = own[(-r) % SIZE, (-c) % SIZE] = True
@@ -122,9 +130,10 @@ def test_class_masks_and_model_predictions_as_labels():
 def test_batched_single_image_masks_equal_one_at_a_time():
     x, y = _grating_data(n=6)
     model = RingReader()
-    kwargs = dict(scope="image", max_steps=120, patience=1000, lr=0.02)
+    kwargs = {"scope": "image", "max_steps": 120, "patience": 1000, "lr": 0.02}
     batched = fit_fourier_masks(model, x, y, batch_size=4, **kwargs)
-    assert batched.masks.shape == (6, SIZE, SIZE) and torch.equal(batched.keys, torch.arange(6))
+    assert batched.masks.shape == (6, SIZE, SIZE)
+    assert torch.equal(batched.keys, torch.arange(6))
     for i in range(6):
         alone = fit_fourier_masks(model, x[i : i + 1], y[i : i + 1], **kwargs)
         torch.testing.assert_close(batched.masks[i], alone.masks[0], atol=1e-5, rtol=0)
@@ -133,7 +142,8 @@ def test_batched_single_image_masks_equal_one_at_a_time():
 def test_single_image_masks_stop_when_converged():
     x, y = _grating_data(n=4)
     result = fit_fourier_masks(RingReader(), x, y, scope="image", max_steps=3000, patience=30)
-    assert bool(result.converged.all()) and result.num_steps < 3000
+    assert bool(result.converged.all())
+    assert result.num_steps < 3000
     assert result.agreement == 1.0
 
 
@@ -195,7 +205,8 @@ def test_radial_energy_of_an_ideal_low_pass_disc():
     assert float(energy.square().sum()) == pytest.approx(1.0)
     assert edges[-1] == pytest.approx(16 * math.sqrt(2))
     inside = edges[1:] <= 6  # bands entirely inside the disc: energy² = share of the disc's bins in the band
-    assert float(energy[~(edges[:-1] <= 6)].abs().max()) == 0.0 and bool(energy[inside].gt(0).all())
+    assert float(energy[~(edges[:-1] <= 6)].abs().max()) == 0.0
+    assert bool(energy[inside].gt(0).all())
 
 
 def test_angular_energy_of_a_wedge():
@@ -207,7 +218,8 @@ def test_angular_energy_of_a_wedge():
     wedge = torch.fft.ifftshift(shifted)
     energy, edges = angular_energy(wedge, num_bands=bands)
     torch.testing.assert_close(energy, torch.tensor(_brute_force_bands(wedge, bands, False), dtype=torch.float64))
-    assert float(energy[2:].abs().max()) == 0.0 and float(energy[:2].square().sum()) == pytest.approx(1.0)
+    assert float(energy[2:].abs().max()) == 0.0
+    assert float(energy[:2].square().sum()) == pytest.approx(1.0)
     # 16 x 15 bins (up 1..16, right 1..15); below 45°: up < right, sum_{r=1}^{15} (r - 1) = 105 of 240 bins
     assert float(energy[0].square()) == pytest.approx(105 / 240)
     assert edges.tolist() == pytest.approx([45.0 * b for b in range(9)])
@@ -229,24 +241,31 @@ def test_linear_separability_of_class_specific_masks():
     labels = torch.arange(150) % 3
     masks = (prototypes[labels] + 0.3 * torch.randn(150, 8, 8, generator=g)).clamp(0, 1)
     out = linear_separability(masks, labels, seed=0)
-    assert out["accuracy"] > 0.9 and out["shuffled_accuracy"] < 0.6 and 0.2 < out["chance"] < 0.6
+    assert out["accuracy"] > 0.9
+    assert out["shuffled_accuracy"] < 0.6
+    assert 0.2 < out["chance"] < 0.6
 
 
 def test_mask_figures():
     x, y = _grating_data(n=20)
     result = fit_fourier_masks(RingReader(), x, y, scope="class", max_steps=50, batch_size=20)
     fig, ax = plot_fourier_mask(result, index=1)
-    assert isinstance(fig, Figure) and "class mask 1" in ax.get_title()
+    assert isinstance(fig, Figure)
+    assert "class mask 1" in ax.get_title()
     assert ax.get_xlim()[0] == pytest.approx(-0.5 - 0.5 / SIZE)  # cycles/pixel, DC in the centre
     fig, ax = plot_mask_energy(result, kind="radial", num_bands=8, label="class 0")
     line = ax.get_lines()[0]
-    assert len(line.get_xdata()) == 8 and line.get_xdata()[-1] == pytest.approx((7.5 / 8) * math.sqrt(2) / 2)
+    assert len(line.get_xdata()) == 8
+    assert line.get_xdata()[-1] == pytest.approx((7.5 / 8) * math.sqrt(2) / 2)
     plot_mask_energy(result.masks[0], kind="angular", num_bands=8, ax=ax)
     fig.savefig(io.BytesIO(), format="png")
     fig, axes = plot_mask_energies(result, num_bands=8)
-    assert len(axes) == 2 and "radial" in axes[0].get_xlabel() and "orientation" in axes[1].get_xlabel()
+    assert len(axes) == 2
+    assert "radial" in axes[0].get_xlabel()
+    assert "orientation" in axes[1].get_xlabel()
     fig, grid = plot_filtered_images(x, result, index=0, num_images=4)
-    assert grid.shape == (3, 4) and [a.get_ylabel() for a in grid[:, 0]] == ["original", "masked", "complement"]
+    assert grid.shape == (3, 4)
+    assert [a.get_ylabel() for a in grid[:, 0]] == ["original", "masked", "complement"]
     fig.savefig(io.BytesIO(), format="png")
     with pytest.raises(ValueError, match="kind must be one of"):
         plot_mask_energy(result, kind="spiral")

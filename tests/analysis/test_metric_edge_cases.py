@@ -56,7 +56,8 @@ def _finite(values: object) -> bool:
 def test_the_derangement_keeps_the_class_counts_and_is_the_adversarial_targets():
     labels = torch.tensor([0, 0, 1, 2, 2, 2, 3, 1, 0, 3])
     out = derangement(labels, seeded_generator(3))
-    assert not bool((out == labels).any()) and sorted(out.tolist()) == sorted(labels.tolist())
+    assert not bool((out == labels).any())
+    assert sorted(out.tolist()) == sorted(labels.tolist())
     assert torch.equal(derangement_targets(labels, seed=3), out)
     assert derangement(torch.zeros(0, dtype=torch.long), seeded_generator(0)).shape == (0,)
     with pytest.raises(ValueError, match="no class with more than half"):
@@ -100,10 +101,13 @@ def test_spectrum_function_equals_metric(case, caplog):
                          (metric.f_half_exact, exact["f_half"])):
         assert (math.isnan(ours) and math.isnan(theirs)) or ours == pytest.approx(theirs, abs=1e-12)
     if case in ("all zero", "none valid"):  # nothing to measure: NaN in both, with a warning, never an error
-        assert math.isnan(metric.f_half) and math.isnan(grid["f_half"]) and "f_0.5 is NaN" in caplog.text
+        assert math.isnan(metric.f_half)
+        assert math.isnan(grid["f_half"])
+        assert "f_0.5 is NaN" in caplog.text
         assert not bool(metric.power.isnan().any())
     else:
-        assert _finite([metric.f_half, metric.f_half_exact, metric.f_half_std]) and 0 < metric.f_half < 0.71
+        assert _finite([metric.f_half, metric.f_half_exact, metric.f_half_std])
+        assert 0 < metric.f_half < 0.71
 
 
 # ---- robustness ----------------------------------------------------------------------------------------------------
@@ -127,11 +131,13 @@ def test_robust_accuracy_function_equals_metric(attack, num_images):
     expected = robust_accuracy(model, x, y, attack=attack, epsilons=(0.0, 0.02, 0.2), batch_size=7, seed=5,
                                indices=indices)
     assert _robust_metric(model, x, y, indices, attack) == expected  # other batches: same random starts
-    assert _finite([expected["clean"], *expected["accuracy"]]) and expected["accuracy"][0] == expected["clean"]
+    assert _finite([expected["clean"], *expected["accuracy"]])
+    assert expected["accuracy"][0] == expected["clean"]
     zeros = robust_accuracy(model, torch.zeros_like(x), y, attack=attack, epsilons=(0.0, 0.2), indices=indices)
     metric = RobustAccuracyMetric(attack, (0.0, 0.2))
     metric.update(model, torch.zeros_like(x), y, indices)
-    assert metric.compute() == zeros and _finite(zeros["accuracy"])
+    assert metric.compute() == zeros
+    assert _finite(zeros["accuracy"])
 
 
 def test_robust_accuracy_without_images_is_nan_in_both():
@@ -140,7 +146,8 @@ def test_robust_accuracy_without_images_is_nan_in_both():
     empty = robust_accuracy(model, x[:0], y[:0], epsilons=(0.1,))
     metric = RobustAccuracyMetric("pgd", (0.1,))
     metric.update(model, x[:0], y[:0], torch.arange(0))
-    assert math.isnan(empty["clean"]) and math.isnan(metric.compute()["accuracy"][0])
+    assert math.isnan(empty["clean"])
+    assert math.isnan(metric.compute()["accuracy"][0])
     with pytest.raises(ValueError, match=r"indices must be a \(3,\) integer tensor"):
         robust_accuracy(model, x, y, indices=torch.arange(2))
 
@@ -172,7 +179,8 @@ def test_filtered_accuracy_function_equals_metric(case):
     if case == "zero mask":
         mask = torch.zeros_like(mask)
     expected = filtered_accuracy(model, x, y, mask, batch_size=5)
-    assert _mask_metric(model, x, y, mask) == expected and _finite(list(expected.values()))
+    assert _mask_metric(model, x, y, mask) == expected
+    assert _finite(list(expected.values()))
 
 
 def test_filtered_accuracy_without_images_is_nan_in_both():
@@ -211,7 +219,7 @@ def test_hybrid_and_corruption_function_equal_metric_on_zero_images():
     pairs = hybrid_pairs(y, num_permutations=1, seed=0)
     hybrid.update(model, x, x[pairs[0]], y, y[pairs[0]], permutation=0)
     with pytest.warns(RuntimeWarning, match="f_rev is NaN"):  # constant predictions: no crossing
-        expected_curve = hybrid_curve(model, x, y, f_mix=grid, num_permutations=1, seed=0, batch_size=4)
+        expected_curve = hybrid_curve(model, x, y, f_mix_nyquist=grid, num_permutations=1, seed=0, batch_size=4)
     with pytest.warns(RuntimeWarning, match="f_rev is NaN"):
         _assert_same(hybrid.compute(), expected_curve)
     corruptions = CorruptionAccuracyMetric(["gaussian_noise"], [1], batch_size=4)

@@ -69,7 +69,9 @@ def _metrics(rank: int, world: int, num_permutations: int = 2, radii: tuple[floa
 def _assert_same(a, b) -> None:
     """Two results equal field by field (tensors bit for bit, NaN equal to NaN)."""
     if isinstance(a, torch.Tensor):
-        assert a.shape == b.shape and torch.equal(a.isnan(), b.isnan()) and torch.equal(a.nan_to_num(), b.nan_to_num())
+        assert a.shape == b.shape
+        assert torch.equal(a.isnan(), b.isnan())
+        assert torch.equal(a.nan_to_num(), b.nan_to_num())
         return
     for field in dataclasses.fields(a):
         va, vb = getattr(a, field.name), getattr(b, field.name)
@@ -84,7 +86,8 @@ def _assert_same(a, b) -> None:
 def test_one_process_matches_the_functions():
     model, x, y, y_texture, logits_1000 = _setup()
     got = _metrics(0, 1)
-    assert got["components"].acc == 1.0 and 0 < got["hybrid"].f_rev < 1  # a real classifier, a real crossing
+    assert got["components"].acc == 1.0
+    assert 0 < got["hybrid"].f_rev < 1
     expected = hybrid_curve(model, x, y, f_mix_nyquist=GRID, num_permutations=2, seed=3, batch_size=BATCH)
     _assert_same(got["hybrid"], expected)
     _assert_same(got["components"], component_accuracy(model, x, y, (2, 4), batch_size=BATCH))
@@ -100,7 +103,8 @@ def test_single_permutation_and_radius_keep_their_shapes():
     assert got["hybrid"].p_low_per_permutation.shape == (1, len(GRID))
     assert got["hybrid"].f_rev_per_permutation.shape == (1,)
     _assert_same(got["hybrid"], expected)
-    assert got["components"].acc_low.shape == (1,) and got["components"].radii.shape == (1,)
+    assert got["components"].acc_low.shape == (1,)
+    assert got["components"].radii.shape == (1,)
     _assert_same(got["components"], component_accuracy(model, x, y, (4,), batch_size=BATCH))
 
 
@@ -110,4 +114,5 @@ def test_two_processes_match_one(tmp_path: Path):
     one = _metrics(0, 1)
     for key in ("hybrid", "components", "cue"):
         _assert_same(two[key], one[key])
-    assert torch.equal(two["decisions"], one["decisions"]) and bool((one["decisions"] >= 0).all())
+    assert torch.equal(two["decisions"], one["decisions"])
+    assert bool((one["decisions"] >= 0).all())

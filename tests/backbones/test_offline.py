@@ -60,7 +60,8 @@ def test_openclip_offline_fails_fast_naming_the_file_and_the_arguments(no_networ
         openclip_backbone.OpenCLIPZeroShot("ViT-B-32", pretrained="laion2b_s34b_b79k", cache_dir=str(hf_cache))
     assert time.perf_counter() - t < 5.0
     msg = str(info.value)
-    assert "\n" not in msg and NO_NETWORK in msg
+    assert "\n" not in msg
+    assert NO_NETWORK in msg
     for part in ("open_clip_pytorch_model.bin", "https://huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
                  "checkpoint_path=", "pretrained=null", "lowfreq download weights openclip:ViT-B-32/laion2b_s34b_b79k"):
         assert part in msg, part
@@ -91,11 +92,14 @@ def test_clip_alignment_recipe_offline_is_one_line_and_fast(no_network, hf_cache
     elapsed = time.perf_counter() - t
     assert info.value.code == 2
     stderr = capsys.readouterr().err
-    assert "Traceback" not in stderr and "Retrying" not in stderr and len(stderr) < 2000, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "Retrying" not in stderr, stderr
+    assert len(stderr) < 2000, stderr
     err = [line for line in stderr.splitlines() if not line.startswith("INFO: Seed set")]  # Lightning's info
     assert len(err) == 2, err
     assert err[0].startswith("lowfreq: error: RuntimeError: cannot download the open_clip weights ViT-H-14/")
-    assert "checkpoint_path=" in err[0] and err[1] == "(set LOWFREQ_DEBUG=1 for the full traceback)"
+    assert "checkpoint_path=" in err[0]
+    assert err[1] == "(set LOWFREQ_DEBUG=1 for the full traceback)"
     assert elapsed < 30.0  # parsing and imports; no retries (Lightning's were 60 s)
 
 
@@ -112,7 +116,8 @@ def test_timm_accepts_names_outside_list_models(tmp_path):
     name = f"local-dir:{folder}"
     assert name not in timm.list_models()
     model = timm_backbone.TimmClassifier(name, pretrained=True).eval()
-    assert model.num_classes == 7 and model(torch.rand(1, 3, 32, 32)).shape == (1, 7)
+    assert model.num_classes == 7
+    assert model(torch.rand(1, 3, 32, 32)).shape == (1, 7)
     assert model.normalize.std.flatten().tolist() == [0.25, 0.25, 0.25]
 
 
@@ -123,7 +128,8 @@ def test_timm_hub_name_offline_fails_fast_not_as_a_bad_name(no_network, hf_cache
         timm_backbone.TimmClassifier("hf-hub:timm/resnet18.a1_in1k")
     assert time.perf_counter() - t < 5.0
     msg = str(info.value)
-    assert "https://huggingface.co/timm/resnet18.a1_in1k" in msg and "checkpoint_path=" in msg
+    assert "https://huggingface.co/timm/resnet18.a1_in1k" in msg
+    assert "checkpoint_path=" in msg
 
 
 def test_timm_pretrained_offline_uses_the_cached_weights(no_network, hf_cache):
@@ -134,14 +140,15 @@ def test_timm_pretrained_offline_uses_the_cached_weights(no_network, hf_cache):
     weights = _cache_file(hf_cache, "timm/resnet18.a1_in1k", "model.safetensors")
     save_file(reference.state_dict(), str(weights))
     model = timm_backbone.TimmClassifier("resnet18.a1_in1k", pretrained=True, num_classes=5)
-    assert torch.equal(model.net.conv1.weight, reference.conv1.weight) and model.num_classes == 5
+    assert torch.equal(model.net.conv1.weight, reference.conv1.weight)
+    assert model.num_classes == 5
     assert not model.is_pretrained  # a fresh 5-way head
     assert timm_backbone.TimmClassifier("resnet18.a1_in1k", pretrained=True).is_pretrained
 
 
 def test_timm_unknown_name_is_our_error():
     pytest.importorskip("timm")
-    with pytest.raises(ValueError, match="name must be a timm model such as .*'hf-hub:org/repo'.*got 'resnet1800'"):
+    with pytest.raises(ValueError, match=r"name must be a timm model such as .*'hf-hub:org/repo'.*got 'resnet1800'"):
         timm_backbone.TimmClassifier("resnet1800")
 
 
@@ -175,7 +182,9 @@ def test_robustbench_loader_is_called_with_the_local_checkpoint(tmp_path, monkey
     monkeypatch.setitem(sys.modules, "robustbench.utils", utils)
     model = robustbench_backbone.RobustBenchClassifier("Net", "cifar100", "L2", str(tmp_path))
     assert calls == [("Net", str(tmp_path), "cifar100", "L2")]
-    assert model.num_classes == 100 and not model.net.training and model.is_pretrained
+    assert model.num_classes == 100
+    assert not model.net.training
+    assert model.is_pretrained
     x = torch.rand(2, 3, 8, 8)
     assert torch.equal(model(x), model.net(x))  # [0, 1] inputs reach the net unchanged (it normalises itself)
 

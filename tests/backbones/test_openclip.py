@@ -33,14 +33,16 @@ def tiny_clip(tmp_path_factory) -> str:
 def test_16way_head_classifies_into_the_16_classes(tiny_clip):
     torch.manual_seed(0)
     model = OpenCLIPZeroShot(tiny_clip).eval()
-    assert model.num_classes == 16 and model.class_names == list(CLASSES_16)
+    assert model.num_classes == 16
+    assert model.class_names == list(CLASSES_16)
     assert not model.is_pretrained  # random weights (pretrained=None)
     assert len(model.templates) == 80  # open_clip's OPENAI_IMAGENET_TEMPLATES
     assert torch.allclose(model.normalize.mean.flatten(), torch.tensor(open_clip.OPENAI_DATASET_MEAN))
     x = torch.rand(3, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         logits = model(x)
-    assert logits.shape == (3, 16) and torch.isfinite(logits).all()
+    assert logits.shape == (3, 16)
+    assert torch.isfinite(logits).all()
     assert logits.abs().max() <= 100.0 + 1e-4  # 100 * cosine
     head = model.classifier  # (D, 16), unit-norm class embeddings
     assert head.shape == (TINY_CFG["embed_dim"], 16)
@@ -151,11 +153,13 @@ def test_clip_alignment_recipe_end_to_end_with_a_tiny_model(tiny_clip, test_data
     )
     (out,) = list(tmp_path.glob("clip_alignment/version_*/analysis/model_vs_human"))
     result = json.loads((out / "result.json").read_text())
-    assert result["model"] == "openclip-vit-h-14-blur2.5" and result["num_stimuli"] == 24
+    assert result["model"] == "openclip-vit-h-14-blur2.5"
+    assert result["num_stimuli"] == 24
     assert set(result["datasets"]) == {"cue-conflict", "edge", "silhouette"}
     for key in ("error_consistency", "observed_consistency", "accuracy_difference", "ood_accuracy"):
         assert result[key] is not None
-    assert (out / "figure.png").is_file() and (out / "figure.pdf").is_file()
+    assert (out / "figure.png").is_file()
+    assert (out / "figure.pdf").is_file()
     csvs = sorted(p.name for p in (out / "raw-data").rglob("*.csv"))
     assert csvs == [
         f"{d}_openclip-vit-h-14-blur2.5_session-1.csv" for d in ("cue-conflict", "edge", "silhouette")

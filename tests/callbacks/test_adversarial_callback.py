@@ -3,6 +3,7 @@ figures; 1 and 2 CPU processes give the same numbers image by image."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -37,13 +38,16 @@ def test_validate_writes_the_adversarial_analysis(tmp_path):
     result = _validate(tmp_path, 1)
     out = tmp_path / "analysis" / "adversarial"
     for stem in ("spectrum", "profile", "success"):
-        assert (out / f"{stem}.png").is_file() and (out / f"{stem}.pdf").is_file()
+        assert (out / f"{stem}.png").is_file()
+        assert (out / f"{stem}.pdf").is_file()
     assert len(result["epsilons"]) == len(result["targets"]) == len(result["indices"]) == 12
     assert result["indices"] == sorted(result["indices"])
-    assert 0.0 < result["f_half"] < 0.71 and result["frequency_unit"] == "cycles/pixel"
+    assert 0.0 < result["f_half"] < 0.71
+    assert result["frequency_unit"] == "cycles/pixel"
     fraction = result["profile"]["fraction_below"]  # the overlay of compare reads it: a CDF of the power
-    assert len(fraction) == len(result["profile"]["frequency"]) and fraction[-1] == pytest.approx(1.0)
-    assert all(b >= a - 1e-12 for a, b in zip(fraction, fraction[1:], strict=False))
+    assert len(fraction) == len(result["profile"]["frequency"])
+    assert fraction[-1] == pytest.approx(1.0)
+    assert all(b >= a - 1e-12 for a, b in itertools.pairwise(fraction))
     assert result["summary"]["num_failed"] == sum(e is None for e in result["epsilons"])
     assert set(result["attack"]) <= {"fmn", "pgd", ""}
 
@@ -87,9 +91,11 @@ def test_robustness_table_after_validate(tmp_path):
     Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
             default_root_dir=tmp_path, callbacks=[callback], limit_val_batches=1).validate(model, datamodule=data)
     result = json.loads((tmp_path / "analysis" / "robustness" / "result.json").read_text())
-    assert [row["rho"] for row in result["table"]] == [0.0, 0.5] and result["num_images"] == 12
+    assert [row["rho"] for row in result["table"]] == [0.0, 0.5]
+    assert result["num_images"] == 12
     for row in result["table"]:
-        assert 0.0 <= row["pgd"] <= row["clean"] and 0.0 <= row["fgsm"] <= row["clean"]
+        assert 0.0 <= row["pgd"] <= row["clean"]
+        assert 0.0 <= row["fgsm"] <= row["clean"]
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))  # smoothing copies
 
 
@@ -97,4 +103,5 @@ def test_robustness_table_after_validate(tmp_path):
 def test_robustness_one_and_two_processes_agree(tmp_path):
     """Each rank attacks its shard (PGD starts seeded per dataset index); the summed table is the same."""
     one, two = _robustness(tmp_path / "one", 1), _robustness(tmp_path / "two", 2)
-    assert one["table"] == two["table"] and one["num_images"] == two["num_images"] == 12
+    assert one["table"] == two["table"]
+    assert one["num_images"] == two["num_images"] == 12

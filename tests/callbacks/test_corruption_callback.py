@@ -66,20 +66,29 @@ def test_generated_corruptions_after_fit_then_validate_from_the_cache(tmp_path, 
     out = _out(tmp_path / "fit")
     result = read_json(out / "result.json")
     for stem in ("figure", "heatmap"):
-        assert (out / f"{stem}.png").is_file() and (out / f"{stem}.pdf").is_file()
-    assert result["source"] == "generated" and result["release"] is None and result["data_dir"] is None
-    assert result["init_args"]["corruptions"] == CORRUPTIONS and result["global_step"] == 2
+        assert (out / f"{stem}.png").is_file()
+        assert (out / f"{stem}.pdf").is_file()
+    assert result["source"] == "generated"
+    assert result["release"] is None
+    assert result["data_dir"] is None
+    assert result["init_args"]["corruptions"] == CORRUPTIONS
+    assert result["global_step"] == 2
     assert result["bands"]["high"] == ["gaussian_noise", "shot_noise", "impulse_noise"]
     r = result["result"]
-    assert r["corruptions"] == CORRUPTIONS and r["severities"] == SEVERITIES
-    assert r["num_images"] == [[12, 12]] * 3 and r["num_clean"] == 12
-    assert len(r["missing"]) == 75 - 6 and not r["complete"] and "fog/2" in r["missing"]
+    assert r["corruptions"] == CORRUPTIONS
+    assert r["severities"] == SEVERITIES
+    assert r["num_images"] == [[12, 12]] * 3
+    assert r["num_clean"] == 12
+    assert len(r["missing"]) == 75 - 6
+    assert not r["complete"]
+    assert "fog/2" in r["missing"]
     # the same numbers as the pure function on the same seeded subset, corrupted with the same indices
     x, y, index = _test_subset(dm, 12)
     data = {(c, s): (corrupt_images(x, c, s, seed=0, indices=index), y) for c in CORRUPTIONS for s in SEVERITIES}
     expected = corruption_accuracy(model, data, clean=(x, y), corruptions=CORRUPTIONS)
     np.testing.assert_allclose(np.array(r["acc"], dtype=float), expected.acc.numpy(), rtol=1e-12)
-    assert r["mean_acc"] == pytest.approx(expected.mean_acc) and r["clean_acc"] == pytest.approx(expected.clean_acc)
+    assert r["mean_acc"] == pytest.approx(expected.mean_acc)
+    assert r["clean_acc"] == pytest.approx(expected.clean_acc)
     assert r["band_acc"] == pytest.approx(expected.band_acc)
     assert r["severity_acc"] == pytest.approx(expected.severity_acc.tolist())
     with open(Path(tmp_path / "fit").rglob("metrics.csv").__next__()) as f:
@@ -96,7 +105,8 @@ def test_generated_corruptions_after_fit_then_validate_from_the_cache(tmp_path, 
     monkeypatch.setattr(corruptions_module, "_corrupt_one", boom)
     _trainer(tmp_path / "val", [callback]).validate(model, datamodule=dm)
     again = read_json(_out(tmp_path / "val") / "result.json")["result"]
-    assert again["acc"] == r["acc"] and again["clean_acc"] == r["clean_acc"]
+    assert again["acc"] == r["acc"]
+    assert again["clean_acc"] == r["clean_acc"]
 
 
 def test_grayscale_variant_and_absent_data_dir(tmp_path):
@@ -106,7 +116,8 @@ def test_grayscale_variant_and_absent_data_dir(tmp_path):
     with pytest.warns(UserWarning, match="does not exist; generating"):
         _trainer(tmp_path, [callback]).validate(model, datamodule=dm)
     result = read_json(_out(tmp_path) / "result.json")
-    assert result["source"] == "generated" and result["grayscale"] is True
+    assert result["source"] == "generated"
+    assert result["grayscale"] is True
     x, y, index = _test_subset(dm, 8)
     expected = corruption_accuracy(
         model, {("contrast", 2): (to_grayscale(corrupt_images(x, "contrast", 2, indices=index)), y)},
@@ -131,9 +142,11 @@ def test_official_cifar10_c_source(tmp_path):
     with pytest.warns(UserWarning, match="2 conditions are missing"):
         _trainer(tmp_path / "run", [callback]).validate(model, datamodule=dm)
     result = read_json(_out(tmp_path / "run") / "result.json")
-    assert result["source"] == "official" and result["release"] == "cifar10-c"
+    assert result["source"] == "official"
+    assert result["release"] == "cifar10-c"
     r = result["result"]
-    assert r["num_images"] == [[10, 10], [0, 0]] and r["acc"][1] == [None, None]  # snow is absent: NaN -> null
+    assert r["num_images"] == [[10, 10], [0, 0]]
+    assert r["acc"][1] == [None, None]
     index = seeded_subset(n, 10, 0)
     data = {}
     for s in (2, 5):
@@ -144,7 +157,8 @@ def test_official_cifar10_c_source(tmp_path):
     expected = corruption_accuracy(model, data, clean=(x, y))
     assert r["acc"][0] == pytest.approx(expected.acc[0].tolist())
     assert r["clean_acc"] == pytest.approx(expected.clean_acc)
-    assert r["band_acc"]["low"] == pytest.approx(expected.band_acc["low"]) and r["band_acc"]["high"] is None
+    assert r["band_acc"]["low"] == pytest.approx(expected.band_acc["low"])
+    assert r["band_acc"]["high"] is None
     assert math.isfinite(r["mean_acc"])
 
 

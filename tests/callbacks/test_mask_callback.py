@@ -47,11 +47,13 @@ def test_the_callback_writes_the_function_s_accuracies(tmp_path):
     dataset = data.analysis_dataset("test")
     x, y = stack_images_labels(dataset, seeded_subset(len(dataset), 11, 0))
     probe = _probe()
-    assert result["accuracy"] == filtered_accuracy(probe.classifier, x, y, probe.mask.detach()) and len(y) == 11
+    assert result["accuracy"] == filtered_accuracy(probe.classifier, x, y, probe.mask.detach())
+    assert len(y) == 11
     assert result["num_images"] == 11
 
 
 @pytest.mark.ddp
 def test_one_and_two_processes_agree(tmp_path):
     one, two = _validate(tmp_path / "one", 1), _validate(tmp_path / "two", 2)
-    assert one["accuracy"] == two["accuracy"] and one["num_images"] == two["num_images"] == 11
+    assert one["accuracy"] == two["accuracy"]
+    assert one["num_images"] == two["num_images"] == 11

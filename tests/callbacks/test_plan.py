@@ -41,7 +41,8 @@ def test_planned_passes_equal_the_forwards_each_analysis_makes(tmp_path, monkeyp
                         enable_model_summary=False, enable_checkpointing=False, default_root_dir=tmp_path,
                         callbacks=[AnalysisPlan(), *analyses])
     trainer.fit(model, datamodule=dm)
-    assert len(printed) == 1 and printed[0].startswith("analyses planned (from a timed batch of 8 on cpu")
+    assert len(printed) == 1
+    assert printed[0].startswith("analyses planned (from a timed batch of 8 on cpu")
     rows = {line.split()[0]: line.split() for line in printed[0].splitlines()[1:-1]}  # planned before the runs
     assert {name: int(row[3].replace(",", "")) for name, row in rows.items()} == counts
     assert all(row[4] == "forward" and "gradient" not in row for row in rows.values())
@@ -53,6 +54,9 @@ def test_format_plan_gives_each_analysis_its_estimate_and_the_total():
     text = format_plan(plan, 1.5e-3, 1.4e-2, 128, "cpu")
     lines = text.splitlines()
     assert "1.50 ms per image forward, 14.00 ms with the input gradient" in lines[0]
-    assert lines[1].split()[:3] == ["hybrid", "100", "images"] and lines[1].endswith("12 s")
-    assert "800 forward + 10,000 with gradient" in lines[2] and lines[2].endswith("2.5 min")
-    assert lines[3].split()[0] == "total" and "2.7 min" in lines[3]
+    assert lines[1].split()[:3] == ["hybrid", "100", "images"]
+    assert lines[1].endswith("12 s")
+    assert "800 forward + 10,000 with gradient" in lines[2]
+    assert lines[2].endswith("2.5 min")
+    assert lines[3].split()[0] == "total"
+    assert "2.7 min" in lines[3]

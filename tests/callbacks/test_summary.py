@@ -30,23 +30,32 @@ def test_tiny_fit_and_validate_write_summary_json_and_print_the_table(tmp_path, 
     (run,) = _runs(tmp_path)
     summary = json.loads((run / "summary.json").read_text())
     assert set(summary) == {"run", "stage", "global_step", "run_dir", "metrics", "headlines", "result_files"}
-    assert summary["run"] == RUN and summary["stage"] == "fit" and summary["global_step"] == 3
+    assert summary["run"] == RUN
+    assert summary["stage"] == "fit"
+    assert summary["global_step"] == 3
     assert Path(summary["run_dir"]) == run.resolve()
-    assert set(summary["metrics"]) == {"val_acc"} and 0 <= summary["metrics"]["val_acc"] <= 1
+    assert set(summary["metrics"]) == {"val_acc"}
+    assert 0 <= summary["metrics"]["val_acc"] <= 1
     assert set(summary["result_files"]) == {"cue_conflict", "hybrid"}
     cue = json.loads((run / "analysis" / "cue_conflict" / "result.json").read_text())["result"]
     (shape,) = [h for h in summary["headlines"] if h["name"] == "shape_bias"]
-    assert shape["value"] == cue["shape_bias"] and shape["count"] == 16
+    assert shape["value"] == cue["shape_bias"]
+    assert shape["count"] == 16
     assert Path(shape["file"]) == run / "analysis" / "cue_conflict" / "result.json"
     hybrid = json.loads((run / "analysis" / "hybrid" / "result.json").read_text())["hybrid"]
     f_rev, crossing = [h for h in summary["headlines"] if h["analysis"] == "hybrid"]
-    assert f_rev["count"] == 8 and (f_rev["value"] is None or 0 <= f_rev["value"] <= math.sqrt(2))
-    assert crossing["value"] == hybrid["num_crossing"] and crossing["count"] == 4  # of the 4 permutations
+    assert f_rev["count"] == 8
+    assert (f_rev["value"] is None or 0 <= f_rev["value"] <= math.sqrt(2))
+    assert crossing["value"] == hybrid["num_crossing"]
+    assert crossing["count"] == 4
     assert (f_rev["value"] is None) == (hybrid["num_crossing"] == 0)  # one crossing permutation gives a headline
     printed = "\n".join(r.getMessage() for r in caplog.records if RUN in r.getMessage())
     assert "fit finished at step 3" in printed
-    assert "cue-conflict shape bias (synthetic shapes)" in printed and "n=16" in printed and "val accuracy" in printed
-    assert "analysis/cue_conflict/result.json" in printed and str(run / "summary.json") in printed
+    assert "cue-conflict shape bias (synthetic shapes)" in printed
+    assert "n=16" in printed
+    assert "val accuracy" in printed
+    assert "analysis/cue_conflict/result.json" in printed
+    assert str(run / "summary.json") in printed
     assert f"run directory: {run}" in printed
 
     caplog.clear()
@@ -54,7 +63,8 @@ def test_tiny_fit_and_validate_write_summary_json_and_print_the_table(tmp_path, 
           f"--ckpt_path={run / 'checkpoints' / 'last.ckpt'}",
           "--trainer.callbacks+=lowfreq.callbacks.CueConflictAnalysis", "--trainer.callbacks.num_images=8"])
     validated = json.loads((_runs(tmp_path)[1] / "summary.json").read_text())
-    assert validated["stage"] == "validate" and set(validated["metrics"]) == {"val_acc"}
+    assert validated["stage"] == "validate"
+    assert set(validated["metrics"]) == {"val_acc"}
     assert [h["count"] for h in validated["headlines"]] == [8]
     assert any("validate finished (model at step 3)" in r.getMessage() for r in caplog.records)  # the checkpoint's
     assert validated["global_step"] == 3
@@ -85,9 +95,14 @@ def test_headlines_of_analyses_that_exist_only_sometimes(tmp_path, caplog):
     summary = {"run": "m", "stage": "test", "global_step": 0, "run_dir": str(tmp_path), "metrics": {"test_acc": 0.5},
                "headlines": headlines, "result_files": files}
     text = format_summary(summary, tmp_path / "summary.json")
-    assert "mean accuracy over corruptions x severities" in text and "0.61" in text and "n=500" in text
-    assert "7.65/255" in text and "0.03 " not in text  # an L-inf budget in 1/255, as compare and report show it
-    assert "n/a" in text and "brand_new: " in text and "test accuracy" in text
+    assert "mean accuracy over corruptions x severities" in text
+    assert "0.61" in text
+    assert "n=500" in text
+    assert "7.65/255" in text
+    assert "0.03 " not in text
+    assert "n/a" in text
+    assert "brand_new: " in text
+    assert "test accuracy" in text
 
 
 def test_fractions_keep_their_decimals_and_counts_print_as_integers():
@@ -95,13 +110,15 @@ def test_fractions_keep_their_decimals_and_counts_print_as_integers():
     declared = (*METRIC_COLUMNS, *HybridCurveAnalysis.headlines, *AdversarialSpectrumAnalysis.headlines)
     by_name = {c.name: c for c in declared}
     assert [by_name["val_acc"].format(v) for v in (1.0, 0.0, 0.833)] == ["1.000", "0.000", "0.8330"]
-    assert by_name["f_rev_crossing"].format(4.0) == "4" and by_name["adv_failed"].format(0.0) == "0"
+    assert by_name["f_rev_crossing"].format(4.0) == "4"
+    assert by_name["adv_failed"].format(0.0) == "0"
     assert by_name["eps_median"].format(3 / 255) == "3/255"
     summary = {"run": "m", "stage": "fit", "global_step": 7, "run_dir": "/r", "metrics": {"val_acc": 1.0},
                "headlines": [{"analysis": "hybrid", **by_name["f_rev_crossing"].to_json(), "description": "crossing",
                               "value": 4, "count": 4, "file": "/r/analysis/hybrid/result.json"}], "result_files": {}}
     text = format_summary(summary, "/r/summary.json")
-    assert "val accuracy     1.000" in text and re.search(r"crossing +4  n=4", text)
+    assert "val accuracy     1.000" in text
+    assert re.search(r"crossing +4  n=4", text)
 
 
 def test_a_validate_without_checkpoint_says_pretrained_weights_not_step_0():

@@ -36,7 +36,8 @@ def test_each_kind_lists_known_names_one_line_each(kind, known, absent):
     proc = _lowfreq("list", kind)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith(kind) and lines[0].endswith(":")
+    assert lines[0].startswith(kind)
+    assert lines[0].endswith(":")
     for name in known:
         assert name in proc.stdout, name
     for name in absent:
@@ -46,9 +47,11 @@ def test_each_kind_lists_known_names_one_line_each(kind, known, absent):
 
 def test_docstring_first_lines_and_class_paths():
     proc = _lowfreq("list", "frontends")
-    assert "  lowfreq.frontends.Identity" in proc.stdout and "No filtering: the baseline." in proc.stdout
+    assert "  lowfreq.frontends.Identity" in proc.stdout
+    assert "No filtering: the baseline." in proc.stdout
     (line,) = [x for x in _lowfreq("list", "analyses").stdout.splitlines() if "FourierMaskAnalysis" in x]
-    assert "fourier_mask" in line and "learned by a FourierMaskProbe" in line  # Sphinx roles read as plain text
+    assert "fourier_mask" in line
+    assert "learned by a FourierMaskProbe" in line
 
 
 @pytest.mark.parametrize(("package", "base"), [
@@ -65,7 +68,8 @@ def test_lists_equal_what_importing_the_package_finds(package, base):
                 if inspect.isclass(obj) and issubclass(obj, base_class) and obj is not base_class]
     kind = {"Backbone": "backbones", "FrontEnd": "frontends", "AnalysisCallback": "analyses"}[base]
     found = catalog.entries(kind)
-    assert [e.name for e in found] == expected and len(expected) >= 6
+    assert [e.name for e in found] == expected
+    assert len(expected) >= 6
     for entry in found:
         cls = getattr(module, entry.name)
         assert entry.path == f"{package}.{entry.name}"
@@ -86,14 +90,16 @@ def test_listing_imports_neither_torch_nor_lightning():
 @pytest.mark.parametrize("args", [[], ["models"], ["backbones", "frontends"]])
 def test_a_missing_or_wrong_kind_is_one_line_naming_the_choices(args):
     proc = _lowfreq("list", *args)
-    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.returncode == 2
+    assert proc.stdout == ""
     got = "nothing" if not args else repr(" ".join(args))
     assert proc.stderr == f"lowfreq list: error: expected one of backbones, frontends, analyses, recipes; got {got}\n"
 
 
 def test_help_names_the_choices():
     proc = _lowfreq("list", "--help")
-    assert proc.returncode == 0 and "usage: lowfreq list {backbones,frontends,analyses,recipes}" in proc.stdout
+    assert proc.returncode == 0
+    assert "usage: lowfreq list {backbones,frontends,analyses,recipes}" in proc.stdout
 
 
 def test_recipes_of_the_current_folder_first_then_the_checkout(tmp_path):

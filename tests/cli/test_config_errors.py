@@ -72,7 +72,8 @@ def test_a_configuration_mistake_is_one_line_naming_key_origin_and_closest_key(
     err = _stderr(capsys, monkeypatch, args, debug)
     assert err[0] == first.format(typo=typo_recipe)
     if debug:
-        assert len(err) > 20 and any(line.startswith("usage:") for line in err)  # jsonargparse's report
+        assert len(err) > 20
+        assert any(line.startswith("usage:") for line in err)
         assert any(line.startswith("error: ") for line in err)
     else:
         assert len(err) <= 3, err
@@ -93,7 +94,8 @@ def test_a_configuration_mistake_is_one_line_naming_key_origin_and_closest_key(
 ])
 def test_other_mistakes(arg, first, capsys, monkeypatch):
     err = _stderr(capsys, monkeypatch, ["fit", "-c", TINY, arg], debug=False)
-    assert err[0] == f"lowfreq fit: error: {first}" and len(err) == 2
+    assert err[0] == f"lowfreq fit: error: {first}"
+    assert len(err) == 2
 
 
 def test_the_console_script_prints_two_lines(tmp_path):
@@ -103,7 +105,8 @@ def test_the_console_script_prints_two_lines(tmp_path):
                           cwd=tmp_path, env=env, timeout=300, check=False)
     assert proc.returncode == 2
     err = proc.stderr.splitlines()
-    assert len(err) == 2 and err[0].startswith("lowfreq fit: error: unknown key 'sigmaa'"), proc.stderr
+    assert len(err) == 2, proc.stderr
+    assert err[0].startswith("lowfreq fit: error: unknown key 'sigmaa'"), proc.stderr
 
 
 def _error(message: str, *causes: BaseException) -> ArgumentError:
@@ -125,7 +128,9 @@ def test_describe_reads_the_chain_of_nested_errors():
         ValueError("Option 'num_trian' is not accepted"),
     )
     problem = describe(err)
-    assert problem is not None and problem.kind == "unknown" and problem.dotted == "data.init_args.num_trian"
+    assert problem is not None
+    assert problem.kind == "unknown"
+    assert problem.dotted == "data.init_args.num_trian"
     assert problem.class_path == "lowfreq.data.SyntheticShapesDataModule"
     line = one_line(problem, str(err), ["fit", "--data.init_args.num_trian=5"])
     assert line == ("unknown key 'num_trian' in data.init_args (from --data.init_args.num_trian=5): "

@@ -65,7 +65,8 @@ def test_auto_precision_follows_the_accelerator(monkeypatch, infos, accelerator,
                      bf16=bf16)
     assert config.trainer.precision == expected
     (message,) = [m for m in infos if "precision" in m]
-    assert message.startswith(f"trainer.precision=auto: {expected} (") and "--trainer.precision" in message
+    assert message.startswith(f"trainer.precision=auto: {expected} (")
+    assert "--trainer.precision" in message
 
 
 def test_auto_precision_on_mps_and_accelerator_class_paths(monkeypatch):
@@ -140,7 +141,8 @@ def test_num_images_caps_every_analysis(monkeypatch, infos, subcommand):
 def test_skip_by_name_or_class_name_and_all(monkeypatch):
     kept = _callbacks(monkeypatch, "fit", *_THREE, "--analyses.skip=hybrid,CueConflictAnalysis")
     assert [type(c) for c in kept if isinstance(c, AnalysisCallback)] == [FrequencyComponentAnalysis]
-    assert any(isinstance(c, ModelCheckpoint) for c in kept) and any(isinstance(c, RunSummary) for c in kept)
+    assert any(isinstance(c, ModelCheckpoint) for c in kept)
+    assert any(isinstance(c, RunSummary) for c in kept)
     kept = _callbacks(monkeypatch, "validate", *_THREE, "--analyses.skip=[frequency_components]")
     assert {type(c) for c in kept if isinstance(c, AnalysisCallback)} == {HybridCurveAnalysis, CueConflictAnalysis}
     kept = _callbacks(monkeypatch, "test", *_THREE, "--analyses.skip=all")
@@ -151,9 +153,9 @@ def test_bad_analyses_options_name_the_parameter(monkeypatch):
     with pytest.raises(ValueError, match=r"analyses.skip must name analyses of this run, one of \['all', "
                                          r"'CueConflictAnalysis', .*got \['adversrial'\]"):
         _callbacks(monkeypatch, "fit", *_THREE, "--analyses.skip=adversrial")
-    with pytest.raises(ValueError, match="analyses.num_images must be an integer >= 2 or null, got 1"):
+    with pytest.raises(ValueError, match=r"analyses.num_images must be an integer >= 2 or null, got 1"):
         _callbacks(monkeypatch, "fit", *_THREE, "--analyses.num_images=1")
-    with pytest.raises(ValueError, match="analyses.full_at_epochs must be a positive integer or null, got 0"):
+    with pytest.raises(ValueError, match=r"analyses.full_at_epochs must be a positive integer or null, got 0"):
         _callbacks(monkeypatch, "fit", *_THREE, "--analyses.full_at_epochs=0")
 
 

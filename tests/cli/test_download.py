@@ -31,7 +31,9 @@ def _offline(monkeypatch):
 
 def _one_error_line(capsys) -> str:
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and err[0].startswith("lowfreq: error: ") and err[1].startswith("(set LOWFREQ_DEBUG=1")
+    assert len(err) == 2
+    assert err[0].startswith("lowfreq: error: ")
+    assert err[1].startswith("(set LOWFREQ_DEBUG=1")
     return err[0]
 
 
@@ -41,8 +43,9 @@ def test_download_file_checks_the_sha256(tmp_path):
     src.write_bytes(b"lowfreq" * 1000)
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
     dest = download_file(src.as_uri(), tmp_path / "out" / "file.bin", sha256=digest)
-    assert dest.read_bytes() == src.read_bytes() and file_sha256(dest) == digest
-    with pytest.raises(RuntimeError, match="is corrupt .*place it at"):
+    assert dest.read_bytes() == src.read_bytes()
+    assert file_sha256(dest) == digest
+    with pytest.raises(RuntimeError, match=r"is corrupt .*place it at"):
         download_file(src.as_uri(), tmp_path / "bad.bin", sha256="0" * 64)
     assert not (tmp_path / "bad.bin").exists()
 
@@ -55,7 +58,9 @@ def test_download_file_offline_fails_fast_with_what_to_put_where(tmp_path, monke
         download_file("https://example.org/w.pth", dest, hint="or pass weights_path=<that file>")
     assert time.perf_counter() - t < 2.0
     msg = str(info.value)
-    assert "https://example.org/w.pth" in msg and f"place it at {dest}" in msg and "weights_path=" in msg
+    assert "https://example.org/w.pth" in msg
+    assert f"place it at {dest}" in msg
+    assert "weights_path=" in msg
     assert not dest.parent.exists()
 
 
@@ -96,7 +101,8 @@ def test_download_cifar10_into_the_recipe_path(tmp_path, monkeypatch, capsys):
     assert "CIFAR-10 in" in capsys.readouterr().out
     dm = CIFAR10DataModule(data_dir=str(data_dir), download=False, val_fraction=0.0)
     dm.setup("fit")
-    assert len(dm.analysis_dataset("test")) == 4 and len(dm.analysis_dataset("train")) == 20
+    assert len(dm.analysis_dataset("test")) == 4
+    assert len(dm.analysis_dataset("train")) == 20
 
 
 def test_download_cifar10_offline_is_one_line(tmp_path, monkeypatch, capsys):
@@ -106,9 +112,11 @@ def test_download_cifar10_offline_is_one_line(tmp_path, monkeypatch, capsys):
     t = time.perf_counter()
     with pytest.raises(SystemExit) as info:
         main(["download", "cifar10", "--data_dir", str(tmp_path / "cifar")])
-    assert info.value.code == 2 and time.perf_counter() - t < 10.0
+    assert info.value.code == 2
+    assert time.perf_counter() - t < 10.0
     line = _one_error_line(capsys)
-    assert "cifar-10-python.tar.gz" in line and str(tmp_path / "cifar") in line
+    assert "cifar-10-python.tar.gz" in line
+    assert str(tmp_path / "cifar") in line
 
 
 # ---- lowfreq download mvh ---------------------------------------------------------------------------------------
@@ -156,7 +164,8 @@ def test_download_mvh_offline_is_one_line(tmp_path, monkeypatch, capsys):
     t = time.perf_counter()
     with pytest.raises(SystemExit) as info:
         main(["download", "mvh", "--data_dir", str(tmp_path / "mvh"), "--datasets", "[edge]"])
-    assert info.value.code == 2 and time.perf_counter() - t < 5.0
+    assert info.value.code == 2
+    assert time.perf_counter() - t < 5.0
     line = _one_error_line(capsys)
     assert "releases/download/v0.1/edge.tar.gz" in line
     assert f"place it at {tmp_path / 'mvh' / 'datasets' / 'edge.tar.gz'}" in line
@@ -175,7 +184,8 @@ def test_download_torchvision_weights_go_where_torchvision_looks(tmp_path, monke
     monkeypatch.setattr("lowfreq.cli.download.download_file", fake)
     main(["download", "weights", "torchvision:resnet18.IMAGENET1K_V1"])
     ((url, dest, sha256),) = calls
-    assert url == "https://download.pytorch.org/models/resnet18-f37072fd.pth" and sha256 == "f37072fd"
+    assert url == "https://download.pytorch.org/models/resnet18-f37072fd.pth"
+    assert sha256 == "f37072fd"
     assert dest == Path(torch.hub.get_dir()) / "checkpoints" / "resnet18-f37072fd.pth"  # torchvision's cache
     assert str(dest) in capsys.readouterr().out
     main(["download", "weights", "torchvision:resnet18.IMAGENET1K_V1"])  # present: nothing downloaded again
@@ -187,7 +197,8 @@ def test_download_torchvision_weights_offline_is_one_line(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         main(["download", "weights", "torchvision:resnet18"])
     line = _one_error_line(capsys)
-    assert "resnet18-f37072fd.pth" in line and "weights_path=" in line
+    assert "resnet18-f37072fd.pth" in line
+    assert "weights_path=" in line
 
 
 @pytest.mark.parametrize(("name", "match"), [
@@ -212,7 +223,9 @@ def test_download_cifar10c_offline_is_one_line(tmp_path, monkeypatch, capsys):
         main(["download", "cifar10c", "--data_dir", str(tmp_path / "data")])
     assert info.value.code == 2
     line = _one_error_line(capsys)
-    assert "CIFAR-10-C.tar" in line and str(tmp_path / "data") in line and corruptions.CIFAR10C_MD5 in line
+    assert "CIFAR-10-C.tar" in line
+    assert str(tmp_path / "data") in line
+    assert corruptions.CIFAR10C_MD5 in line
 
 
 def test_download_cifar10c_unpacks_a_checked_archive_where_the_recipes_read_it(tmp_path, monkeypatch, capsys):

@@ -36,7 +36,8 @@ def test_help_and_light_commands_do_not_import_lightning():
         "print('RESULT', 'lightning' in sys.modules, 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "alignment" in out and "compare" in out
+    assert "alignment" in out
+    assert "compare" in out
     assert out.strip().splitlines()[-1] == "RESULT False False"
 
 
@@ -107,7 +108,8 @@ def test_a_user_error_deep_in_a_chain_is_reported_in_one_line(capsys):
         _commands.guarded(parse)
     assert info.value.code == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("lowfreq: error: ValueError: sigma must be in (0.0, 64.0]") and len(err) == 2
+    assert err[0].startswith("lowfreq: error: ValueError: sigma must be in (0.0, 64.0]")
+    assert len(err) == 2
 
 
 def test_lightning_tips_are_filtered():
@@ -139,7 +141,7 @@ def test_one_table_drives_the_help_and_both_entry_points(monkeypatch, capsys):
     """The console script and ``lightning_cli.main`` dispatch through ``TABLE``; help lines come from it too."""
     from lowfreq.cli.lightning_cli import main as cli_main
 
-    assert COMMANDS == {name: command.description for name, command in _commands.TABLE.items()}
+    assert {name: command.description for name, command in _commands.TABLE.items()} == COMMANDS
     assert _commands.LIGHTNING_COMMANDS == ("fit", "validate", "test", "predict")
     seen = []
     fake = types.ModuleType("lowfreq.fake_runner")
@@ -151,4 +153,5 @@ def test_one_table_drives_the_help_and_both_entry_points(monkeypatch, capsys):
     assert seen == [["fit", "-c", "r.yaml"], ["fit", "-c", "r.yaml"]]  # Lightning commands get the whole list
     with pytest.raises(SystemExit) as info:
         cli_main(["fitt"])
-    assert info.value.code == 2 and "command must be one of ['fit', 'validate'" in capsys.readouterr().err
+    assert info.value.code == 2
+    assert "command must be one of ['fit', 'validate'" in capsys.readouterr().err

@@ -57,7 +57,8 @@ def _fails(capsys, args: list[str]) -> list[str]:
         main(args)
     assert info.value.code == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 2 and err[1] == "(set LOWFREQ_DEBUG=1 for the full traceback)", err
+    assert len(err) == 2, err
+    assert err[1] == "(set LOWFREQ_DEBUG=1 for the full traceback)", err
     return err
 
 
@@ -68,13 +69,15 @@ def test_a_trained_recipe_without_ckpt_path_stops_with_one_line(subcommand, tmp_
                              "FrontEndClassifier with untrained weights (its backbone CIFARResNet18 has no pretrained "
                              "weights): pass --ckpt_path PATH/last.ckpt")
     assert "--ckpt_path last" in err[0]
-    assert evaluations == [] and not (tmp_path / "lightning_logs").exists()  # nothing evaluated or analysed
+    assert evaluations == []
+    assert not (tmp_path / "lightning_logs").exists()
 
 
 def test_a_pretrained_backbone_needs_no_checkpoint(tmp_path, evaluations, capsys):
     main(["validate", "-c", TINY, f"--trainer.default_root_dir={tmp_path}",
           "--model.init_args.backbone=tiny_backbone.PretrainedTinyBackbone"])
-    assert [c["fn"] for c in evaluations] == ["validate"] and evaluations[0]["ckpt_path"] is None
+    assert [c["fn"] for c in evaluations] == ["validate"]
+    assert evaluations[0]["ckpt_path"] is None
     _fails(capsys, ["validate", "-c", TINY, "--model.init_args.backbone=tiny_backbone.TinyBackbone"])
 
 
@@ -180,12 +183,12 @@ class _Data:
 def test_a_1000_way_model_fits_the_16_model_vs_human_classes_through_its_label_map():
     imagenet = {"num_classes": 1000, "class_names": [f"n{i}" for i in range(1000)]}
     check_fits_data("m", _Data(list(CLASSES_16)), 16, imagenet, label_map=True)
-    with pytest.raises(ValueError, match="m predicts 1000 .ImageNet. classes.*set label_map: "
+    with pytest.raises(ValueError, match=r"m predicts 1000 .ImageNet. classes.*set label_map: "
                                          "lowfreq.mvh.labels.imagenet_to_16"):
         check_fits_data("m", _Data(list(CLASSES_16)), 1000, imagenet)
     with pytest.raises(ValueError, match="m was trained on other classes"):
         check_fits_data("m", _Data(list(CLASSES_16)), 16, imagenet)  # no label map: the names must agree
-    with pytest.raises(ValueError, match="m predicts 1000 classes, but the data .* have 10"):
+    with pytest.raises(ValueError, match=r"m predicts 1000 classes, but the data .* have 10"):
         check_fits_data("m", _Data(list(CIFAR10_CLASSES), (3, 32, 32)), 1000)
     with pytest.raises(ValueError, match=r"the number of channels differs"):
         check_fits_data("m", _Data(list(CIFAR10_CLASSES), (1, 32, 32)), 10, {"image_shape": [3, 32, 32]})

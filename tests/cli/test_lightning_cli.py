@@ -36,7 +36,8 @@ def test_recipe_parses_alone(recipe, capsys):
         main([subcommand, "-c", str(recipe), "--print_config"])
     assert exit_info.value.code == 0
     config = yaml.safe_load(capsys.readouterr().out)
-    assert config["model"]["class_path"] and config["data"]["class_path"]
+    assert config["model"]["class_path"]
+    assert config["data"]["class_path"]
 
 
 def test_bad_recipe_value_fails_while_parsing():
@@ -61,7 +62,8 @@ def test_tiny_fit_writes_config_and_checkpoint(tmp_path):
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["model"]["init_args"]["frontend"]["class_path"] == "lowfreq.frontends.GaussianBlur"
     model = FrontEndClassifier.load_from_checkpoint(_checkpoint(run))
-    assert model.frontend.sigma == 1.5 and model.backbone.num_classes == 10
+    assert model.frontend.sigma == 1.5
+    assert model.backbone.num_classes == 10
     stored = torch.load(_checkpoint(run), weights_only=True)["hyper_parameters"]
     assert stored["frontend"]["class_path"] == "lowfreq.frontends.GaussianBlur"  # the CLI config travels along
 
@@ -75,7 +77,8 @@ def test_pca_frontend_is_fitted_at_fit_start_and_restored(tmp_path):
     )
     restored = FrontEndClassifier.load_from_checkpoint(_checkpoint(run))
     pca = restored.frontend
-    assert pca.is_fitted and pca.components.shape == (8, 768)
+    assert pca.is_fitted
+    assert pca.components.shape == (8, 768)
     state = torch.load(_checkpoint(run), weights_only=True)["state_dict"]
     assert torch.equal(pca.components, state["frontend.components"])
     u = pca.components.double()
@@ -93,7 +96,9 @@ def test_fourier_mask_is_trained_with_l1_and_restored(tmp_path):
     state = torch.load(_checkpoint(run), weights_only=True)["state_dict"]
     trained = state["frontend.mask"]
     assert trained.shape == (1, 16, 9)
-    assert trained.max() <= 1 and trained.min() >= 0 and trained.mean() < 1  # the L1 term pulled it down
+    assert trained.max() <= 1
+    assert trained.min() >= 0
+    assert trained.mean() < 1
     restored = FrontEndClassifier.load_from_checkpoint(_checkpoint(run))
     assert torch.equal(restored.frontend.mask.detach(), trained)
     assert not any(p.requires_grad for p in restored.backbone.parameters())
@@ -102,7 +107,7 @@ def test_fourier_mask_is_trained_with_l1_and_restored(tmp_path):
 def test_offline_pretrained_weights_fail_with_instructions():
     from lowfreq.backbones import TorchvisionClassifier
 
-    with pytest.raises(RuntimeError, match="put the file resnet18-.*pth into .* or pass weights_path"):
+    with pytest.raises(RuntimeError, match=r"put the file resnet18-.*pth into .* or pass weights_path"):
         TorchvisionClassifier("resnet18", weights="IMAGENET1K_V1")
     with pytest.raises(ValueError, match=r"weights must be one of \['IMAGENET1K_V1', 'DEFAULT'\]"):
         TorchvisionClassifier("resnet18", weights="V9")
@@ -119,10 +124,12 @@ def test_local_weights_file_and_head_replacement(tmp_path):
     reference = torchvision.models.resnet18()
     torch.save(reference.state_dict(), path)
     model = TorchvisionClassifier("resnet18", weights_path=str(path))
-    assert torch.equal(model.net.conv1.weight, reference.conv1.weight) and model.num_classes == 1000
+    assert torch.equal(model.net.conv1.weight, reference.conv1.weight)
+    assert model.num_classes == 1000
     offline = TorchvisionClassifier("resnet18", weights="IMAGENET1K_V1", weights_path=str(path))  # no download
     assert torch.equal(offline.net.conv1.weight, reference.conv1.weight)
-    assert model.is_pretrained and offline.is_pretrained  # validate needs no --ckpt_path
+    assert model.is_pretrained
+    assert offline.is_pretrained
     assert TorchvisionClassifier("resnet18", num_classes=7).eval()(torch.rand(1, 3, 32, 32)).shape == (1, 7)
     assert not TorchvisionClassifier("resnet18", weights_path=str(path), num_classes=7).is_pretrained  # fresh head
     assert not TorchvisionClassifier("resnet18").is_pretrained
@@ -137,14 +144,16 @@ def test_timm_classifier_offline(tmp_path):
     from lowfreq.mvh.labels import logits_to_16
 
     model = TimmClassifier("resnet18").eval()
-    assert model.num_classes == 1000 and "timm" not in type(model).__module__.split(".")[0]
+    assert model.num_classes == 1000
+    assert "timm" not in type(model).__module__.split(".")[0]
     x = torch.rand(2, 3, 64, 64)
     assert logits_to_16(model(x)).shape == (2, 16)  # ImageNet logits -> the 16 model-vs-human classes
     path = tmp_path / "weights.pth"
     torch.save(timm.create_model("resnet18").state_dict(), path)
     restored = TimmClassifier("resnet18", checkpoint_path=str(path), num_classes=None)
     assert torch.equal(restored.net.state_dict()["fc.weight"], torch.load(path)["fc.weight"])
-    assert restored.is_pretrained and not model.is_pretrained
+    assert restored.is_pretrained
+    assert not model.is_pretrained
     with pytest.raises(ValueError, match="name must be a timm model"):
         TimmClassifier("resnet1800")
     with pytest.raises(FileNotFoundError, match="checkpoint_path must be an existing"):
@@ -171,7 +180,8 @@ def test_every_frontend_survives_a_checkpoint_round_trip(tmp_path, frontend):
     torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams),
                 "pytorch-lightning_version": L.__version__}, path)
     restored = FrontEndClassifier.load_from_checkpoint(path)
-    assert type(restored.frontend) is type(front) and repr(restored.frontend) == repr(front)
+    assert type(restored.frontend) is type(front)
+    assert repr(restored.frontend) == repr(front)
     for key, value in model.state_dict().items():
         assert torch.equal(restored.state_dict()[key], value), key
     x = torch.rand(2, 3, 16, 16)
@@ -192,7 +202,8 @@ def _trainer(*extra: str):
 def test_cli_progress_bar_redraws_every_few_steps():
     """A redraw per step costs host time; the CLI's bar redraws every PROGRESS_BAR_REFRESH_STEPS steps."""
     bar = _trainer("--trainer.enable_progress_bar=true").progress_bar_callback
-    assert isinstance(bar, TQDMProgressBar) and bar.refresh_rate == PROGRESS_BAR_REFRESH_STEPS > 1
+    assert isinstance(bar, TQDMProgressBar)
+    assert bar.refresh_rate == PROGRESS_BAR_REFRESH_STEPS > 1
     assert _trainer().progress_bar_callback is None  # the config disables it: no bar, no error
     own = _trainer("--trainer.enable_progress_bar=true", "--trainer.callbacks+=TQDMProgressBar",
                    "--trainer.callbacks.refresh_rate=3")

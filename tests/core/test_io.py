@@ -120,9 +120,13 @@ def test_save_figure_failing_half_way_keeps_the_previous_files(tmp_path, monkeyp
 def test_atomic_write_removes_the_temporary_file_on_error(tmp_path):
     path = tmp_path / "table.csv"
     path.write_text("a,b\n1,2\n")
-    with pytest.raises(KeyError), atomic_write(path, newline="") as f:
-        pd.DataFrame({"a": [3], "b": [4]}).to_csv(f, index=False)
-        raise KeyError("interrupted")
+    def interrupted_write() -> None:
+        with atomic_write(path, newline="") as f:
+            pd.DataFrame({"a": [3], "b": [4]}).to_csv(f, index=False)
+            raise KeyError("interrupted")
+
+    with pytest.raises(KeyError):
+        interrupted_write()
     assert path.read_text() == "a,b\n1,2\n"
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
     with atomic_write(path, newline="") as f:

@@ -10,9 +10,12 @@ import torch.nn.functional as F
 
 
 def _check_batch(x: torch.Tensor, y: torch.Tensor, shape: tuple[int, ...]) -> None:
-    assert x.shape == shape and x.dtype == torch.float32
-    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
-    assert y.shape == shape[:1] and y.dtype == torch.int64
+    assert x.shape == shape
+    assert x.dtype == torch.float32
+    assert float(x.min()) >= 0.0
+    assert float(x.max()) <= 1.0
+    assert y.shape == shape[:1]
+    assert y.dtype == torch.int64
 
 
 def _reference_crop_flip(x: torch.Tensor, oy, ox, flip, padding: int) -> torch.Tensor:

@@ -69,12 +69,17 @@ def test_cifar_tiny_npz(tmp_path, check_batch):
     dm = CIFAR10DataModule(npz_path=str(tmp_path / "tiny.npz"), val_fraction=0.2, batch_size=8, seed=1)
     dm.prepare_data()
     dm.setup("fit")
-    assert dm.num_classes == 10 and dm.class_names == CIFAR10_CLASSES and dm.image_shape == (3, 32, 32)
-    assert len(dm._split("train")) == 40 and len(dm.analysis_dataset("val")) == 10
+    assert dm.num_classes == 10
+    assert dm.class_names == CIFAR10_CLASSES
+    assert dm.image_shape == (3, 32, 32)
+    assert len(dm._split("train")) == 40
+    assert len(dm.analysis_dataset("val")) == 10
     assert len(dm.analysis_dataset("test")) == 20
     x, y = dm.analysis_dataset("test")[3]  # HWC uint8 -> CHW float [0, 1], un-augmented
     assert torch.equal(x, torch.from_numpy(arrays["x_test"][3]).permute(2, 0, 1).float() / 255)
-    assert y.dtype == torch.int64 and y.ndim == 0 and int(y) == arrays["y_test"][3]
+    assert y.dtype == torch.int64
+    assert y.ndim == 0
+    assert int(y) == arrays["y_test"][3]
     xb, yb = next(iter(dm.train_dataloader()))
     check_batch(xb, yb, (8, 3, 32, 32))
     check_batch(*next(iter(dm.val_dataloader())), (8, 3, 32, 32))
@@ -91,22 +96,28 @@ def test_cifar_split_seeded_and_disjoint(tmp_path):
         return dm._split("val").images, dm._split("train").images
 
     (v0, t0), (v0b, _), (v1, _) = val_images(0), val_images(0), val_images(1)
-    assert torch.equal(v0, v0b) and not torch.equal(v0, v1)
+    assert torch.equal(v0, v0b)
+    assert not torch.equal(v0, v1)
     flat_t = {bytes(img.numpy()) for img in t0}
-    assert len(v0) == 10 and len(t0) == 90 and not any(bytes(img.numpy()) in flat_t for img in v0)
+    assert len(v0) == 10
+    assert len(t0) == 90
+    assert not any(bytes(img.numpy()) in flat_t for img in v0)
 
 
 def test_cifar_val_fraction_zero_validates_on_test(tmp_path):
     _write_npz(tmp_path / "tiny.npz")
     dm = CIFAR10DataModule(npz_path=str(tmp_path / "tiny.npz"), val_fraction=0.0)
-    assert dm.analysis_dataset("val") is dm.analysis_dataset("test") and len(dm._split("train")) == 50
+    assert dm.analysis_dataset("val") is dm.analysis_dataset("test")
+    assert len(dm._split("train")) == 50
 
 
 def test_cifar_augment_and_jitter_train_only(tmp_path, check_batch):
     _write_npz(tmp_path / "tiny.npz")
     dm = CIFAR10DataModule(npz_path=str(tmp_path / "tiny.npz"), color_jitter=0.25, batch_size=50)
     train = dm._split("train")
-    assert train.augment and train.color_jitter == 0.25 and not dm.analysis_dataset("test").augment
+    assert train.augment
+    assert train.color_jitter == 0.25
+    assert not dm.analysis_dataset("test").augment
     assert not dm.analysis_dataset("val").augment
     xb, yb = next(iter(dm.train_dataloader()))
     check_batch(xb, yb, (45, 3, 32, 32))
@@ -129,13 +140,17 @@ def test_cifar_real_subset_npz(test_data, check_batch):
     dm.prepare_data()
     dm.setup("fit")
     assert len(dm._split("train")) + len(dm.analysis_dataset("val")) == 8068
-    assert len(dm.analysis_dataset("val")) == round(0.1 * 8068) and len(dm.analysis_dataset("test")) == 1017
+    assert len(dm.analysis_dataset("val")) == round(0.1 * 8068)
+    assert len(dm.analysis_dataset("test")) == 1017
     xb, yb = next(iter(dm.train_dataloader()))
     check_batch(xb, yb, (64, 3, 32, 32))
     x, y = next(iter(dm.test_dataloader()))
     assert (
-        set(yb.tolist()) <= set(range(10)) and 0.2 < float(x.mean()) < 0.7
-    )  # natural images, not noise/0-255
+        set(yb.tolist()) <= set(range(10))
+    )
+    assert (
+        0.2 < float(x.mean()) < 0.7
+    )
     assert int(y[0]) == 3  # official test image 0 is a cat
 
 
@@ -152,7 +167,9 @@ def test_cifar_missing_without_download(tmp_path, offline):
     with pytest.raises(FileNotFoundError, match="download=False") as info:
         dm.prepare_data()
     msg = str(info.value)
-    assert "data_dir=" in msg and "cifar-10-python.tar.gz" in msg and "cifar-10-batches-py" in msg
+    assert "data_dir=" in msg
+    assert "cifar-10-python.tar.gz" in msg
+    assert "cifar-10-batches-py" in msg
     with pytest.raises(FileNotFoundError, match="data_dir="):
         dm.setup()
 
@@ -193,10 +210,11 @@ def test_cifar_download_that_hangs_times_out(tmp_path, monkeypatch):
         monkeypatch.setattr(cifar, "_PROBE_TIMEOUT_S", 1.0)
         dm = CIFAR10DataModule(data_dir=str(tmp_path / "cifar"))
         t = time.perf_counter()
-        with pytest.raises(RuntimeError, match="cifar-10-python.tar.gz") as info:
+        with pytest.raises(RuntimeError, match=r"cifar-10-python.tar.gz") as info:
             dm.prepare_data()
         assert time.perf_counter() - t < 5.0
-        assert "npz_path=" in str(info.value) and "cannot download" in str(info.value)
+        assert "npz_path=" in str(info.value)
+        assert "cannot download" in str(info.value)
         assert "lowfreq download cifar10" not in str(info.value)  # the download just failed: do not suggest it
 
 
@@ -205,7 +223,8 @@ def test_cifar_extracted_batches_load_without_network(tmp_path, offline, check_b
     dm = CIFAR10DataModule(data_dir=str(tmp_path / "cifar"), download=True, val_fraction=0.1, batch_size=4)
     dm.prepare_data()  # would raise if it tried the (refused) network
     dm.setup("fit")
-    assert len(dm._split("train")) == 27 and len(dm.analysis_dataset("val")) == 3
+    assert len(dm._split("train")) == 27
+    assert len(dm.analysis_dataset("val")) == 3
     x, _ = dm.analysis_dataset("test")[2]
     assert torch.equal(x, torch.from_numpy(batches["test_batch"][2].reshape(3, 32, 32)).float() / 255)
     check_batch(*next(iter(dm.train_dataloader())), (4, 3, 32, 32))
@@ -237,7 +256,7 @@ def test_cifar_corrupt_batch_file_is_reported(tmp_path, offline, monkeypatch):
     (folder / "data_batch_3").write_bytes(b"damaged")
     dm = CIFAR10DataModule(data_dir=str(tmp_path / "cifar"))
     dm.prepare_data()  # the files are all there
-    with pytest.raises(RuntimeError, match="incomplete or corrupt.*lowfreq download cifar10"):
+    with pytest.raises(RuntimeError, match=r"incomplete or corrupt.*lowfreq download cifar10"):
         dm.setup("fit")
 
 
@@ -258,4 +277,5 @@ def test_cifar_bad_params(kwargs, error, match):
 
 def test_cifar_init_touches_nothing(tmp_path, offline):
     dm = CIFAR10DataModule(data_dir=str(tmp_path / "never"))
-    assert dm._datasets is None and not (tmp_path / "never").exists()
+    assert dm._datasets is None
+    assert not (tmp_path / "never").exists()

@@ -55,7 +55,8 @@ def _write_cifar_c(folder: Path, names: tuple[str, ...] = ("fog", "gaussian_nois
 
 # ---- names and bands --------------------------------------------------------------------------------------------
 def test_the_15_corruptions_and_paper_001_bands():
-    assert len(CORRUPTIONS) == 15 and SEVERITIES == (1, 2, 3, 4, 5)
+    assert len(CORRUPTIONS) == 15
+    assert SEVERITIES == (1, 2, 3, 4, 5)
     assert FREQUENCY_BANDS["low"] == ("snow", "frost", "fog", "brightness", "contrast")
     assert set(FREQUENCY_BANDS["medium"]) == {"motion_blur", "zoom_blur", "defocus_blur", "glass_blur",
                                               "elastic_transform", "jpeg_compression", "pixelate"}
@@ -85,25 +86,30 @@ def test_names_and_severities_are_validated():
 def test_cifar10_c_reader_returns_the_rows_of_each_severity(tmp_path, nested):
     folder = tmp_path / "CIFAR-10-C" if nested else tmp_path
     arrays = _write_cifar_c(folder)
-    assert find_cifar10_c(tmp_path) == folder and official_layout(tmp_path) == "cifar10-c"
+    assert find_cifar10_c(tmp_path) == folder
+    assert official_layout(tmp_path) == "cifar10-c"
     for severity in SEVERITIES:
         ds = CIFAR10CDataset(tmp_path, "fog", severity)
         assert len(ds) == N
         rows = np.arange((severity - 1) * N, severity * N)
         for i, row in enumerate(rows):
             x, y = ds[i]
-            assert x.dtype == torch.float32 and x.shape == (3, 32, 32)
+            assert x.dtype == torch.float32
+            assert x.shape == (3, 32, 32)
             expected = torch.from_numpy(arrays["fog"][row]).permute(2, 0, 1).float() / 255
-            assert torch.equal(x, expected) and round(float(x[0, 0, 0]) * 255) == row
-            assert y.dtype == torch.int64 and int(y) == [3, 1, 4, 1][i]  # the first N labels, for every severity
+            assert torch.equal(x, expected)
+            assert round(float(x[0, 0, 0]) * 255) == row
+            assert y.dtype == torch.int64
+            assert int(y) == [3, 1, 4, 1][i]
         batch = ds.__getitems__([3, 0])
-        assert torch.equal(batch[0][0], ds[3][0]) and torch.equal(batch[1][1], ds[0][1])
+        assert torch.equal(batch[0][0], ds[3][0])
+        assert torch.equal(batch[1][1], ds[0][1])
     assert round(float(CIFAR10CDataset(tmp_path, "gaussian_noise", 2)[0][0][0, 0, 0]) * 255) == 100 + N
 
 
 def test_cifar10_c_reader_rejects_bad_files(tmp_path):
     _write_cifar_c(tmp_path)
-    with pytest.raises(FileNotFoundError, match="snow.npy is missing"):
+    with pytest.raises(FileNotFoundError, match=r"snow.npy is missing"):
         CIFAR10CDataset(tmp_path, "snow", 1)
     with pytest.raises(ValueError, match="corruption must be one of"):
         CIFAR10CDataset(tmp_path, "fogg", 1)
@@ -115,10 +121,12 @@ def test_cifar10_c_reader_rejects_bad_files(tmp_path):
 
 
 def test_missing_cifar10_c_says_what_to_put_where(tmp_path):
-    with pytest.raises(FileNotFoundError, match="CIFAR-10-C.tar") as info:
+    with pytest.raises(FileNotFoundError, match=r"CIFAR-10-C.tar") as info:
         find_cifar10_c(tmp_path)
-    assert str(tmp_path) in str(info.value) and CIFAR10C_URL in str(info.value)
-    assert official_layout(tmp_path) is None and official_layout(tmp_path / "absent") is None
+    assert str(tmp_path) in str(info.value)
+    assert CIFAR10C_URL in str(info.value)
+    assert official_layout(tmp_path) is None
+    assert official_layout(tmp_path / "absent") is None
     assert official_layout(None) is None
 
 
@@ -133,10 +141,14 @@ def test_download_fails_fast_offline_and_names_the_file(tmp_path, monkeypatch):
     start = time.perf_counter()
     with pytest.raises(RuntimeError, match="CIFAR-10-C not found") as info:
         download_cifar10_c(tmp_path / "data")
-    assert time.perf_counter() - start < 5 and calls == [CIFAR10C_URL]
+    assert time.perf_counter() - start < 5
+    assert calls == [CIFAR10C_URL]
     message = str(info.value)
-    assert "CIFAR-10-C.tar" in message and CIFAR10C_MD5 in message and str(tmp_path / "data") in message
-    assert "labels.npy" in message and "name resolution" in message
+    assert "CIFAR-10-C.tar" in message
+    assert CIFAR10C_MD5 in message
+    assert str(tmp_path / "data") in message
+    assert "labels.npy" in message
+    assert "name resolution" in message
     assert not (tmp_path / "data").exists()  # nothing written
 
 
@@ -172,7 +184,10 @@ def test_imagenet_c_reader_uses_the_folder_layout(tmp_path):
     ds = imagenet_c_dataset(tmp_path, "contrast", 2)
     assert len(ds) == 4
     x, y = ds[2]  # sorted: second class, first image
-    assert x.shape == (3, 40, 48) and x.dtype == torch.float32 and int(y) == 1 and y.dtype == torch.int64
+    assert x.shape == (3, 40, 48)
+    assert x.dtype == torch.float32
+    assert int(y) == 1
+    assert y.dtype == torch.int64
     assert torch.equal(x, torch.from_numpy(pixels[("n01443537", 0)]).permute(2, 0, 1).float() / 255)
     assert imagenet_c_dataset(tmp_path, "contrast", 2, resize_crop=True)[0][0].shape == (3, 224, 224)
     with pytest.raises(FileNotFoundError, match=r"contrast/3.*zenodo.*<corruption>/<severity>/<wnid>"):
@@ -190,12 +205,16 @@ def test_generator_makes_every_corruption_and_severity(corruption):
     x = _images()
     for severity in SEVERITIES:
         out = corrupt_images(x, corruption, severity, seed=1)
-        assert out.shape == x.shape and out.dtype == x.dtype and out.device == x.device
-        assert float(out.min()) >= 0 and float(out.max()) <= 1
+        assert out.shape == x.shape
+        assert out.dtype == x.dtype
+        assert out.device == x.device
+        assert float(out.min()) >= 0
+        assert float(out.max()) <= 1
         assert torch.equal(out, (out * 255).round() / 255)  # uint8 levels
         assert not torch.equal(out, x)
     out32 = corrupt_images(x[:1].float(), corruption, 3)
-    assert out32.dtype == torch.float32 and out32.shape == (1, 3, 32, 32)
+    assert out32.dtype == torch.float32
+    assert out32.shape == (1, 3, 32, 32)
 
 
 @pytest.mark.parametrize("corruption", CORRUPTIONS)
@@ -220,12 +239,16 @@ def test_grayscale_paths():
     assert float(to_grayscale(pixel, 1)) == pytest.approx(0.2989 * 0.2 + 0.587 * 0.6 + 0.114 * 1.0)
     rgb = corrupt_images(x, "fog", 3, seed=2)
     gray3 = corrupt_images(x, "fog", 3, seed=2, grayscale=True)
-    assert gray3.shape == x.shape and torch.equal(gray3, to_grayscale(rgb))
-    assert torch.equal(gray3[:, 0], gray3[:, 1]) and torch.equal(gray3[:, 1], gray3[:, 2])
+    assert gray3.shape == x.shape
+    assert torch.equal(gray3, to_grayscale(rgb))
+    assert torch.equal(gray3[:, 0], gray3[:, 1])
+    assert torch.equal(gray3[:, 1], gray3[:, 2])
     # 1-channel input: replicated to RGB for the library, the luma taken back
     g = x[:, :1]
     out = corrupt_images(g, "gaussian_noise", 2, seed=2)
-    assert out.shape == g.shape and out.dtype == g.dtype and 0 <= float(out.min()) <= float(out.max()) <= 1
+    assert out.shape == g.shape
+    assert out.dtype == g.dtype
+    assert 0 <= float(out.min()) <= float(out.max()) <= 1
     assert torch.equal(out, to_grayscale(corrupt_images(g.expand(-1, 3, -1, -1), "gaussian_noise", 2, seed=2), 1))
 
 
@@ -233,7 +256,9 @@ def test_cache_hit_returns_identical_tensors_without_the_library(tmp_path, monke
     x = _images(3)
     first = corrupt_images(x, "snow", 2, seed=5, indices=[10, 11, 12], cache_dir=tmp_path)
     path = corruption_cache_file(tmp_path, x, "snow", 2, seed=5, indices=torch.tensor([10, 11, 12]))
-    assert path.is_file() and path.parent.parent == tmp_path and path.name == "snow-s2-seed5.npy"
+    assert path.is_file()
+    assert path.parent.parent == tmp_path
+    assert path.name == "snow-s2-seed5.npy"
 
     def boom(*args, **kwargs):
         raise AssertionError("the library was called on a cache hit")
@@ -264,7 +289,7 @@ def test_generator_rejects_bad_input():
         corrupt_images(_images(1, channels=2), "fog", 1)
     with pytest.raises(ValueError, match="indices must be 1 integer"):
         corrupt_images(x, "fog", 1, indices=[0, 1])
-    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor"):
         corrupt_images(x.numpy(), "fog", 1)  # type: ignore[arg-type]
 
 
@@ -298,7 +323,8 @@ def test_download_imagenet_c_fetches_only_the_archives_needed_and_checks_the_fol
     assert sorted(p.name for p in root.iterdir()) == sorted([*corruptions_module.IMAGENETC_ARCHIVES["noise"],
                                                               *corruptions_module.IMAGENETC_ARCHIVES["weather"]])
     data = imagenet_c_dataset(root, "fog", 4)
-    assert len(data) == 3 and data[0][0].shape == (3, 8, 8)
+    assert len(data) == 3
+    assert data[0][0].shape == (3, 8, 8)
     assert not list(root.glob("*.tar"))  # archives removed after unpacking
     (server / "noise.tar").unlink()  # present and complete: nothing is fetched again
     corruptions_module.download_imagenet_c(root, ["shot_noise"], progress=False)
@@ -315,7 +341,9 @@ def test_download_imagenet_c_offline_names_the_archive_and_the_folder(tmp_path, 
     with pytest.raises(RuntimeError) as info:
         corruptions_module.download_imagenet_c(tmp_path / "inc", ["pixelate"], progress=False)
     message = str(info.value)
-    assert "digital.tar" in message and str(tmp_path / "inc") in message and "no route to host" in message
+    assert "digital.tar" in message
+    assert str(tmp_path / "inc") in message
+    assert "no route to host" in message
     with pytest.raises(ValueError, match="corruptions"):
         corruptions_module.download_imagenet_c(tmp_path / "inc", ["blurry"])
 
@@ -341,7 +369,8 @@ def test_corrupted_batches_read_a_cifar10_c_folder_and_name_the_missing_conditio
         y = torch.cat([y for c, s, _, y in batches if (c, s) == ("fog", severity)])
         rows = arrays["fog"][(severity - 1) * N : severity * N]
         assert torch.equal(x, torch.from_numpy(rows).permute(0, 3, 1, 2).float() / 255)
-        assert y.dtype == torch.int64 and y.tolist() == [3, 1, 4, 1]
+        assert y.dtype == torch.int64
+        assert y.tolist() == [3, 1, 4, 1]
     assert messages == ["2 conditions are missing in " + repr(str(tmp_path)) + ": snow/2, snow/5"]
 
 
@@ -354,7 +383,8 @@ def test_corrupted_batches_shard_the_seeded_subset_by_rank(tmp_path):
         ids = sorted(round(float(v) * 255) for x in [b[2] for b in whole if b[0] == corruption] for v in x[:, 0, 0, 0])
         ids_shards = sorted(round(float(v) * 255) for shard in shards for b in shard if b[0] == corruption
                             for v in b[2][:, 0, 0, 0])
-        assert len(ids) == 3 and ids == ids_shards
+        assert len(ids) == 3
+        assert ids == ids_shards
     with pytest.raises(ValueError, match=r"rank must be in \[0, world_size = 2\), got 2"):
         next(corrupted_batches(_clean_set(), data_dir=tmp_path, rank=2, world_size=2))
 
@@ -373,7 +403,8 @@ def test_corrupted_batches_generate_when_the_folder_is_absent(tmp_path):
     for corruption in ("contrast", "fog"):
         got = torch.cat([b[2] for b in batches if b[0] == corruption])
         assert torch.equal(got, corrupt_images(x, corruption, 1, seed=4))  # each image's corruption: its index
-    assert torch.equal(torch.cat([b[3] for b in batches if b[0] == "fog"]), y) and any(cache.iterdir())
+    assert torch.equal(torch.cat([b[3] for b in batches if b[0] == "fog"]), y)
+    assert any(cache.iterdir())
 
 
 def test_a_folder_holding_no_release_is_an_error(tmp_path):
@@ -382,4 +413,5 @@ def test_a_folder_holding_no_release_is_an_error(tmp_path):
         corruption_release(tmp_path / "other")
     with pytest.raises(FileNotFoundError, match="holds neither CIFAR-10-C"):
         next(corrupted_batches(_clean_set(), data_dir=tmp_path / "other"))
-    assert corruption_release(None) is None and corruption_release(tmp_path / "absent") is None
+    assert corruption_release(None) is None
+    assert corruption_release(tmp_path / "absent") is None

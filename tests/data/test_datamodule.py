@@ -92,4 +92,5 @@ def test_train_transform_applies_to_training_batches_only(tmp_path):
     train_batch, val_batch = seen["train"][0], seen["val"][0]
     assert train_batch.min() < 0  # high-frequency components oscillate around 0
     assert torch.allclose(train_batch.mean((-2, -1)), torch.zeros(16, 3), atol=1e-5)  # no DC in x_h
-    assert val_batch.min() >= 0 and val_batch.max() <= 1  # validation images untouched
+    assert val_batch.min() >= 0
+    assert val_batch.max() <= 1

@@ -39,7 +39,8 @@ def test_every_sample_once_per_epoch_on_equal_steps(world, n, batch_size):
         assert len(steps) == 1  # all ranks run the same number of steps
         for k in range(steps.pop()):
             sizes = [len(batches[k]) for batches in per_rank]
-            assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
+            assert min(sizes) >= 1
+            assert max(sizes) - min(sizes) <= 1
             assert max(sizes) <= batch_size + 1
 
 
@@ -55,7 +56,8 @@ def test_steps_equal_single_process_with_global_batch(world):
 
 def test_remainder_rule_and_drop_last():
     s = ShardedEpochSampler(17, 4, world_size=2)  # G = 8: remainder 1 < W is merged into the last step
-    assert s.bounds == [0, 8, 17] and s.num_steps == 2
+    assert s.bounds == [0, 8, 17]
+    assert s.num_steps == 2
     s = ShardedEpochSampler(18, 4, world_size=2)
     assert s.bounds == [0, 8, 16, 18]
     s = ShardedEpochSampler(18, 4, world_size=2, drop_last=True)
@@ -95,7 +97,8 @@ def test_loader_batches_deterministic_and_new_each_epoch():
     a = DeviceLoader(images, labels, 8, shuffle=True, augment=True, seed=1)
     b = DeviceLoader(images, labels, 8, shuffle=True, augment=True, seed=1)
     for (xa, ya), (xb, yb) in zip(epoch(a, 2), epoch(b, 2), strict=True):
-        assert torch.equal(xa, xb) and torch.equal(ya, yb)
+        assert torch.equal(xa, xb)
+        assert torch.equal(ya, yb)
     e2, e3 = epoch(a, 2), epoch(a, 3)
     assert not torch.equal(torch.cat([x for x, _ in e2]), torch.cat([x for x, _ in e3]))
     # without set_epoch, each pass advances the epoch (a plain loop reshuffles)
@@ -117,14 +120,18 @@ def test_loader_augmentation_is_random_crop_flip(reference_crop_flip):
     assert [len(x) for x, _ in batches] == [500] * 4
     x = torch.cat([b[0] for b in batches])
     y = torch.cat([b[1] for b in batches])
-    assert x.shape == (n, 3, 12, 12) and x.dtype == torch.float32 and y.dtype == torch.int64
-    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+    assert x.shape == (n, 3, 12, 12)
+    assert x.dtype == torch.float32
+    assert y.dtype == torch.int64
+    assert float(x.min()) >= 0.0
+    assert float(x.max()) <= 1.0
     assert torch.equal(y, labels[order])
     reference = reference_crop_flip(images[order].float() / 255.0, oy[order], ox[order], flip[order].bool(), 4)
     assert torch.equal(x, reference)  # bit-identical to the DataLoader path's conversion and crop
     # the parameters follow random_crop_flip's distribution: offsets uniform on 0..8, flips fair
     counts = torch.bincount(torch.cat([oy, ox]), minlength=9).double() / (2 * n)
-    assert counts.numel() == 9 and torch.all((counts - 1 / 9).abs() < 0.03)
+    assert counts.numel() == 9
+    assert torch.all((counts - 1 / 9).abs() < 0.03)
     assert abs(flip.double().mean().item() - 0.5) < 0.05
     # un-augmented loaders return the images themselves, in order
     plain = DeviceLoader(images, labels, 300)
@@ -135,12 +142,16 @@ def test_loader_color_jitter_uses_drawn_factors():
     images, labels = _images(64), torch.zeros(64, dtype=torch.long)
     loader = DeviceLoader(images, labels, 64, shuffle=True, augment=True, color_jitter=0.4, seed=2)
     order, _, jitter = loader.epoch_params(0)
-    assert jitter is not None and jitter.shape == (3, 64)
-    assert float(jitter.min()) >= 0.6 and float(jitter.max()) <= 1.4
+    assert jitter is not None
+    assert jitter.shape == (3, 64)
+    assert float(jitter.min()) >= 0.6
+    assert float(jitter.max()) <= 1.4
     (x, _), = list(loader)
     no_jitter = DeviceLoader(images, labels, 64, shuffle=True, augment=True, seed=2)
     (x0, _), = list(no_jitter)
-    assert not torch.equal(x, x0) and float(x.min()) >= 0 and float(x.max()) <= 1
+    assert not torch.equal(x, x0)
+    assert float(x.min()) >= 0
+    assert float(x.max()) <= 1
 
     assert torch.allclose(x, apply_color_jitter(x0, jitter[:, order]))
 
@@ -153,5 +164,6 @@ def test_cuda_loader_batches_equal_cpu_batches():
     gpu = DeviceLoader(images, labels, 32, shuffle=True, augment=True, color_jitter=0.25, seed=1, device="cuda")
     assert gpu.images.is_cuda
     for (xc, yc), (xg, yg) in zip(cpu, gpu, strict=True):
-        assert xg.is_cuda and torch.equal(yc, yg.cpu())
+        assert xg.is_cuda
+        assert torch.equal(yc, yg.cpu())
         assert (xc - xg.cpu()).abs().max() <= 1e-6

@@ -38,8 +38,12 @@ def test_device_resident_switch_without_trainer():
     assert isinstance(_shapes(device_resident=False).train_dataloader(), DataLoader)
     dm = _shapes(device_resident=True)
     train, val = dm.train_dataloader(), dm.val_dataloader()
-    assert isinstance(train, DeviceLoader) and isinstance(val, DeviceLoader)
-    assert len(train) == 5 and len(val) == 2 and train.augment and not val.augment
+    assert isinstance(train, DeviceLoader)
+    assert isinstance(val, DeviceLoader)
+    assert len(train) == 5
+    assert len(val) == 2
+    assert train.augment
+    assert not val.augment
     with pytest.raises(TypeError, match="device_resident must be a bool or None"):
         _shapes(device_resident="yes")
 
@@ -61,7 +65,8 @@ def test_trainer_fit_with_device_resident_data(tmp_path):
                       callbacks=[probe])
     trainer.fit(model, dm)
     assert isinstance(trainer.train_dataloader, DeviceLoader)
-    assert trainer.num_training_batches == 5 and trainer.global_step == 10
+    assert trainer.num_training_batches == 5
+    assert trainer.global_step == 10
     assert probe.epochs == [(0, 0), (1, 1)]  # Lightning sets each epoch through loader.sampler.set_epoch
     assert {"train_acc", "val_acc", "train_loss_epoch"} <= set(trainer.callback_metrics)
     assert not dm._device_tensors  # released in teardown
@@ -77,7 +82,8 @@ def test_compiled_channels_last_backbone_trains_and_matches_eager(tmp_path):
                       enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
     trainer.fit(model, dm)
     state = model.state_dict()
-    assert not any("_orig_mod" in k for k in state) and model.backbone._compiled_call_impl is not None
+    assert not any("_orig_mod" in k for k in state)
+    assert model.backbone._compiled_call_impl is not None
     eager = FrontEndClassifier(GaussianBlur(1.5), SimpleCNN(widths=(4, 8)))
     eager.load_state_dict(state)
     x = torch.rand(8, 3, 16, 16, generator=torch.Generator().manual_seed(0))
@@ -115,8 +121,10 @@ def test_sync_counter_sees_host_reads():
     counter.on = True
     with counter:
         x.sum().item(), bool(x[0] > 0), x[x > 1], torch.unique(x), x.nonzero()
-    assert counter.calls["aten._local_scalar_dense.default"] == 2 and counter.calls["aten.index.Tensor"] == 1
-    assert counter.calls["aten._unique2.default"] == 1 and counter.calls["aten.nonzero.default"] == 1
+    assert counter.calls["aten._local_scalar_dense.default"] == 2
+    assert counter.calls["aten.index.Tensor"] == 1
+    assert counter.calls["aten._unique2.default"] == 1
+    assert counter.calls["aten.nonzero.default"] == 1
 
 
 class _Window(Callback):
@@ -282,7 +290,8 @@ def test_blur_on_cuda_equals_cpu_float32():
     assert (cuda_blur(x.cuda()).cpu() - expected).abs().max() <= 1e-5
     with torch.autocast("cuda", dtype=torch.bfloat16):
         out = cuda_blur(x.cuda())
-    assert out.dtype == torch.float32 and (out.cpu() - expected).abs().max() <= 1e-5
+    assert out.dtype == torch.float32
+    assert (out.cpu() - expected).abs().max() <= 1e-5
     # with TF32 allowed globally and under bf16 autocast, the front-end (alone and inside the model) stays exact
     model = FrontEndClassifier(GaussianBlur(1.5), CIFARResNet18(width=4), channels_last=True).cuda()
     conv = getattr(torch.backends.cudnn, "conv", None)
@@ -297,5 +306,6 @@ def test_blur_on_cuda_equals_cpu_float32():
         assert getattr(flags[0], flags[1]) == flags[2]  # restored after the front-end
     finally:
         setattr(flags[0], flags[1], saved)
-    assert out.dtype == torch.float32 and (out.cpu() - expected).abs().max() <= 1e-5
+    assert out.dtype == torch.float32
+    assert (out.cpu() - expected).abs().max() <= 1e-5
     assert logits.shape == (16, 10)

@@ -32,12 +32,19 @@ def test_imagenet_tiny_folder(tmp_path, check_batch):
     )
     dm.prepare_data()
     dm.setup("fit")
-    assert dm.class_names == classes and dm.num_classes == 3 and dm.image_shape == (3, 16, 16)
-    assert len(dm._split("train")) == 9 and len(dm.analysis_dataset("val")) == 3
+    assert dm.class_names == classes
+    assert dm.num_classes == 3
+    assert dm.image_shape == (3, 16, 16)
+    assert len(dm._split("train")) == 9
+    assert len(dm.analysis_dataset("val")) == 3
     assert len(dm.analysis_dataset("test")) == 6
     x, y = dm.analysis_dataset("test")[0]
-    assert x.shape == (3, 16, 16) and x.dtype == torch.float32 and 0 <= float(x.min()) and float(x.max()) <= 1
-    assert y.dtype == torch.int64 and y.ndim == 0
+    assert x.shape == (3, 16, 16)
+    assert x.dtype == torch.float32
+    assert float(x.min()) >= 0
+    assert float(x.max()) <= 1
+    assert y.dtype == torch.int64
+    assert y.ndim == 0
     assert torch.equal(
         dm.analysis_dataset("val")[1][0], dm.analysis_dataset("val")[1][0]
     )  # eval: deterministic
@@ -47,7 +54,10 @@ def test_imagenet_tiny_folder(tmp_path, check_batch):
     # the held-out images are train-folder images, under the eval transform
     val = dm.analysis_dataset("val")
     assert (
-        all("/train/" in val.dataset.samples[i][0] for i in val.indices) and val.dataset.transform is not None
+        all("/train/" in val.dataset.samples[i][0] for i in val.indices)
+    )
+    assert (
+        val.dataset.transform is not None
     )
     assert dm._split("train").dataset.transform is not val.dataset.transform
 
@@ -68,7 +78,8 @@ def test_imagenet_missing_dir(tmp_path):
     assert dm.num_classes == 1000
     with pytest.raises(FileNotFoundError, match="cannot be downloaded automatically") as info:
         dm.prepare_data()
-    assert "data_dir=" in str(info.value) and "train/<wnid>" in str(info.value)
+    assert "data_dir=" in str(info.value)
+    assert "train/<wnid>" in str(info.value)
     with pytest.raises(FileNotFoundError, match="cannot be downloaded automatically"):
         dm.setup()
 

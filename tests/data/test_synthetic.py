@@ -48,9 +48,11 @@ def test_deterministic_for_a_seed():
     a, b = SyntheticShapesDataModule(**SMALL, seed=3), SyntheticShapesDataModule(**SMALL, seed=3)
     xa, ya = _train_tensors(a)
     xb, yb = _train_tensors(b)
-    assert torch.equal(xa, xb) and torch.equal(ya, yb)
+    assert torch.equal(xa, xb)
+    assert torch.equal(ya, yb)
     ca, cb = a.cue_conflict_dataset(), b.cue_conflict_dataset()
-    assert torch.equal(ca.images, cb.images) and torch.equal(ca.y_texture, cb.y_texture)
+    assert torch.equal(ca.images, cb.images)
+    assert torch.equal(ca.y_texture, cb.y_texture)
     assert torch.equal(a.analysis_dataset("test")[7][0], b.analysis_dataset("test")[7][0])
 
 
@@ -80,27 +82,43 @@ def test_split_independent_of_other_split_sizes():
 
 def test_items_shapes_dtype_range():
     dm = SyntheticShapesDataModule(**SMALL, image_size=24, batch_size=16)
-    assert dm.image_shape == (3, 24, 24) and dm.num_classes == 10 and dm.class_names == SHAPE_NAMES
+    assert dm.image_shape == (3, 24, 24)
+    assert dm.num_classes == 10
+    assert dm.class_names == SHAPE_NAMES
     x, y = dm.analysis_dataset("test")[0]
-    assert x.shape == (3, 24, 24) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
-    assert y.dtype == torch.int64 and y.ndim == 0
+    assert x.shape == (3, 24, 24)
+    assert x.dtype == torch.float32
+    assert x.min() >= 0
+    assert x.max() <= 1
+    assert y.dtype == torch.int64
+    assert y.ndim == 0
     xb, yb = next(iter(dm.train_dataloader()))
     assert (
         xb.shape == (16, 3, 24, 24)
-        and xb.dtype == torch.float32
-        and yb.shape == (16,)
-        and yb.dtype == torch.int64
     )
-    assert 0 <= xb.min() and xb.max() <= 1
+    assert (
+        xb.dtype == torch.float32
+    )
+    assert (
+        yb.shape == (16,)
+    )
+    assert (
+        yb.dtype == torch.int64
+    )
+    assert xb.min() >= 0
+    assert xb.max() <= 1
     x, ys, yt = dm.cue_conflict_dataset()[0]
-    assert x.shape == (3, 24, 24) and ys.dtype == yt.dtype == torch.int64
-    assert len(dm.analysis_dataset("val")) == 50 and len(dm.cue_conflict_dataset()) == 100
+    assert x.shape == (3, 24, 24)
+    assert ys.dtype == yt.dtype == torch.int64
+    assert len(dm.analysis_dataset("val")) == 50
+    assert len(dm.cue_conflict_dataset()) == 100
 
 
 def test_augmentation_only_on_train():
     dm = SyntheticShapesDataModule(**SMALL, seed=0)
     train, test = dm._split("train"), dm.analysis_dataset("test")
-    assert train.augment and not test.augment
+    assert train.augment
+    assert not test.augment
     torch.manual_seed(0)
     draws = torch.stack([train[0][0] for _ in range(8)])
     assert not all(torch.equal(draws[0], d) for d in draws[1:])
@@ -112,7 +130,8 @@ def test_augmentation_only_on_train():
 def test_labels_balanced():
     b = synthetic_shapes(1003, image_size=16, generator=_gen(0))
     counts = torch.bincount(b.y_shape, minlength=10)
-    assert counts.min() >= 100 and counts.max() <= 101
+    assert counts.min() >= 100
+    assert counts.max() <= 101
     assert b.y_shape.dtype == b.y_texture.dtype == torch.int64
 
 
@@ -146,8 +165,10 @@ def test_texture_correlation_one_zero_and_chance():
 def test_texture_frequencies_documented_bands():
     f = texture_frequencies(32)
     radial = f.norm(dim=-1)  # (K, 2)
-    assert f.shape == (10, 2, 2) and len(TEXTURE_NAMES) == 10
-    assert ((radial[:5] - 0.30).abs() < 0.02).all() and ((radial[5:] - 0.43).abs() < 0.02).all()
+    assert f.shape == (10, 2, 2)
+    assert len(TEXTURE_NAMES) == 10
+    assert ((radial[:5] - 0.30).abs() < 0.02).all()
+    assert ((radial[5:] - 0.43).abs() < 0.02).all()
     assert (f.abs() <= 0.5).all()
     assert torch.allclose(f * 32, (f * 32).round())  # on the FFT grid: periodic over the image
 
@@ -177,7 +198,8 @@ def test_texture_flip_invariant_class():
     p, pf = _power(tex), _power(tex.flip(-1))
     support, support_f = p > 1e-6 * p.amax((1, 2), keepdim=True), pf > 1e-6 * pf.amax((1, 2), keepdim=True)
     # flipping x maps (fy, fx) -> (fy, -fx): the support of every class is closed under that map
-    assert support.sum() > 0 and torch.equal(support, support_f)
+    assert support.sum() > 0
+    assert torch.equal(support, support_f)
     # whereas a single oblique grating would change class under the flip
     j = torch.arange(32, dtype=torch.float64)
     oblique = torch.cos(2 * math.pi * (8 * j[:, None] + 4 * j[None, :]) / 32)
@@ -247,11 +269,13 @@ def test_bad_param_types_and_splits_raise():
     with pytest.raises(ValueError, match=r"split must be one of \['train', 'val', 'test'\], got 'conflict'"):
         dm.analysis_dataset("conflict")  # type: ignore[arg-type]
     train = dm.analysis_dataset("train")  # the training images without augmentation
-    assert torch.equal(train[3][0], train[3][0]) and not train.augment
+    assert torch.equal(train[3][0], train[3][0])
+    assert not train.augment
     with pytest.raises(ValueError, match="split must be one of"):
         dm.generate("bogus")
 
 
 def test_nothing_generated_in_init():
     dm = SyntheticShapesDataModule()
-    assert dm._datasets is None and dm._conflict is None
+    assert dm._datasets is None
+    assert dm._conflict is None

@@ -15,7 +15,8 @@ from lowfreq.spectral import split_frequencies
 def test_random_crop_flip_is_a_shifted_crop():
     x = torch.rand(16, 3, 12, 12, dtype=torch.float64)
     out = random_crop_flip(x, 4, generator=torch.Generator().manual_seed(0))
-    assert out.shape == x.shape and out.dtype == x.dtype
+    assert out.shape == x.shape
+    assert out.dtype == x.dtype
     padded = torch.nn.functional.pad(x, (4, 4, 4, 4), mode="reflect")
     for i in range(16):  # every output is some 12 x 12 window of the padded image, possibly mirrored
         windows = padded[i].unfold(1, 12, 1).unfold(2, 12, 1)  # (C, 9, 9, 12, 12)
@@ -38,7 +39,16 @@ def test_color_jitter_range_and_identity():
     assert torch.equal(color_jitter(x, 0.0), x)
     out = color_jitter(x, 0.4, generator=torch.Generator().manual_seed(0))
     assert (
-        out.shape == x.shape and float(out.min()) >= 0 and float(out.max()) <= 1 and not torch.equal(out, x)
+        out.shape == x.shape
+    )
+    assert (
+        float(out.min()) >= 0
+    )
+    assert (
+        float(out.max()) <= 1
+    )
+    assert (
+        not torch.equal(out, x)
     )
     with pytest.raises(ValueError, match="strength must be in"):
         color_jitter(x, -0.1)
@@ -72,7 +82,8 @@ def test_crop_flip_params_and_jitter_factors_draw_in_the_documented_order():
     assert all(torch.equal(a, b) for a, b in zip(drawn, (oy, ox, flip), strict=True))
     assert torch.equal(color_jitter_factors(5, 0.4, generator=g), factors)
     no_crop = crop_flip_params(4, 0, generator=torch.Generator().manual_seed(0))
-    assert not no_crop[0].any() and not no_crop[1].any()
+    assert not no_crop[0].any()
+    assert not no_crop[1].any()
     assert torch.equal(no_crop[2], torch.rand(4, generator=torch.Generator().manual_seed(0)) < 0.5)
 
 
@@ -126,7 +137,8 @@ def test_component_transform_rescale_by_max():
     high = split_frequencies(x, 4 / 16, inclusive=False)[1]
     peak = high.amax(dim=(1, 2, 3), keepdim=True)
     torch.testing.assert_close(out, high / peak)
-    assert out.amax(dim=(1, 2, 3)).allclose(torch.ones(4)) and out.min() < 0  # not shifted, not clipped
+    assert out.amax(dim=(1, 2, 3)).allclose(torch.ones(4))
+    assert out.min() < 0
     zero = torch.zeros(2, 3, 16, 16)
     assert torch.equal(ComponentTransform(4, "original", rescale=True)(zero), zero)  # max <= 0: unchanged
     assert "component='high'" in repr(ComponentTransform(4, "high"))
@@ -157,4 +169,5 @@ def test_lfc_recipe_builds_the_component_transform():
     spec = recipe["data"]["init_args"]["train_transform"]
     module, _, name = spec["class_path"].rpartition(".")
     transform = getattr(importlib.import_module(module), name)(**spec["init_args"])
-    assert isinstance(transform, ComponentTransform) and (transform.radius_bins, transform.component) == (8, "low")
+    assert isinstance(transform, ComponentTransform)
+    assert (transform.radius_bins, transform.component) == (8, "low")

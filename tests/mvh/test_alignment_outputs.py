@@ -82,7 +82,8 @@ def _lowfreq(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedPr
 def _check_files(folder: Path, names: tuple[str, ...]) -> None:
     for name in names:
         path = folder / name
-        assert path.is_file() and path.stat().st_size > 0, path
+        assert path.is_file(), path
+        assert path.stat().st_size > 0, path
         head = path.read_bytes()[:8]
         if name.endswith(".png"):
             assert head.startswith(b"\x89PNG"), path
@@ -108,7 +109,8 @@ def test_output_folder_gets_json_table_and_both_figures(raw, result, tmp_path):
     assert table.set_index(["observer", "dataset"]).loc[("humans", "edge"), "num_humans"] == 3
     assert first["num_trials"] == 16 + 32 + 32  # low-pass condition 0 is excluded
     per_class = pd.read_csv(out / "shape_bias.csv")
-    assert list(per_class.columns) == ["category", "net", "humans"] and list(per_class["category"]) == list(CLASSES_16)
+    assert list(per_class.columns) == ["category", "net", "humans"]
+    assert list(per_class["category"]) == list(CLASSES_16)
 
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("| observer | dataset | shape bias | κ |")
@@ -137,14 +139,16 @@ def test_without_cue_conflict_no_shape_bias_figure_and_humans_only_works(raw, tm
     from lowfreq.cli.lightning_cli import main
 
     main(["alignment", "--raw-data", str(raw), "--model", "net", "--datasets", "[edge]", "--output", str(tmp_path)])
-    assert not (tmp_path / "shape_bias.png").exists() and not (tmp_path / "shape_bias.csv").exists()
+    assert not (tmp_path / "shape_bias.png").exists()
+    assert not (tmp_path / "shape_bias.csv").exists()
     _check_files(tmp_path, ("alignment.json", "alignment.csv", "consistency_vs_ood.png", "consistency_vs_ood.pdf"))
     assert "shape_bias: not drawn (no cue-conflict trials were evaluated)" in capsys.readouterr().out
 
     main(["alignment", "--raw-data", str(raw), "--output", str(tmp_path / "humans")])
     _check_files(tmp_path / "humans", FILES)
     table = pd.read_csv(tmp_path / "humans" / "alignment.csv")
-    assert set(table["observer"]) == {"humans"} and len(table) == 1 + len(DATASETS)
+    assert set(table["observer"]) == {"humans"}
+    assert len(table) == 1 + len(DATASETS)
 
 
 def test_without_output_stdout_stays_the_json(raw, result, capsys):
@@ -163,7 +167,8 @@ def test_table_rows_and_markdown(result):
     assert rows.loc[("humans", "cue-conflict"), "shape_bias"] == pytest.approx(result["humans"]["shape_bias"])
     assert np.isnan(rows.loc[("net", "edge"), "shape_bias"])  # shape bias exists for cue-conflict only
     text = markdown_table(table).splitlines()
-    assert len(text) == 2 + len(table) and text[1] == "|---|---|---|---|---|---|---|---|---|"
+    assert len(text) == 2 + len(table)
+    assert text[1] == "|---|---|---|---|---|---|---|---|---|"
     assert text[2].startswith(f"| net | all | {result['shape_bias']:.3f} | {result['error_consistency']:.3f} |")
     assert text[2].endswith("| 80 |  |")  # trials summed, humans empty in the "all" row
     per_class = shape_bias_table(result)
@@ -176,7 +181,7 @@ def _points(ax, label: str) -> int:
 
 
 def test_figures_have_their_labels_and_one_point_per_observer_and_dataset(result):
-    fig, ax = plot_shape_bias_per_class(result)
+    _, ax = plot_shape_bias_per_class(result)
     assert ax.get_xlabel() == "fraction of 'shape' decisions"
     top = [child for child in ax.child_axes if child.get_xlabel()]
     assert [t.get_xlabel() for t in top] == ["fraction of 'texture' decisions"]
@@ -186,7 +191,7 @@ def test_figures_have_their_labels_and_one_point_per_observer_and_dataset(result
         CLASSES_16, key=lambda c: -np.nan_to_num(result["humans"]["shape_bias_per_class"][c], nan=-1.0))
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["net (n = 32 trials)", "humans (n = 96 trials)"]
 
-    fig, ax = plot_benchmark_consistency(result)
+    _, ax = plot_benchmark_consistency(result)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("OOD accuracy", "error consistency (κ)")
     assert ax.get_title() == "n = 3 datasets"
     assert (_points(ax, "net"), _points(ax, "humans")) == (1, 1)
@@ -194,7 +199,7 @@ def test_figures_have_their_labels_and_one_point_per_observer_and_dataset(result
     (star,) = [line for line in ax.get_lines() if line.get_label() == "humans"]
     assert star.get_xydata()[0] == pytest.approx([result["humans"]["ood_accuracy"],
                                                   result["humans"]["error_consistency"]])
-    fig, ax = plot_benchmark_consistency(result, per_dataset=False)
+    _fig, ax = plot_benchmark_consistency(result, per_dataset=False)
     assert {line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")} == {"net", "humans"}
 
 
@@ -234,4 +239,5 @@ def test_shape_bias_table_reads_results_reloaded_from_json():
 
     table = shape_bias_table({"shape_bias_per_class": {"knife": None, "car": 0.5}})
     knife = table.loc[table["category"] == "knife"].iloc[0, 1]
-    assert knife != knife and table.loc[table["category"] == "car"].iloc[0, 1] == 0.5
+    assert knife != knife
+    assert table.loc[table["category"] == "car"].iloc[0, 1] == 0.5

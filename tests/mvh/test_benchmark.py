@@ -55,7 +55,8 @@ def test_kappa_defined_as_one_when_observed_consistency_is_one(value):
     # both always right (or always wrong): c_exp = 1 too, so (c_obs - c_exp) / (1 - c_exp) would be 0/0
     a = np.full(10, value)
     r = consistency(a, a)
-    assert r["expected_consistency"] == 1.0 and r["observed_consistency"] == 1.0
+    assert r["expected_consistency"] == 1.0
+    assert r["observed_consistency"] == 1.0
     assert r["error_consistency"] == 1.0
     assert cohens_kappa(1.0, 1.0) == 1.0
 
@@ -111,7 +112,10 @@ def test_shape_bias_hand_made_tables():
     assert shape_bias(_cue(["cat", "cat", "knife", "bird"])) == 0.5  # knife is neither: ignored
     assert math.isnan(shape_bias(_cue(["knife", "knife", "knife", "bird"])))
     per = shape_bias_per_class(_cue(["cat", "cat", "oven", "bird"]))
-    assert per["cat"] == 1.0 and per["dog"] == 0.0 and per["car"] == 0.0 and math.isnan(per["bird"])
+    assert per["cat"] == 1.0
+    assert per["dog"] == 0.0
+    assert per["car"] == 0.0
+    assert math.isnan(per["bird"])
 
 
 def test_shape_bias_reads_texture_from_human_file_names():
@@ -152,7 +156,8 @@ def test_excluded_conditions_are_known_conditions():
     assert set(EXCLUDED_CONDITIONS) == set(PARAMETRIC_DATASETS) == set(DATASET_CONDITIONS)
     for name, excluded in EXCLUDED_CONDITIONS.items():
         assert set(excluded) < set(DATASET_CONDITIONS[name]), name
-    assert len(BENCHMARK_DATASETS) == 17 and len(CLASSES_16) == 16
+    assert len(BENCHMARK_DATASETS) == 17
+    assert len(CLASSES_16) == 16
 
 
 # ---- aggregation on a synthetic table --------------------------------------------------------------------------
@@ -596,7 +601,8 @@ def test_official_layout_skips_performances(tmp_path, caplog, capsys):
     raw = _official_layout(tmp_path)
     with caplog.at_level(logging.INFO, logger="lowfreq.mvh.raw_data"):
         table = read_raw_data(raw)
-    assert "performances/" in caplog.text and "README.md" in caplog.text
+    assert "performances/" in caplog.text
+    assert "README.md" in caplog.text
     assert list(dict.fromkeys(table["dataset"])) == ["edge", "low-pass"]
     assert set(table["subj"]) == {"net", "subject-01", "subject-02"}
     assert len(table) == 3 * 3 + 3 * 8
@@ -608,7 +614,8 @@ def test_official_layout_skips_performances(tmp_path, caplog, capsys):
     assert json.loads(capsys.readouterr().out) == expected
     main(["alignment", "--raw-data", str(raw)])
     humans = json.loads(capsys.readouterr().out)
-    assert humans["model"] == "humans" and list(humans["datasets"]) == ["edge", "low-pass"]
+    assert humans["model"] == "humans"
+    assert list(humans["datasets"]) == ["edge", "low-pass"]
 
 
 def test_malformed_trial_csv_is_an_error(tmp_path, capsys):

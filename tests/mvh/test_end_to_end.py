@@ -65,14 +65,25 @@ def test_stimulus_records_of_the_image_datasets(mvh):
         "silhouette": 160,
     }
     x, y = ds[0]
-    assert x.shape == (3, 224, 224) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
-    assert y.dtype == torch.int64 and CLASSES_16[int(y)] == ds.records["category"].iloc[0]
+    assert x.shape == (3, 224, 224)
+    assert x.dtype == torch.float32
+    assert x.min() >= 0
+    assert x.max() <= 1
+    assert y.dtype == torch.int64
+    assert CLASSES_16[int(y)] == ds.records["category"].iloc[0]
     row = ds.records.iloc[0]
     assert (
-        row["imagename"] == "airplane1-bicycle2.png" and row["condition"] == "NaN" and row["session"] == "1"
+        row["imagename"] == "airplane1-bicycle2.png"
+    )
+    assert (
+        row["condition"] == "NaN"
+    )
+    assert (
+        row["session"] == "1"
     )
     sub = ModelVsHumanDataset(mvh, ["edge"], images_per_dataset=5, seed=1)
-    assert len(sub) == 5 and sub.records.equals(ModelVsHumanDataset(mvh, ["edge"], 5, seed=1).records)
+    assert len(sub) == 5
+    assert sub.records.equals(ModelVsHumanDataset(mvh, ["edge"], 5, seed=1).records)
 
 
 def test_missing_dataset_explains_how_to_download(tmp_path):
@@ -88,14 +99,17 @@ def test_end_to_end_decisions_csv_round_trip_and_metrics(mvh, human_raw, num_cla
     ds = ModelVsHumanDataset(mvh, list(IMAGE_DATASETS), images_per_dataset=per_dataset)
     n = len(ds) // 3
     table = model_decisions(TinyBackbone(num_classes), ds, "tiny_net", batch_size=96)
-    assert len(table) == 3 * n and set(table["object_response"]) <= set(CLASSES_16)
+    assert len(table) == 3 * n
+    assert set(table["object_response"]) <= set(CLASSES_16)
 
     paths = write_decisions_csv(table, human_raw)
     assert sorted(p.name for p in paths) == [f"{d}_tiny-net_session-1.csv" for d in sorted(IMAGE_DATASETS)]
     text = paths[0].read_bytes()
     assert text.startswith(b"subj,session,trial,rt,object_response,category,condition,imagename\r\n")
     first = text.split(b"\r\n")[1].split(b",")
-    assert first[0] == b"tiny_net" and first[1:4] == [b"1", b"1", b"NaN"] and first[6] == b"NaN"
+    assert first[0] == b"tiny_net"
+    assert first[1:4] == [b"1", b"1", b"NaN"]
+    assert first[6] == b"NaN"
 
     back = read_raw_data(human_raw, subjects=["tiny_net"])
     cols = [*TRIAL_COLUMNS, "dataset", "image_id"]
@@ -135,9 +149,12 @@ def _quiet_trainer(tmp_path, callback, devices: int = 1) -> Trainer:
 
 def test_datamodule_is_evaluation_only(mvh):
     dm = ModelVsHumanDataModule(str(mvh), ["edge"], images_per_dataset=6, batch_size=4)
-    assert dm.num_classes == 16 and dm.class_names == list(CLASSES_16) and dm.image_shape == (3, 224, 224)
+    assert dm.num_classes == 16
+    assert dm.class_names == list(CLASSES_16)
+    assert dm.image_shape == (3, 224, 224)
     x, y = next(iter(dm.val_dataloader()))
-    assert x.shape == (4, 3, 224, 224) and y.shape == (4,)
+    assert x.shape == (4, 3, 224, 224)
+    assert y.shape == (4,)
     assert len(dm.analysis_dataset("test")) == 6
     with pytest.raises(RuntimeError, match="evaluation-only"):
         dm.train_dataloader()
@@ -153,13 +170,18 @@ def test_callback_after_validate_writes_json_csvs_and_figure(mvh, human_raw, tmp
     _quiet_trainer(tmp_path, callback).validate(model, dm)
     out = tmp_path / "analysis" / "model_vs_human"
     result = json.loads((out / "result.json").read_text())
-    assert result["model"] == "tiny-blur" and result["num_stimuli"] == 15
-    assert result["callback"] == "ModelVsHumanAnalysis" and result["init_args"]["num_images"] == 15
-    assert set(result["datasets"]) <= {"cue-conflict", "edge"} and result["ood_accuracy"] is not None
+    assert result["model"] == "tiny-blur"
+    assert result["num_stimuli"] == 15
+    assert result["callback"] == "ModelVsHumanAnalysis"
+    assert result["init_args"]["num_images"] == 15
+    assert set(result["datasets"]) <= {"cue-conflict", "edge"}
+    assert result["ood_accuracy"] is not None
     assert result["humans"]["shape_bias"] == pytest.approx(0.9587, abs=1e-3)
-    assert (out / "figure.png").is_file() and (out / "figure.pdf").is_file()
+    assert (out / "figure.png").is_file()
+    assert (out / "figure.pdf").is_file()
     written = read_raw_data(out / "raw-data")
-    assert len(written) == 15 and set(written["subj"]) == {"tiny-blur"}
+    assert len(written) == 15
+    assert set(written["subj"]) == {"tiny-blur"}
 
 
 def test_callback_needs_a_model_vs_human_source():
@@ -184,8 +206,10 @@ def test_sweep_and_figures(mvh, human_raw):
         batch_size=36,
         decisions_out=tables,
     )
-    assert list(sweep["value"]) == [0.0, 2.0] and set(tables) == {0.0, 2.0}
-    assert set(METRICS) <= set(sweep.columns) and sweep["human_error_consistency"].notna().all()
+    assert list(sweep["value"]) == [0.0, 2.0]
+    assert set(tables) == {0.0, 2.0}
+    assert set(METRICS) <= set(sweep.columns)
+    assert sweep["human_error_consistency"].notna().all()
     as_list = alignment_sweep(lambda: TinyBackbone(16), [GaussianBlur(1.5)], ds, humans, batch_size=36)
     assert as_list["value"].tolist() == [1.5]
 
@@ -220,7 +244,7 @@ def test_download_offline_gives_a_clear_message(tmp_path, monkeypatch):
 
     monkeypatch.setattr(lowfreq.core.download.urllib.request, "urlopen", offline)
     with pytest.raises(
-        RuntimeError, match="cannot download https://github.com/bethgelab/model-vs-human/releases"
+        RuntimeError, match=r"cannot download https://github.com/bethgelab/model-vs-human/releases"
     ):
         download_datasets(tmp_path, ["sketch"], progress=False)
     with pytest.raises(RuntimeError, match="Without internet access"):
@@ -242,7 +266,8 @@ def test_raw_data_download_verifies_checksums(mvh, tmp_path, monkeypatch):
     sources = {p.name: p for p in (mvh / "raw-data").rglob("*_subject-*.csv")}
     monkeypatch.setattr(lowfreq.mvh.download, "_fetch", _fake_fetch(sources))
     paths = download_raw_data(tmp_path, ["edge", "low-pass"])
-    assert len(paths) == 14 and all(p.is_file() for p in paths)
+    assert len(paths) == 14
+    assert all(p.is_file() for p in paths)
     paths[0].write_text("tampered")
     with pytest.raises(RuntimeError, match="checksum mismatch"):
         download_raw_data(tmp_path, ["edge"])
@@ -256,7 +281,8 @@ def test_dataset_archive_is_unpacked_and_checked(mvh, tmp_path, monkeypatch):
     monkeypatch.setattr(lowfreq.mvh.download, "_fetch", _fake_fetch({"edge.tar.gz": archive}))
     root = tmp_path / "mvh"
     (folder,) = download_datasets(root, ["edge"], progress=False)
-    assert folder == root / "datasets" / "edge" and len(stimulus_records(root, "edge")) == 160
+    assert folder == root / "datasets" / "edge"
+    assert len(stimulus_records(root, "edge")) == 160
     assert not (root / "datasets" / "edge.tar.gz").exists()
     # a wrong image count is refused
     with tarfile.open(archive, "w:gz") as tar:
@@ -322,7 +348,11 @@ def test_callback_after_fit_on_other_data(mvh, human_raw, tmp_path):
     result = json.loads((tmp_path / "analysis" / "model_vs_human" / "result.json").read_text())
     assert (
         result["model"] == "fitted"
-        and result["num_stimuli"] == 6
-        and list(result["datasets"]) == ["silhouette"]
+    )
+    assert (
+        result["num_stimuli"] == 6
+    )
+    assert (
+        list(result["datasets"]) == ["silhouette"]
     )
     assert result["global_step"] == 1

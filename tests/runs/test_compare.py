@@ -69,9 +69,13 @@ def test_collect_reads_every_value_and_says_what_each_run_lacks(tmp_path):
     a, b = table.iloc[0], table.iloc[1]
     assert (a["f_rev"], a["f_half"], a["eps_mean"], a["corruption_high"]) == (0.3, 0.35, 2 / 255, 0.5)
     assert (a["test_acc"], a["val_acc"], a["shape_bias"], a["robust_pgd"]) == (0.91, 0.9, 0.9, 0.1)
-    assert a["seed"] == 3 and a["frontend"] == "GaussianBlur" and a["frontend_param"] == 1.0
+    assert a["seed"] == 3
+    assert a["frontend"] == "GaussianBlur"
+    assert a["frontend_param"] == 1.0
     assert a["missing"] == ""
-    assert b["f_rev"] == 0.5 and math.isnan(b["f_half"]) and math.isnan(b["f_rev_perm_std"])
+    assert b["f_rev"] == 0.5
+    assert math.isnan(b["f_half"])
+    assert math.isnan(b["f_rev_perm_std"])
     assert b["missing"].split() == ["adversarial", "corruptions", "cue_conflict", "metrics", "robustness"]
 
 
@@ -96,11 +100,13 @@ def test_seeds_of_one_setting_become_mean_and_sample_std(tmp_path):
     runs.append(_write_run(tmp_path / "base", _config("Identity", 0), {"hybrid": _hybrid(0.5)}))
     settings = aggregate_seeds(collect_runs(runs)).set_index("setting")
     blur = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18"]
-    assert blur["num_runs"] == 3 and blur["seeds"] == "0 1 2"
+    assert blur["num_runs"] == 3
+    assert blur["seeds"] == "0 1 2"
     assert blur["f_rev_mean"] == pytest.approx(np.mean(values), abs=1e-12)
     assert blur["f_rev_seed_std"] == pytest.approx(np.std(values, ddof=1), abs=1e-12)
     base = settings.loc["CIFARResNet18, no front-end"]
-    assert base["f_rev_seed_std"] == 0.0 and base["f_rev_n"] == 1
+    assert base["f_rev_seed_std"] == 0.0
+    assert base["f_rev_n"] == 1
     assert "f_half_mean" not in settings  # no run has the adversarial analysis: its quantities get no column
 
 
@@ -128,7 +134,7 @@ def test_compare_writes_tables_figures_and_draws_the_blur_fit(tmp_path, capsys):
     saved = json.loads((tmp_path / "out" / "comparison.json").read_text())
     assert saved["missing"] == {"CIFARResNet18, no front-end seed 0": ["adversarial", "corruptions"]}
 
-    fig, ax = plot_corruption_vs_f_rev(result["settings"])
+    _fig, ax = plot_corruption_vs_f_rev(result["settings"])
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "GaussianBlur(σ=1.5) + CIFARResNet18 (n=2 runs)" in legend
     assert "quadratic fit over 4 blur settings" in legend
@@ -137,11 +143,14 @@ def test_compare_writes_tables_figures_and_draws_the_blur_fit(tmp_path, capsys):
     blur = result["settings"][result["settings"]["frontend"] == "GaussianBlur"]
     expected = np.polyfit(blur["f_rev_mean"], blur["corruption_acc_mean"] * 100, 2)
     assert grid_y == pytest.approx(np.polyval(expected, grid_x))
-    assert "%" in ax.get_ylabel() and "Nyquist" in ax.get_xlabel()
+    assert "%" in ax.get_ylabel()
+    assert "Nyquist" in ax.get_xlabel()
 
     compare_main([str(p) for p in runs[:2]] + ["--out", str(tmp_path / "cli"), "--names", "blur", "blur"])
     printed = capsys.readouterr().out
-    assert "blur seed 0" in printed and "blur seed 1" in printed and "f_rev" in printed
+    assert "blur seed 0" in printed
+    assert "blur seed 1" in printed
+    assert "f_rev" in printed
     assert (tmp_path / "cli" / "eps_vs_f_half.png").is_file()
 
 
@@ -200,8 +209,12 @@ def test_unlike_runs_are_not_pooled_and_labels_say_what_differs(tmp_path, capsys
     table = collect_runs(runs)
     assert table["setting"].nunique() == 3
     fit1, val, fit3 = table["setting"].tolist()
-    assert "width=16" in fit1 and "max_epochs=1" in fit1 and "max_epochs=3" in fit3
-    assert "validate" in val and "checkpoint fit1/checkpoints/last.ckpt" in val and "validate" not in fit1
+    assert "width=16" in fit1
+    assert "max_epochs=1" in fit1
+    assert "max_epochs=3" in fit3
+    assert "validate" in val
+    assert "checkpoint fit1/checkpoints/last.ckpt" in val
+    assert "validate" not in fit1
     settings = aggregate_seeds(table)
     assert settings["num_runs"].tolist() == [1, 1, 1]
     assert settings["run_dirs"].tolist() == [str(r) for r in runs]  # which runs went where
@@ -216,9 +229,12 @@ def test_seeds_pool_across_analysis_sizes_but_a_repeated_seed_stays_apart(tmp_pa
             _resnet_run(tmp_path, "s0again", 0, epochs=3, images=100, f_rev=0.31)]
     settings = aggregate_seeds(collect_runs(runs)).set_index("setting")
     pooled = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18(width=16)"]
-    assert pooled["num_runs"] == 2 and pooled["seeds"] == "0 1" and pooled["f_rev_mean"] == pytest.approx(0.32)
+    assert pooled["num_runs"] == 2
+    assert pooled["seeds"] == "0 1"
+    assert pooled["f_rev_mean"] == pytest.approx(0.32)
     repeat = settings.loc["GaussianBlur(σ=1.5) + CIFARResNet18(width=16) (repeat 2)"]
-    assert repeat["num_runs"] == 1 and repeat["run_dirs"] == str(runs[2])
+    assert repeat["num_runs"] == 1
+    assert repeat["run_dirs"] == str(runs[2])
     assert any("repeats seed 0" in r.getMessage() for r in caplog.records)
 
 
@@ -251,12 +267,15 @@ def test_every_analysis_curve_gets_an_overlay_and_missing_scatters_are_named(tmp
         assert (tmp_path / "cmp" / f"{stem}.png").stat().st_size > 0
         payloads = [(label, json.loads((run / "analysis" / OVERLAYS[stem].analysis / "result.json").read_text()))
                     for label, run in (("blur", runs[0]), ("base", runs[1]))]
-        fig, ax = OVERLAYS[stem].plot(payloads)
+        fig, _ax = OVERLAYS[stem].plot(payloads)
         labels = [t.get_text() for a in fig.axes for legend in [a.get_legend()] if legend for t in legend.get_texts()]
-        assert any(t.startswith("blur") for t in labels) and any(t.startswith("base") for t in labels), stem
+        assert any(t.startswith("blur") for t in labels), stem
+        assert any(t.startswith("base") for t in labels), stem
     notes = " ".join(result["notes"])
-    assert "consistency_vs_ood not drawn" in notes and "model-vs-human" in notes
-    assert "corruption_vs_f_rev drawn from 2 settings" in notes and "3 Gaussian-blur settings" in notes
+    assert "consistency_vs_ood not drawn" in notes
+    assert "model-vs-human" in notes
+    assert "corruption_vs_f_rev drawn from 2 settings" in notes
+    assert "3 Gaussian-blur settings" in notes
     compare_main([*map(str, runs), "--out", str(tmp_path / "cmp2")])
     assert "note: consistency_vs_ood not drawn" in capsys.readouterr().out
 
@@ -276,8 +295,10 @@ def test_setting_config_edge_cases_and_a_broken_curve_becomes_a_note(tmp_path):
         {"class_path": "lowfreq.callbacks.CueConflictAnalysis", "init_args": {"num_images": 10}}]},
         "data": {"init_args": {"data_dir": "/scratch/cifar", "batch_size": 128}}}
     flat = setting_config(config, "validate")  # a pretrained model validated without a checkpoint
-    assert flat["trainer.callbacks.CueConflictAnalysis"] == "on" and "checkpoint" not in flat
-    assert "data.init_args.data_dir" not in flat and flat["data.init_args.batch_size"] == "128"
+    assert flat["trainer.callbacks.CueConflictAnalysis"] == "on"
+    assert "checkpoint" not in flat
+    assert "data.init_args.data_dir" not in flat
+    assert flat["data.init_args.batch_size"] == "128"
     broken = {"hybrid": {"hybrid": {"p_low": [0.1], "p_high": [0.9]}}}  # no f_mix: an older or edited file
     runs = [_write_run(tmp_path / n, _config("GaussianBlur", i, sigma=i + 1.0), broken) for i, n in enumerate("ab")]
     result = compare_runs(runs, tmp_path / "cmp")

@@ -50,12 +50,16 @@ def _runs(tmp_path: Path) -> list[Path]:
 def test_report_holds_numbers_paper_values_config_and_versions(tmp_path):
     text = report_html(_runs(tmp_path))
     assert "<h2>Comparison</h2>" in text
-    assert "GaussianBlur(σ=1.5) + CIFARResNet18 seed 0" in text and "CIFARResNet18, no front-end seed 0" in text
-    assert "0.21" in text and "0.875" in text
+    assert "GaussianBlur(σ=1.5) + CIFARResNet18 seed 0" in text
+    assert "CIFARResNet18, no front-end seed 0" in text
+    assert "0.21" in text
+    assert "0.875" in text
     assert "baseline 0.528 ± 0.0009" in text  # the paper value beside f_rev
-    assert "config.yaml" in text and "seed_everything: 0" in text
+    assert "config.yaml" in text
+    assert "seed_everything: 0" in text
     assert "versions recorded by the run: lowfreq 0.1.0, torch 9.9" in text
-    assert text.count("Versions at report time") == 1 and text.count("<td>torch</td>") == 1  # one table, not per run
+    assert text.count("Versions at report time") == 1
+    assert text.count("<td>torch</td>") == 1
     assert text.count("<img ") >= 4  # comparison scatter, two training-curve figures, the hybrid figure
 
 
@@ -63,9 +67,11 @@ def test_report_is_self_contained(tmp_path):
     path = write_report(_runs(tmp_path), tmp_path / "r.html")
     text = path.read_text()
     sources = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", text)
-    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert sources
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
     assert not re.search(r"https?://", text)
-    assert "Content-Security-Policy" in text and "default-src 'none'" in text
+    assert "Content-Security-Policy" in text
+    assert "default-src 'none'" in text
 
 
 def test_one_run_writes_into_its_directory(tmp_path):
@@ -149,6 +155,7 @@ def test_report_renders_in_chromium_with_visible_figures_and_no_requests(tmp_pat
     magenta = (np.abs(shot - np.array(MAGENTA)).sum(-1) < 30)
     rows, cols = np.nonzero(magenta)
     assert magenta.sum() > 150 * 150  # the 240 px magenta figure is drawn (scaled at most to the page's width)
-    assert rows.max() - rows.min() > 150 and cols.max() - cols.min() > 150
+    assert rows.max() - rows.min() > 150
+    assert cols.max() - cols.min() > 150
     ink = (shot.sum(-1) < 600) & ~magenta  # non-white, non-magenta: text, axes and the matplotlib figures
     assert ink.mean() > 0.01

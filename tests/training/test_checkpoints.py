@@ -48,7 +48,8 @@ def _save(model: FrontEndClassifier, path: Path) -> Path:
 def test_cli_checkpoints_load_weights_only(tmp_path):
     main(["fit", "-c", str(TINY), f"--trainer.default_root_dir={tmp_path}"])
     checkpoints = sorted((tmp_path / "lightning_logs" / "version_0" / "checkpoints").glob("*.ckpt"))
-    assert {p.name for p in checkpoints} >= {"last.ckpt"} and len(checkpoints) == 2
+    assert {p.name for p in checkpoints} >= {"last.ckpt"}
+    assert len(checkpoints) == 2
     for path in checkpoints:
         assert torch.load(path, weights_only=True)["state_dict"]
 
@@ -147,10 +148,11 @@ def test_hyper_parameters_become_plain_data_and_back():
                        "label_map": "lowfreq.mvh.labels.imagenet_to_16", "lambda_l1": 0.5}
     assert hparams["frontend"]["init_args"]["sigma"] == 1.5
     assert function_from_path("label_map", function_path(imagenet_to_16)) is imagenet_to_16
-    with pytest.raises(ValueError, match="label_map must be a function or the import path .* got 'torch.nn.Linear2'"):
+    with pytest.raises(ValueError, match=r"label_map must be a function or the import path .* got 'torch.nn.Linear2'"):
         function_from_path("label_map", "torch.nn.Linear2")
     model = FrontEndClassifier(GaussianBlur(1.0), SimpleCNN(num_classes=1000, widths=(4, 8)),
                                label_map=nn.Sequential(nn.Linear(1000, 3)))
-    assert model.num_classes == 3 and model.hparams["label_map"].startswith("unrecorded torch.nn")
+    assert model.num_classes == 3
+    assert model.hparams["label_map"].startswith("unrecorded torch.nn")
     with pytest.raises(TypeError, match="pass label_map=<the module> to load_from_checkpoint"):
         FrontEndClassifier(label_map=model.hparams["label_map"])

@@ -21,8 +21,8 @@ TINY = ROOT / "tests" / "conf" / "tiny_mask.yaml"
 
 
 def _trainer(root: Path, **kwargs) -> Trainer:
-    defaults = dict(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-                    enable_progress_bar=False, enable_model_summary=False, default_root_dir=root)
+    defaults = {"accelerator": "cpu", "devices": 1, "logger": False, "enable_checkpointing": False,
+                    "enable_progress_bar": False, "enable_model_summary": False, "default_root_dir": root}
     return Trainer(**{**defaults, **kwargs})
 
 
@@ -47,7 +47,7 @@ def test_classifier_stays_frozen_and_mask_stays_in_the_unit_interval(tmp_path):
     probe.classifier = torch.nn.Sequential(Watch(), classifier)
     _trainer(tmp_path, max_steps=6).fit(probe, DataLoader(_data(), batch_size=8))
     assert not any(modes)  # eval mode throughout (BatchNorm statistics fixed)
-    assert all(0.0 <= lo and hi <= 1.0 for lo, hi in ranges)
+    assert all(lo >= 0.0 and hi <= 1.0 for lo, hi in ranges)
     assert all(torch.equal(before[k], v) for k, v in classifier.state_dict().items())
     assert float(probe.mask.mean()) < 1.0  # the L1 term moved the mask at lr 0.2
 
@@ -81,11 +81,16 @@ def test_recipe_runs_and_the_callback_writes_the_mask(tmp_path):
     (run,) = sorted((tmp_path / "lightning_logs").glob("version_*"))
     out = run / "analysis" / "fourier_mask"
     saved = torch.load(out / "mask.pt", weights_only=True)
-    assert saved["mask"].shape == (16, 16) and 0 <= float(saved["mask"].min()) and float(saved["mask"].max()) <= 1
+    assert saved["mask"].shape == (16, 16)
+    assert float(saved["mask"].min()) >= 0
+    assert float(saved["mask"].max()) <= 1
     result = json.loads((out / "result.json").read_text())
-    assert set(result["accuracy"]) == {"clean", "masked", "complement"} and result["num_images"] == 16
-    assert len(result["radial_energy"]) == 8 and sum(e * e for e in result["angular_energy"]) == pytest.approx(1.0)
-    assert (out / "figure.png").is_file() and (out / "energy.pdf").is_file()
+    assert set(result["accuracy"]) == {"clean", "masked", "complement"}
+    assert result["num_images"] == 16
+    assert len(result["radial_energy"]) == 8
+    assert sum(e * e for e in result["angular_energy"]) == pytest.approx(1.0)
+    assert (out / "figure.png").is_file()
+    assert (out / "energy.pdf").is_file()
 
 
 def test_fourier_mask_recipe_parses_with_a_checkpoint_path(capsys):

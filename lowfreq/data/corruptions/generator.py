@@ -20,7 +20,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -82,7 +82,7 @@ def to_grayscale(x: Tensor, num_output_channels: int | None = None) -> Tensor:
         raise ValueError(f"x must have 1 or 3 channels, got shape {tuple(x.shape)}")
     from torchvision.transforms.functional import rgb_to_grayscale
 
-    return rgb_to_grayscale(x, num_output_channels=out_channels).clamp(0, 1).contiguous()
+    return cast("Tensor", rgb_to_grayscale(x, num_output_channels=out_channels).clamp(0, 1).contiguous())
 
 
 def _library_corrupt() -> Any:
@@ -176,7 +176,7 @@ def _load_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
     if cached.dtype != np.uint8 or cached.shape != shape:
         log.warning("ignoring corruption cache %s: %s %s, expected uint8 %s", path, cached.dtype, cached.shape, shape)
         return None
-    return cached
+    return cast("np.ndarray | None", cached)
 
 
 def corrupt_images(

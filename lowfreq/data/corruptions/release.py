@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -145,7 +145,7 @@ class CIFAR10CDataset(Dataset):
         self.labels = torch.from_numpy(np.array(labels[:n], dtype=np.int64))
 
     def __len__(self) -> int:
-        return self.num_per_severity
+        return cast("int", self.num_per_severity)
 
     def _batch(self, index: np.ndarray) -> tuple[Tensor, Tensor]:
         x = torch.from_numpy(np.ascontiguousarray(self._images[index])).permute(0, 3, 1, 2)
@@ -199,12 +199,13 @@ def imagenet_c_dataset(
     if not folder.is_dir():
         raise FileNotFoundError(
             f"ImageNet-C folder {str(folder)!r} not found. Run `lowfreq download imagenetc --data_dir "
-            f"{str(Path(data_dir))}`, or download the ImageNet-C archives (blur.tar, digital.tar, noise.tar, "
+            f"{Path(data_dir)!s}`, or download the ImageNet-C archives (blur.tar, digital.tar, noise.tar, "
             f"weather.tar) from {IMAGENETC_URL} and extract them into {str(Path(data_dir))!r} so that it holds "
             "<corruption>/<severity>/<wnid>/*.JPEG."
         )
     steps: list[Any] = [T.Resize(256), T.CenterCrop(224)] if resize_crop else []
-    return ImageFolder(str(folder), transform=T.Compose([*steps, T.ToTensor()]), target_transform=_as_long)
+    transform = T.Compose([*steps, T.ToTensor()])
+    return cast("Dataset", ImageFolder(str(folder), transform=transform, target_transform=_as_long))
 
 
 def official_layout(data_dir: str | Path | None) -> Literal["cifar10-c", "imagenet-c"] | None:
