@@ -32,6 +32,7 @@ from lowfreq.runs.columns import METRIC_COLUMNS, Column, as_number, headlines_in
 __all__ = [
     "aggregate_seeds",
     "collect_runs",
+    "collect_table",
     "compare",
     "compare_main",
     "compare_runs",
@@ -291,17 +292,21 @@ def collect_runs(run_dirs: Sequence[str | Path], names: Sequence[str] | None = N
         accuracy), then ``test_acc``, ``val_acc`` and one column per headline that any run's result files hold
         ([`run_columns`][lowfreq.runs.compare.run_columns] says what each means).
     """
-    return _collect(run_dirs, names, [])[0]
+    return collect_table(run_dirs, names, [])[0]
 
 
 def run_columns(run_dirs: Sequence[str | Path]) -> list[Column]:
     """The quantities that [`collect_runs`][lowfreq.runs.compare.collect_runs] gives columns to, in its order."""
-    return _collect(run_dirs, None, [])[1]
+    return collect_table(run_dirs, None, [])[1]
 
 
-def _collect(
+def collect_table(
     run_dirs: Sequence[str | Path], names: Sequence[str] | None, notes: list[str]
 ) -> tuple[pd.DataFrame, list[Column]]:
+    """[`collect_runs`][lowfreq.runs.compare.collect_runs]'s table and its columns, from one reading of the runs.
+
+    ``notes`` receives a line for each result file that could not be read.
+    """
     runs = find_runs(run_dirs)
     if names is not None and len(names) != len(runs):
         raise ValueError(f"names must give one name per run: {len(runs)} runs, got {len(names)} names")
@@ -427,7 +432,7 @@ def compare_runs(
     from lowfreq.plotting.compare import FIGURES
 
     notes: list[str] = []
-    table, columns = _collect(run_dirs, names, notes)
+    table, columns = collect_table(run_dirs, names, notes)
     settings = aggregate_seeds(table)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 from lowfreq.core.io import atomic_write, read_json
 from lowfreq.runs.columns import Column
-from lowfreq.runs.compare import _collect, compare_runs, find_runs, logged_scalars
+from lowfreq.runs.compare import collect_table, compare_runs, find_runs, logged_scalars
 
 __all__ = ["report_html", "report_main", "write_report"]
 
@@ -157,7 +157,7 @@ def _comparison_section(run_dirs: Sequence[Path], names: Sequence[str] | None) -
 def report_html(run_dirs: Sequence[str | Path], names: Sequence[str] | None = None) -> str:
     """The report of ``run_dirs`` as HTML (runs or folders of them: [`find_runs`][lowfreq.runs.compare.find_runs])."""
     runs = find_runs(run_dirs)
-    table, columns = _collect(runs, names, [])
+    table, columns = collect_table(runs, names, [])
     rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in table.to_dict(orient="records")]
     title = rows[0]["run"] if len(rows) == 1 else f"{len(rows)} runs"
     sections = [_comparison_section(runs, names)] if len(runs) > 1 else []
