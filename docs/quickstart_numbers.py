@@ -6,7 +6,7 @@
 
 A run fits the blur model (``lowfreq fit -c recipes/quickstart.yaml``) and the baseline (the same with
 ``--model.init_args.frontend=lowfreq.frontends.Identity``) in this process, into ``--out DIR`` (default: a temporary
-folder), and reads their run directories with ``lowfreq.runs.compare.collect_runs`` (the headlines the analyses
+folder), and reads their run directories with ``lowfreq.results.compare.collect_runs`` (the headlines the analyses
 declare) and ``lowfreq.core.io.read_json`` of their result files (what the table shows that no headline holds:
 LFC / HFC accuracy at r = 4, the texture fraction, the hybrid curves). It writes
 
@@ -112,7 +112,7 @@ def _rounded(value: Any) -> Any:
 def read_numbers(out: Path) -> dict[str, Any]:
     """The numbers of the docs from the run directories under ``out`` (``out/<model>/lightning_logs/version_0``)."""
     from lowfreq.core.io import read_json
-    from lowfreq.runs.compare import collect_runs
+    from lowfreq.results.compare import collect_runs
 
     names = list(MODELS)
     dirs = [run_dir(out, name) for name in names]

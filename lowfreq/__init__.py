@@ -30,13 +30,13 @@ __all__ = [
     "frontends",
     "mvh",
     "plotting",
-    "runs",
+    "results",
     "spectral",
     "training",
 ]
 
 _LAZY_MODULES = {
-    "analysis", "backbones", "callbacks", "cli", "core", "data", "filters", "frontends", "mvh", "plotting", "runs",
+    "analysis", "backbones", "callbacks", "cli", "core", "data", "filters", "frontends", "mvh", "plotting", "results",
     "spectral", "training",
 }
 _FRONTENDS = ("DownUpResize", "FourierMask", "GaussianBlur", "IdealFilter", "Identity", "PCAProjection")

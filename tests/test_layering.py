@@ -95,7 +95,7 @@ def layer_of(module: str, patterns: dict[str, list[str]]) -> str:
 FORBIDDEN_EXTERNAL = {
     # third-party import -> layers that may use it
     "lightning": {"data", "training", "callbacks", "mvh", "cli"},
-    "jsonargparse": {"cli", "mvh", "runs"},  # command-line glue of their subcommands
+    "jsonargparse": {"cli", "mvh", "results"},  # command-line glue of their subcommands
     "argparse": set(),  # configuration is typed signatures read by jsonargparse, never a hand-built parser
 }
 

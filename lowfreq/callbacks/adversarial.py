@@ -20,7 +20,7 @@ from lowfreq.core.checks import check_choice
 from lowfreq.core.describe import run_label
 from lowfreq.core.seeding import seeded_subset
 from lowfreq.plotting.adversarial import plot_perturbation_profile, plot_perturbation_spectrum, plot_success_rate
-from lowfreq.runs.columns import Headline
+from lowfreq.results.columns import Headline
 
 __all__ = ["AdversarialSpectrumAnalysis"]
 

@@ -20,7 +20,7 @@ from lowfreq.core.checks import check_positive_int
 from lowfreq.core.device import accumulator_dtype, eval_mode, image_progress
 from lowfreq.core.io import save_figure, versions, write_json
 from lowfreq.core.seeding import seeded_subset
-from lowfreq.runs.columns import Headline
+from lowfreq.results.columns import Headline
 
 __all__ = ["AfterFitOrValidate", "AnalysisCallback", "shard_indices", "stack_images_labels", "stack_items"]
 

@@ -16,7 +16,7 @@ from lowfreq.core.checks import check_bool, check_choice, check_positive_int
 from lowfreq.core.describe import run_label
 from lowfreq.core.device import eval_mode
 from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
-from lowfreq.runs.columns import Headline
+from lowfreq.results.columns import Headline
 
 __all__ = ["FrequencyComponentAnalysis"]
 

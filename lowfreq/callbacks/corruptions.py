@@ -18,7 +18,7 @@ from lowfreq.data.corruptions.generator import to_grayscale
 from lowfreq.data.corruptions.names import FREQUENCY_BANDS, check_corruptions, check_severities
 from lowfreq.data.corruptions.source import corrupted_batches, corruption_release
 from lowfreq.plotting.corruptions import plot_corruption_heatmap, plot_corruption_severity
-from lowfreq.runs.columns import Headline
+from lowfreq.results.columns import Headline
 
 __all__ = ["CorruptionAnalysis"]
 

@@ -9,7 +9,7 @@ from lowfreq.analysis.cue_conflict import CueConflictMetric
 from lowfreq.callbacks.base import AnalysisCallback, stack_items
 from lowfreq.core.describe import run_label
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
-from lowfreq.runs.columns import Headline
+from lowfreq.results.columns import Headline
 
 __all__ = ["CueConflictAnalysis"]
 

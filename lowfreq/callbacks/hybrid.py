@@ -17,7 +17,7 @@ from lowfreq.core.checks import check_choice, check_positive_int
 from lowfreq.core.describe import run_label
 from lowfreq.core.seeding import seeded_subset
 from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_examples, plot_hybrid_probabilities
-from lowfreq.runs.columns import Headline
+from lowfreq.results.columns import Headline
 
 __all__ = ["HybridCurveAnalysis"]
 

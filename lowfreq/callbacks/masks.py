@@ -13,7 +13,7 @@ from lowfreq.core.checks import check_positive_int
 from lowfreq.core.describe import run_label
 from lowfreq.core.io import atomic_write
 from lowfreq.plotting.masks import plot_fourier_mask, plot_mask_energies
-from lowfreq.runs.columns import Headline
+from lowfreq.results.columns import Headline
 
 __all__ = ["FourierMaskAnalysis"]
 

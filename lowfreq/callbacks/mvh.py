@@ -19,7 +19,7 @@ from lowfreq.mvh.metrics import METRICS, benchmark
 from lowfreq.mvh.plotting import plot_benchmark
 from lowfreq.mvh.raw_data import BENCHMARK_DATASETS, IMAGE_DATASETS, is_human, read_raw_data, write_decisions_csv
 from lowfreq.mvh.stimuli import ModelVsHumanDataModule, ModelVsHumanDataset
-from lowfreq.runs.columns import Headline
+from lowfreq.results.columns import Headline
 
 __all__ = ["ModelVsHumanAnalysis"]
 

@@ -7,7 +7,7 @@ import lightning as L
 from lowfreq.analysis.adversarial import RobustAccuracyMetric, smooth_first_layer
 from lowfreq.callbacks.base import AnalysisCallback, stack_images_labels
 from lowfreq.core.checks import check_range
-from lowfreq.runs.columns import Headline
+from lowfreq.results.columns import Headline
 
 __all__ = ["RobustnessAnalysis"]
 

@@ -2,10 +2,10 @@
 
 The headlines come from the trainer's ``callback_metrics`` (``METRICS``) and from the analyses'
 ``<log_dir>/analysis/<name>/result.json`` files: each holds the headline quantities its analysis declares
-([`lowfreq.runs.columns.Headline`][lowfreq.runs.columns.Headline], evaluated when it was written), and those marked
-``in_summary`` are shown, analyses by name, each in its declared order (``lowfreq compare`` and ``lowfreq report``
-read the same entries). Analyses that did not run are left out; every ``result.json`` present is listed, with or
-without a headline.
+([`lowfreq.results.columns.Headline`][lowfreq.results.columns.Headline], evaluated when it was written), and those
+marked ``in_summary`` are shown, analyses by name, each in its declared order (``lowfreq compare`` and ``lowfreq
+report`` read the same entries). Analyses that did not run are left out; every ``result.json`` present is listed, with
+or without a headline.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from lowfreq.core.describe import run_label
 from lowfreq.core.io import write_json
-from lowfreq.runs.columns import Column, as_number, headlines_in
+from lowfreq.results.columns import Column, as_number, headlines_in
 
 __all__ = ["METRICS", "RunSummary", "format_summary", "read_headlines"]
 

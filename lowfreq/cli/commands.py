@@ -61,9 +61,9 @@ TABLE: dict[str, Command] = {
     "download": Command("fetch data and weights (cifar10, cifar10c, imagenetc, mvh, weights NAME) where the recipes "
                         "look", "lowfreq.cli.download", "download_main"),
     "compare": Command("put several runs side by side: one table (CSV) and the papers' scatter plots",
-                       "lowfreq.runs.compare", "compare_main"),
+                       "lowfreq.results.compare", "compare_main"),
     "report": Command("one self-contained HTML page of one or several runs (figures, numbers, paper values, config)",
-                      "lowfreq.runs.report", "report_main"),
+                      "lowfreq.results.report", "report_main"),
     "list": Command("what exists, one line each: lowfreq list backbones|frontends|analyses|recipes",
                     "lowfreq.cli.catalog", "list_main"),
 }

@@ -1,4 +1,4 @@
-"""Scatter plots across runs (the per-setting table of [`aggregate_seeds`][lowfreq.runs.compare.aggregate_seeds]).
+"""Scatter plots across runs (the per-setting table of [`aggregate_seeds`][lowfreq.results.compare.aggregate_seeds]).
 
 Each point is a setting (mean over its seeds, error bars ± std where it has several), labelled with its name and
 number of runs. ``plot_corruption_vs_f_rev`` adds P001's second-order polynomial fit over the Gaussian-blur
@@ -115,7 +115,7 @@ def plot_training_curves(series: dict[str, tuple[list[int], list[float]]]) -> tu
 
     Args:
         series: ``{tag: (steps, values)}`` (see
-            [`lowfreq.runs.compare.logged_scalars`][lowfreq.runs.compare.logged_scalars]);
+            [`lowfreq.results.compare.logged_scalars`][lowfreq.results.compare.logged_scalars]);
             tags with "loss" go to the left axis, tags with "acc" to the right one, others are left out.
     """
     fig = Figure(figsize=(6.4, 3.2), layout="constrained")
@@ -144,4 +144,4 @@ FIGURES: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], tuple[Figure,
     "consistency_vs_ood": (("ood_accuracy", "error_consistency"), plot_consistency_vs_ood),
 }
 """Figure stem -> (the columns it needs, its plot function), as
-[`lowfreq.runs.compare.compare_runs`][lowfreq.runs.compare.compare_runs] draws them."""
+[`lowfreq.results.compare.compare_runs`][lowfreq.results.compare.compare_runs] draws them."""

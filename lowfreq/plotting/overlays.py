@@ -4,7 +4,7 @@ Each function takes ``runs``, a sequence of ``(label, payload)`` pairs (one per 
 ``analysis/<name>/result.json``), draws one curve per run in its own colour, and returns ``(fig, ax)`` (the first
 axis where there are several panels). [`OVERLAYS`][lowfreq.plotting.overlays.OVERLAYS] names them by figure stem with
 the analysis they read and a test of whether a payload has what the curve needs, as
-[`lowfreq.runs.compare.compare_runs`][lowfreq.runs.compare.compare_runs] and the report use them.
+[`lowfreq.results.compare.compare_runs`][lowfreq.results.compare.compare_runs] and the report use them.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 from lowfreq.callbacks import AdversarialSpectrumAnalysis, CorruptionAnalysis, HybridCurveAnalysis
 from lowfreq.callbacks.summary import format_summary, read_headlines
 from lowfreq.cli.lightning_cli import main
-from lowfreq.runs.columns import METRIC_COLUMNS
+from lowfreq.results.columns import METRIC_COLUMNS
 
 from fake_runs import headlines as _headlines
 

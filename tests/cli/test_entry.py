@@ -73,9 +73,9 @@ def test_unknown_command_names_the_valid_ones(capsys):
 
 def test_compare_is_dispatched_lazily(monkeypatch):
     seen = []
-    fake = types.ModuleType("lowfreq.runs.compare")
+    fake = types.ModuleType("lowfreq.results.compare")
     fake.compare_main = seen.append  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "lowfreq.runs.compare", fake)
+    monkeypatch.setitem(sys.modules, "lowfreq.results.compare", fake)
     main(["compare", "runs/a", "runs/b"])
     assert seen == [["runs/a", "runs/b"]]
 

@@ -2,9 +2,9 @@
 
 The page holds, per run, its label, seed and run directory, the headline quantities of every analysis it has (value,
 unit, which way is better, meaning and the paper value each reproduces, as the analysis declares them:
-[`Headline`][lowfreq.runs.columns.Headline]), the metrics along training, every analysis figure, the saved
+[`Headline`][lowfreq.results.columns.Headline]), the metrics along training, every analysis figure, the saved
 ``config.yaml`` and the library versions; for several runs, the table and scatter plots of
-[`lowfreq.runs.compare`][lowfreq.runs.compare] come first. Figures are embedded as ``data:`` PNGs and a
+[`lowfreq.results.compare`][lowfreq.results.compare] come first. Figures are embedded as ``data:`` PNGs and a
 Content-Security-Policy forbids every other source, so the file opens offline and sends no request.
 """
 
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from lowfreq.core.io import atomic_write, read_json
-from lowfreq.runs.columns import Column
-from lowfreq.runs.compare import collect_table, compare_runs, find_runs, logged_scalars
+from lowfreq.results.columns import Column
+from lowfreq.results.compare import collect_table, compare_runs, find_runs, logged_scalars
 
 __all__ = ["report_html", "report_main", "write_report"]
 
@@ -155,7 +155,7 @@ def _comparison_section(run_dirs: Sequence[Path], names: Sequence[str] | None) -
 
 
 def report_html(run_dirs: Sequence[str | Path], names: Sequence[str] | None = None) -> str:
-    """The report of ``run_dirs`` as HTML (runs or folders of them: [`find_runs`][lowfreq.runs.compare.find_runs])."""
+    """The report of ``run_dirs`` as HTML (runs or their folders, [`find_runs`][lowfreq.results.compare.find_runs])."""
     runs = find_runs(run_dirs)
     table, columns = collect_table(runs, names, [])
     rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in table.to_dict(orient="records")]
@@ -176,7 +176,7 @@ def report_html(run_dirs: Sequence[str | Path], names: Sequence[str] | None = No
 def write_report(
     run_dirs: Sequence[str | Path], out: str | Path | None = None, names: Sequence[str] | None = None
 ) -> Path:
-    """Write [`report_html`][lowfreq.runs.report.report_html] to ``out``.
+    """Write [`report_html`][lowfreq.results.report.report_html] to ``out``.
 
     By default ``out`` is ``<run>/report.html`` for one run, ``report.html`` else.
     """
@@ -201,7 +201,7 @@ def report(run_dirs: list[str], out: str | None = None, names: list[str] | None 
 
 
 def report_main(args: list[str] | None = None) -> None:
-    """Run [`report`][lowfreq.runs.report.report] on ``args`` (default ``sys.argv[2:]``, after ``lowfreq report``)."""
+    """Run [`report`][lowfreq.results.report.report] on ``args`` (default ``sys.argv[2:]``)."""
     from jsonargparse import ArgumentParser
 
     parser = ArgumentParser(prog="lowfreq report", description=(report.__doc__ or "").splitlines()[0])

@@ -1,13 +1,13 @@
 """Runs side by side: ``lowfreq compare RUN_DIR... [--out DIR]`` (P001 Figs 4c and 5b, P000 Fig 4).
 
-[`collect_runs`][lowfreq.runs.compare.collect_runs] reads what each run directory (``lightning_logs/version_N``)
+[`collect_runs`][lowfreq.results.compare.collect_runs] reads what each run directory (``lightning_logs/version_N``)
 holds — its saved ``config.yaml``, the last logged accuracies (``METRIC_COLUMNS``) and the headlines every
-``analysis/<name>/result.json`` holds ([`Headline`][lowfreq.runs.columns.Headline]) — into one row per run, one
+``analysis/<name>/result.json`` holds ([`Headline`][lowfreq.results.columns.Headline]) — into one row per run, one
 column per quantity any run has (metrics first, then the analyses by name, each in its declared order); a missing
 analysis leaves its columns empty and is named in the row's ``missing``.
-[`aggregate_seeds`][lowfreq.runs.compare.aggregate_seeds] turns runs of one setting (the same resolved config but
-the seed and the analysis sizes, see [`setting_config`][lowfreq.runs.compare.setting_config]) into mean ± std; a
-seed repeated within a setting is kept apart, never pooled. [`compare_runs`][lowfreq.runs.compare.compare_runs]
+[`aggregate_seeds`][lowfreq.results.compare.aggregate_seeds] turns runs of one setting (the same resolved config but
+the seed and the analysis sizes, see [`setting_config`][lowfreq.results.compare.setting_config]) into mean ± std; a
+seed repeated within a setting is kept apart, never pooled. [`compare_runs`][lowfreq.results.compare.compare_runs]
 writes both tables as CSV, the scatter plots of ``lowfreq.plotting.compare``, and ``comparison.json``.
 """
 
@@ -27,7 +27,7 @@ import yaml
 
 from lowfreq.core.describe import argument_text, pair_label
 from lowfreq.core.io import atomic_write, read_json, save_figure, write_json
-from lowfreq.runs.columns import METRIC_COLUMNS, Column, as_number, headlines_in
+from lowfreq.results.columns import METRIC_COLUMNS, Column, as_number, headlines_in
 
 __all__ = [
     "aggregate_seeds",
@@ -282,7 +282,7 @@ def collect_runs(run_dirs: Sequence[str | Path], names: Sequence[str] | None = N
 
     Args:
         run_dirs: run directories (``lightning_logs/version_N``) or folders of them (see
-            [`find_runs`][lowfreq.runs.compare.find_runs]).
+            [`find_runs`][lowfreq.results.compare.find_runs]).
         names: one label per run, replacing the one built from the config (runs with equal names are treated as
             seeds of one setting).
 
@@ -290,20 +290,20 @@ def collect_runs(run_dirs: Sequence[str | Path], names: Sequence[str] | None = N
         DataFrame with the columns ``run, label, setting, seed, frontend, frontend_param, backbone, run_dir,
         missing`` (the analyses other runs have and this one lacks, space-separated; ``metrics``: no logged
         accuracy), then ``test_acc``, ``val_acc`` and one column per headline that any run's result files hold
-        ([`run_columns`][lowfreq.runs.compare.run_columns] says what each means).
+        ([`run_columns`][lowfreq.results.compare.run_columns] says what each means).
     """
     return collect_table(run_dirs, names, [])[0]
 
 
 def run_columns(run_dirs: Sequence[str | Path]) -> list[Column]:
-    """The quantities that [`collect_runs`][lowfreq.runs.compare.collect_runs] gives columns to, in its order."""
+    """The quantities that [`collect_runs`][lowfreq.results.compare.collect_runs] gives columns to, in its order."""
     return collect_table(run_dirs, None, [])[1]
 
 
 def collect_table(
     run_dirs: Sequence[str | Path], names: Sequence[str] | None, notes: list[str]
 ) -> tuple[pd.DataFrame, list[Column]]:
-    """[`collect_runs`][lowfreq.runs.compare.collect_runs]'s table and its columns, from one reading of the runs.
+    """[`collect_runs`][lowfreq.results.compare.collect_runs]'s table and its columns, from one reading of the runs.
 
     ``notes`` receives a line for each result file that could not be read.
     """
@@ -527,7 +527,7 @@ def compare(run_dirs: list[str], out: str = "comparison", names: list[str] | Non
 
 
 def compare_main(args: list[str] | None = None) -> None:
-    """Run [`compare`][lowfreq.runs.compare.compare] on ``args`` (default: ``sys.argv[2:]``, after ``compare``)."""
+    """Run [`compare`][lowfreq.results.compare.compare] on ``args`` (default: ``sys.argv[2:]``, after ``compare``)."""
     from jsonargparse import ArgumentParser
 
     parser = ArgumentParser(prog="lowfreq compare", description=(compare.__doc__ or "").splitlines()[0])

@@ -16,7 +16,7 @@ from lowfreq.callbacks import (
     RobustnessAnalysis,
 )
 from lowfreq.plotting.compare import plot_corruption_vs_f_rev, quadratic_fit
-from lowfreq.runs.compare import aggregate_seeds, collect_runs, compare_main, compare_runs, run_label
+from lowfreq.results.compare import aggregate_seeds, collect_runs, compare_main, compare_runs, run_label
 
 from fake_runs import headlines
 from fake_runs import run_config as _config
@@ -289,7 +289,7 @@ def test_an_overlay_of_one_run_is_not_drawn_and_says_so(tmp_path):
 
 
 def test_setting_config_edge_cases_and_a_broken_curve_becomes_a_note(tmp_path):
-    from lowfreq.runs.compare import setting_config
+    from lowfreq.results.compare import setting_config
 
     config = {"seed_everything": 3, "trainer": {"callbacks": [
         {"class_path": "lowfreq.callbacks.CueConflictAnalysis", "init_args": {"num_images": 10}}]},

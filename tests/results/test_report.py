@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from lowfreq.callbacks import AdversarialSpectrumAnalysis, HybridCurveAnalysis
-from lowfreq.runs.report import report_html, write_report
+from lowfreq.results.report import report_html, write_report
 
 from fake_runs import headlines, run_config, write_run
 

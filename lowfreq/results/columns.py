@@ -1,13 +1,13 @@
-"""The quantities of a run: the [`Headline`][lowfreq.runs.columns.Headline]s each analysis declares, and the metrics.
+"""The quantities of a run: the [`Headline`][lowfreq.results.columns.Headline]s each analysis declares, and the metrics.
 
 An analysis callback declares its headline quantities next to its result (``headlines``, a tuple of
-[`Headline`][lowfreq.runs.columns.Headline]); its ``write`` evaluates them on the result and stores them, with their
+[`Headline`][lowfreq.results.columns.Headline]); its ``write`` evaluates them on the result and stores them, with their
 meaning, in ``analysis/<name>/result.json`` under ``"headlines"``. The end-of-run summary
 ([`lowfreq.callbacks.RunSummary`][lowfreq.callbacks.summary.RunSummary]), ``lowfreq compare`` and ``lowfreq report``
-([`lowfreq.runs.compare`][lowfreq.runs.compare]) read them back with
-[`headlines_in`][lowfreq.runs.columns.headlines_in]: a new analysis reaches all three by declaring its headlines,
+([`lowfreq.results.compare`][lowfreq.results.compare]) read them back with
+[`headlines_in`][lowfreq.results.columns.headlines_in]: a new analysis reaches all three by declaring its headlines,
 and nothing here lists analyses. Result files written before headlines were declared (no ``"headlines"`` key) show
-no quantities. The logged accuracies are [`METRIC_COLUMNS`][lowfreq.runs.columns.METRIC_COLUMNS].
+no quantities. The logged accuracies are [`METRIC_COLUMNS`][lowfreq.results.columns.METRIC_COLUMNS].
 """
 
 from __future__ import annotations
