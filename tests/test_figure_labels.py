@@ -16,6 +16,8 @@ from lowfreq.plotting import (
     plot_component_accuracy,
     plot_component_curves,
     plot_cue_conflict,
+    plot_fourier_heat_map,
+    plot_heat_map_profile,
     plot_hybrid_curve,
     plot_hybrid_probabilities,
     plot_perturbation_profile,
@@ -113,6 +115,37 @@ def test_adversarial_figures_show_n_and_percent():
     assert f"{RUN}\nn = 5 images" in _legend(ax)
     _, ax = plot_perturbation_spectrum(result, label=RUN)
     assert ax.get_title().startswith(f"{RUN}\nn = 5 images")
+
+
+def test_heat_map_figures_place_each_frequency_and_show_n():
+    fy = fx = torch.fft.fftshift(torch.fft.fftfreq(8, dtype=torch.float64))
+    error = torch.full((8, 8), 0.1, dtype=torch.float64)
+    error[5, 7] = error[3, 1] = 0.9  # (fy, fx) = (1/8, 3/8) and its mirror (-1/8, -3/8)
+    error[0] = float("nan")  # a row not evaluated
+    result = SimpleNamespace(fy=fy, fx=fx, error=error, num_images=300, eps=4.0, clean_error=0.05,
+                             radial_frequency=torch.arange(6) / 8, radial_error=torch.linspace(0.1, 0.6, 6))
+    fig, ax = plot_fourier_heat_map(result, label=RUN)
+    assert ax.get_title() == f"{RUN}\nn = 300 images, ε = 4\nFourier heat map"
+    assert ax.get_xlabel() == "$f_x$ (cycles/pixel)"
+    assert ax.get_ylabel() == "$f_y$ (cycles/pixel)"
+    (colorbar,) = [a for a in fig.axes if a is not ax]
+    assert colorbar.get_ylabel() == "error rate (%)"
+    (image,) = ax.get_images()
+    fig.canvas.draw()
+    assert image.get_cursor_data(_event(ax, 3 / 8, 1 / 8)) == pytest.approx(90)  # the cell at (fx, fy) = (3/8, 1/8)
+    assert image.get_cursor_data(_event(ax, 1 / 8, 3 / 8)) == pytest.approx(10)  # not at (fx, fy) = (1/8, 3/8)
+    assert bool(image.get_array().mask[0].all())  # not evaluated: blank
+    _, ax = plot_heat_map_profile(result, label=RUN)
+    assert f"{RUN}\nn = 300 images, ε = 4" in _legend(ax)
+    assert ax.get_ylabel() == "error rate (%)"
+    assert max(ax.get_lines()[0].get_ydata()) == pytest.approx(60)
+    assert ax.get_xlabel() == "radial frequency (cycles/pixel)"
+
+
+def _event(ax, x: float, y: float) -> SimpleNamespace:
+    """A mouse event at data coordinates (x, y) of ``ax``, for ``get_cursor_data``."""
+    px, py = ax.transData.transform((x, y))
+    return SimpleNamespace(x=px, y=py, xdata=x, ydata=y, inaxes=ax)
 
 
 # ---- the callbacks pass the run label -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ analyses are a pure function plus a torchmetrics ``Metric`` with sum states (``H
 ``FilteredAccuracyMetric``; ``AdversarialSpectrumMetric`` adds per-image "cat" states) sharing one pair of
 update (fixed-size sums of a batch) and compute (sums -> result) functions with the public function, whose
 result ``compute()`` returns, for validation steps and callbacks. None of them imports Lightning.
+``heat_map``: Yin et al.'s Fourier heat map (``fourier_heat_map``, ``FourierHeatMapMetric``, the same pattern).
 """
 
 from lowfreq.analysis.adversarial import (
@@ -33,6 +34,13 @@ from lowfreq.analysis.corruptions import (
     corruption_accuracy_from_counts,
 )
 from lowfreq.analysis.cue_conflict import CueConflictMetric, CueConflictResult, cue_conflict_decisions
+from lowfreq.analysis.heat_map import (
+    FourierHeatMap,
+    FourierHeatMapMetric,
+    fourier_basis,
+    fourier_heat_map,
+    heat_map_frequencies,
+)
 from lowfreq.analysis.hybrid import (
     DEFAULT_F_MIX,
     HybridCurve,
@@ -62,6 +70,8 @@ __all__ = [
     "CueConflictMetric",
     "CueConflictResult",
     "FilteredAccuracyMetric",
+    "FourierHeatMap",
+    "FourierHeatMapMetric",
     "FourierMaskResult",
     "HybridCurve",
     "HybridCurveMetric",
@@ -76,7 +86,10 @@ __all__ = [
     "cue_conflict_decisions",
     "filtered_accuracy",
     "fit_fourier_masks",
+    "fourier_basis",
+    "fourier_heat_map",
     "frequency_components",
+    "heat_map_frequencies",
     "hybrid_curve",
     "hybrid_pairs",
     "linear_separability",

@@ -10,6 +10,7 @@ from lowfreq.callbacks.base import AnalysisCallback
 from lowfreq.callbacks.components import FrequencyComponentAnalysis
 from lowfreq.callbacks.corruptions import CorruptionAnalysis
 from lowfreq.callbacks.cue_conflict import CueConflictAnalysis
+from lowfreq.callbacks.heat_map import FourierHeatMapAnalysis
 from lowfreq.callbacks.hybrid import HybridCurveAnalysis
 from lowfreq.callbacks.masks import FourierMaskAnalysis
 from lowfreq.callbacks.mvh import ModelVsHumanAnalysis
@@ -21,6 +22,7 @@ __all__ = [
     "AnalysisCallback",
     "CorruptionAnalysis",
     "CueConflictAnalysis",
+    "FourierHeatMapAnalysis",
     "FourierMaskAnalysis",
     "FrequencyComponentAnalysis",
     "HybridCurveAnalysis",

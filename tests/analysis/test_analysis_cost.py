@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from lowfreq import analysis
 from lowfreq.analysis.components import ComponentAccuracyMetric
 from lowfreq.analysis.corruptions import CorruptionAccuracyMetric
+from lowfreq.analysis.heat_map import FourierHeatMapMetric
 from lowfreq.analysis.hybrid import HybridCurveMetric
 from lowfreq.mvh.decisions import predict_16
 
@@ -70,6 +71,13 @@ def _corruption_metric(m: nn.Module, x: Tensor, y: Tensor) -> object:
     return metric.compute()
 
 
+def _heat_map_metric(m: nn.Module, x: Tensor, y: Tensor) -> object:
+    metric = FourierHeatMapMetric(x.shape[-1], stride=12, batch_size=BATCH)  # 4 frequencies of the 24 x 24 grid
+    for pos in torch.arange(len(y)).split(BATCH):
+        metric.update(m, x[pos], y[pos], pos)
+    return metric.compute()
+
+
 class _Items(torch.utils.data.Dataset):
     def __init__(self, x: Tensor) -> None:
         self.x = x
@@ -92,6 +100,8 @@ NO_GRAD: dict[str, Callable[[nn.Module, Tensor, Tensor], object]] = {
     "CorruptionAccuracyMetric": _corruption_metric,
     "cue_conflict_decisions": lambda m, x, y: analysis.cue_conflict_decisions(m, x, y, (y + 1) % 10,
                                                                               batch_size=BATCH),
+    "fourier_heat_map": lambda m, x, y: analysis.fourier_heat_map(m, x, y, stride=12, batch_size=BATCH),
+    "FourierHeatMapMetric": _heat_map_metric,
     "filtered_accuracy": lambda m, x, y: analysis.filtered_accuracy(m, x, y, torch.rand(x.shape[-2:]),
                                                                     batch_size=BATCH),
     "predict_16": lambda m, x, y: predict_16(m, _Items(x), batch_size=BATCH),

@@ -16,10 +16,12 @@ from lowfreq.analysis import (
     ComponentAccuracyMetric,
     CorruptionAccuracyMetric,
     CueConflictMetric,
+    FourierHeatMapMetric,
     HybridCurveMetric,
     component_accuracy,
     corruption_accuracy,
     cue_conflict_decisions,
+    fourier_heat_map,
     hybrid_curve,
     hybrid_pairs,
 )
@@ -228,6 +230,35 @@ def test_hybrid_and_corruption_function_equal_metric_on_zero_images():
     expected = corruption_accuracy(model, {("gaussian_noise", 1): (x, y)}, clean=(x[:1], y[:1]), batch_size=4)
     _assert_same(corruptions.compute(), expected)
     assert _finite(expected.mean_acc)
+
+
+@pytest.mark.parametrize("case", ["one image", "zero images", "one image, one basis per pass"])
+def test_heat_map_function_equals_metric(case):
+    model, x, y = _setup(1 if case.startswith("one image") else 6)
+    if case == "zero images":  # all-zero images: the negative half of every basis image is clipped away
+        x = torch.zeros_like(x)
+    batch = 1 if case.endswith("per pass") else 4
+    metric = FourierHeatMapMetric(SIZE, eps=3.0, seed=1, stride=2, batch_size=batch)
+    indices = torch.arange(len(y)) + 20
+    for pos in torch.arange(len(y)).split(4):
+        metric.update(model, x[pos], y[pos], indices[pos])
+    expected = fourier_heat_map(model, x, y, eps=3.0, seed=1, stride=2, indices=indices, batch_size=7)
+    _assert_same(metric.compute(), expected)
+    assert _finite([expected.clean_error, expected.mean_error, expected.low_error, expected.high_error])
+    assert expected.error.shape == (SIZE, SIZE)
+    assert int(expected.error.isnan().sum()) == SIZE * SIZE * 3 // 4  # the odd indices of the stride-2 grid
+
+
+def test_heat_map_without_images_is_nan_in_both():
+    model, x, y = _setup(3)
+    metric = FourierHeatMapMetric(SIZE, eps=1.0)
+    metric.update(model, x[:0], y[:0], torch.arange(0))
+    got, expected = metric.compute(), fourier_heat_map(model, x[:0], y[:0], eps=1.0)
+    _assert_same(got, expected)
+    assert math.isnan(got.clean_error)
+    assert math.isnan(got.mean_error)
+    assert bool(got.error.isnan().all())
+    assert got.num_images == 0
 
 
 # ---- 1 vs 2 processes ----------------------------------------------------------------------------------------------
