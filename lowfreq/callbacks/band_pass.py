@@ -25,7 +25,8 @@ class BandPassAnalysis(AnalysisCallback):
     [`BandPassAccuracyMetric`][lowfreq.analysis.band_pass.BandPassAccuracyMetric], whose ``compute()`` sums the
     counts across ranks (a collective on every rank), so any number of processes gives the same numbers. Band k is
     ``edges[k] <= |f| < edges[k + 1]`` cycles/pixel (the last band keeps the corners above Nyquist, DC is in band 0,
-    no mean is re-added, nothing is clipped; see [`lowfreq.analysis.band_pass`][lowfreq.analysis.band_pass]). Rank 0
+    no mean is re-added, nothing is clipped; see
+    [`band_pass_accuracy`][lowfreq.analysis.band_pass.band_pass_accuracy]). Rank 0
     writes ``<log_dir>/analysis/band_pass/result.json`` and ``figure.{png,pdf}`` (accuracy kept / removed vs band
     centre, the clean accuracy as a line) and logs ``analysis_band_pass_acc`` (originals),
     ``analysis_band_pass_acc_b<k>``, ``analysis_band_stop_acc_b<k>`` and the two peak frequencies.
