@@ -85,6 +85,7 @@ def _analyses(x: Tensor, y: Tensor, batch: int) -> dict[str, Callable[[nn.Module
     return {
         "hybrid": lambda m: analysis.hybrid_curve(m, x, y, num_permutations=4, batch_size=batch),
         "components": lambda m: analysis.component_accuracy(m, x, y, batch_size=batch),
+        "band_pass": lambda m: analysis.band_pass_accuracy(m, x, y, num_bands=8, batch_size=batch),
         "cue_conflict": lambda m: analysis.cue_conflict_decisions(m, x, y, (y + 1) % 10, batch_size=batch),
         "corruptions": lambda m: analysis.corruption_accuracy(m, corrupted, clean=(x, y), batch_size=batch),
         "heat_map": lambda m: analysis.fourier_heat_map(m, x, y, eps=4.0, stride=4, batch_size=batch),  # 34 bases

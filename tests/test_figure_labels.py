@@ -13,6 +13,7 @@ from lowfreq.cli.lightning_cli import main
 from lowfreq.core.describe import module_label, run_label
 from lowfreq.frontends import FourierMask, GaussianBlur, Identity, PCAProjection
 from lowfreq.plotting import (
+    plot_band_pass,
     plot_component_accuracy,
     plot_component_curves,
     plot_cue_conflict,
@@ -91,6 +92,21 @@ def test_component_figures_keep_the_legend_off_the_data_and_state_cycles():
     fig.canvas.draw()
     assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0  # under the axes
     assert top.xaxis.get_transform().transform([0.25]) == pytest.approx([8.0])  # 0.25 cycles/pixel = r 8 / N 32
+
+
+def test_band_pass_figure_names_the_run_and_n_and_states_cycles():
+    result = SimpleNamespace(edges=torch.tensor([0.0, 0.125, 0.25, 0.5]), centres=torch.tensor([0.0625, 0.1875, 0.375]),
+                             acc_pass=torch.tensor([0.8, 0.3, 0.1]), acc_stop=torch.tensor([0.2, 0.7, 0.9]), acc=0.9,
+                             num_images=300)
+    fig, ax = plot_band_pass(result, label=RUN)
+    assert _legend(ax) == [f"{RUN}, n = 300 images: band kept (band-pass)",
+                           f"{RUN}, n = 300 images: band removed (band-stop)", f"{RUN}, n = 300 images: original"]
+    assert ax.get_xlabel() == "band centre (cycles/pixel)"
+    assert ax.get_ylabel() == "accuracy (%)"
+    assert ax.get_xlim() == (0.0, 0.5)  # DC to Nyquist
+    assert ax.get_lines()[0].get_ydata().tolist() == pytest.approx([80, 30, 10])
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0  # under the axes
 
 
 def test_cue_conflict_axis_is_in_percent_with_n():

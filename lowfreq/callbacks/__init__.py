@@ -6,6 +6,7 @@ processes) and write files and scalars. (Fitting front-ends such as PCA before t
 """
 
 from lowfreq.callbacks.adversarial import AdversarialSpectrumAnalysis
+from lowfreq.callbacks.band_pass import BandPassAnalysis
 from lowfreq.callbacks.base import AnalysisCallback
 from lowfreq.callbacks.components import FrequencyComponentAnalysis
 from lowfreq.callbacks.corruptions import CorruptionAnalysis
@@ -20,6 +21,7 @@ from lowfreq.callbacks.summary import RunSummary
 __all__ = [
     "AdversarialSpectrumAnalysis",
     "AnalysisCallback",
+    "BandPassAnalysis",
     "CorruptionAnalysis",
     "CueConflictAnalysis",
     "FourierHeatMapAnalysis",

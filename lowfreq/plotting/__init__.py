@@ -1,12 +1,13 @@
 """Analysis results -> matplotlib Figures (no pyplot state).
 
 Every function takes the result object of its analysis (``HybridCurve``, ``ComponentAccuracy``,
-``CueConflictResult``) and an optional ``ax``, and returns ``(fig, ax)``. Model-vs-human figures are in
-[`lowfreq.mvh.plotting`][lowfreq.mvh.plotting].
+``BandPassAccuracy``, ``CueConflictResult``) and an optional ``ax``, and returns ``(fig, ax)``. Model-vs-human
+figures are in [`lowfreq.mvh.plotting`][lowfreq.mvh.plotting].
 ``plot_fourier_heat_map`` and ``plot_heat_map_profile`` take a ``FourierHeatMap``.
 """
 
 from lowfreq.plotting.adversarial import plot_perturbation_profile, plot_perturbation_spectrum, plot_success_rate
+from lowfreq.plotting.band_pass import plot_band_pass
 from lowfreq.plotting.components import plot_component_accuracy, plot_component_curves
 from lowfreq.plotting.corruptions import plot_corruption_heatmap, plot_corruption_severity
 from lowfreq.plotting.cue_conflict import plot_cue_conflict
@@ -15,6 +16,7 @@ from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_probabilities
 from lowfreq.plotting.masks import plot_filtered_images, plot_fourier_mask, plot_mask_energies, plot_mask_energy
 
 __all__ = [
+    "plot_band_pass",
     "plot_component_accuracy",
     "plot_component_curves",
     "plot_corruption_heatmap",

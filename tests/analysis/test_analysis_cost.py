@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from lowfreq import analysis
+from lowfreq.analysis.band_pass import BandPassAccuracyMetric
 from lowfreq.analysis.components import ComponentAccuracyMetric
 from lowfreq.analysis.corruptions import CorruptionAccuracyMetric
 from lowfreq.analysis.heat_map import FourierHeatMapMetric
@@ -64,6 +65,12 @@ def _component_metric(m: nn.Module, x: Tensor, y: Tensor) -> object:
     return metric.compute()
 
 
+def _band_pass_metric(m: nn.Module, x: Tensor, y: Tensor) -> object:
+    metric = BandPassAccuracyMetric(2, batch_size=BATCH)
+    metric.update(m, x, y)
+    return metric.compute()
+
+
 def _corruption_metric(m: nn.Module, x: Tensor, y: Tensor) -> object:
     metric = CorruptionAccuracyMetric(corruptions=["gaussian_noise"], severities=[1], batch_size=BATCH)
     metric.update(m, x, y)
@@ -94,6 +101,8 @@ NO_GRAD: dict[str, Callable[[nn.Module, Tensor, Tensor], object]] = {
         m, x, y, f_mix_nyquist=F_MIX, num_permutations=1, batch_size=BATCH
     ),
     "HybridCurveMetric": _hybrid_metric,
+    "band_pass_accuracy": lambda m, x, y: analysis.band_pass_accuracy(m, x, y, num_bands=2, batch_size=BATCH),
+    "BandPassAccuracyMetric": _band_pass_metric,
     "component_accuracy": lambda m, x, y: analysis.component_accuracy(m, x, y, batch_size=BATCH),
     "ComponentAccuracyMetric": _component_metric,
     "corruption_accuracy": _corruptions,

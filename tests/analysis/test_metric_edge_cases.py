@@ -13,11 +13,13 @@ from test_metrics_ddp import _assert_same
 from torch import nn
 
 from lowfreq.analysis import (
+    BandPassAccuracyMetric,
     ComponentAccuracyMetric,
     CorruptionAccuracyMetric,
     CueConflictMetric,
     FourierHeatMapMetric,
     HybridCurveMetric,
+    band_pass_accuracy,
     component_accuracy,
     corruption_accuracy,
     cue_conflict_decisions,
@@ -211,6 +213,27 @@ def test_components_and_cue_conflict_function_equal_metric(case):
     with torch.no_grad():
         cue.update(model(x), y, y_texture)
     _assert_same(cue.compute(), cue_conflict_decisions(model, x, y, y_texture))
+
+
+@pytest.mark.parametrize("case", ["one image", "zero images", "no image"])
+def test_band_pass_function_equals_metric(case):
+    model, x, y = _setup(1 if case == "one image" else 6)
+    if case == "zero images":
+        x = torch.zeros_like(x)
+    if case == "no image":
+        x, y = x[:0], y[:0]
+    metric = BandPassAccuracyMetric(3, batch_size=4)
+    metric.update(model, x, y)
+    expected = band_pass_accuracy(model, x, y, num_bands=3, batch_size=4)
+    _assert_same(metric.compute(), expected)
+    values = [expected.acc, expected.peak_pass_freq, *expected.acc_pass.tolist(), *expected.acc_stop.tolist()]
+    if case == "no image":  # nothing to count: NaN in both, never an error
+        assert expected.num_images == 0
+        assert all(math.isnan(v) for v in values)
+    else:
+        assert _finite(values)
+    if case == "zero images":  # every filtered image is zero too: one prediction everywhere
+        assert expected.acc_pass.tolist() == expected.acc_stop.tolist() == [expected.acc] * 3
 
 
 def test_hybrid_and_corruption_function_equal_metric_on_zero_images():
