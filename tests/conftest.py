@@ -7,7 +7,9 @@ import torch
 from hypothesis import settings
 
 matplotlib.use("Agg")
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# at most 2 torch threads per test process, and the cores shared among pytest-xdist's workers
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+torch.set_num_threads(max(1, min(2, torch.get_num_threads() // _WORKERS)))
 
 settings.register_profile("ci", max_examples=50, deadline=None)
 settings.register_profile("dev", max_examples=20, deadline=None)
