@@ -58,6 +58,7 @@ __all__ = [
     "AdversarialSpectrumMetric",
     "MinimalPerturbations",
     "RobustAccuracyMetric",
+    "compile_brendel_bethge",
     "derangement_targets",
     "minimal_perturbations",
     "perturbation_half_power",
@@ -152,6 +153,39 @@ def _quiet_foolbox() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable", category=UserWarning)
         yield
+
+
+def compile_brendel_bethge() -> None:
+    """Compile Foolbox's Brendel-Bethge numba solver in this process; later runs of the "bb" attack start at once.
+
+    Numba compiles that solver on its first use in each process (about 25-35 s on 2 CPU cores; its jitclasses cannot
+    be cached on disk). This runs it twice on a 4-pixel linear model, so it can be done ahead, e.g. in a thread
+    while a model trains (what ``AdversarialSpectrumAnalysis`` does). Thread-safe: it sets no global state except a
+    permanent filter for the "NumPy array is not writable" warning that Foolbox's loop raises through eagerpy.
+
+    Raises:
+        ImportError: foolbox or numba is missing (the message names the extra).
+    """
+    fb = _foolbox()
+    require("numba", extra="attacks", purpose="the 'bb' attack (Foolbox's Brendel-Bethge optimiser)")
+    warnings.filterwarnings("ignore", message="The given NumPy array is not writable", category=UserWarning)
+    model = nn.Linear(4, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0] * 4, [-1.0] * 4]))
+        model.bias.zero_()
+    net = nn.Sequential(nn.Flatten(), model, _Shift()).eval()
+    x = torch.full((1, 1, 2, 2), 0.6)  # class 0; the start 0.4 is class 1
+    with torch.enable_grad(), torch.inference_mode(False):
+        attack = fb.attacks.LinfinityBrendelBethgeAttack(steps=2)
+        attack(fb.PyTorchModel(net, bounds=(0, 1)), x, fb.criteria.TargetedMisclassification(torch.tensor([1])),
+               epsilons=None, starting_points=torch.full_like(x, 0.4))
+
+
+class _Shift(nn.Module):
+    """Logits (s - 2, 2 - s) for s the pixel sum: class 0 above the all-0.5 image, class 1 below."""
+
+    def forward(self, logits: Tensor) -> Tensor:
+        return logits + torch.tensor([-2.0, 2.0], dtype=logits.dtype)
 
 
 def _is_target(model: nn.Module, x: Tensor, targets: Tensor) -> Tensor:

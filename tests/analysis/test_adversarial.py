@@ -386,3 +386,16 @@ def test_attacks_compute_input_gradients_only_and_restore_the_flags():
     assert model.inner[1].weight.requires_grad
     assert not model.inner[1].bias.requires_grad
     assert model.inner[1].weight.grad is None
+
+
+def test_brendel_bethge_compiles_ahead_and_the_attack_still_reaches_the_closed_form():
+    pytest.importorskip("numba")
+    from lowfreq.analysis.adversarial import compile_brendel_bethge
+
+    compile_brendel_bethge()
+    model, x = _linear(), _images(4)
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    eps_star, _ = _closed_form(model, x, y)
+    out = minimal_perturbations(model, x, y, targets=1 - y, attacks=("fmn", "bb"), bb_steps=50)
+    assert float((out.epsilons / eps_star).max()) <= 1.02

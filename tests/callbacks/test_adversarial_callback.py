@@ -105,3 +105,20 @@ def test_robustness_one_and_two_processes_agree(tmp_path):
     one, two = _robustness(tmp_path / "one", 1), _robustness(tmp_path / "two", 2)
     assert one["table"] == two["table"]
     assert one["num_images"] == two["num_images"] == 12
+
+
+def test_brendel_bethge_compiles_in_a_thread_from_fit_start_only_when_it_runs(monkeypatch):
+    import threading
+
+    import lowfreq.callbacks.adversarial as module
+
+    calls: list[str] = []
+    monkeypatch.setattr(module, "compile_brendel_bethge", lambda: calls.append(threading.current_thread().name))
+    default = AdversarialSpectrumAnalysis()
+    default.on_fit_start(None, None)  # type: ignore[arg-type]
+    default._warm_up.join(timeout=10)
+    assert calls == ["lowfreq-bb-compile"]  # not the main thread
+    for no_bb in (AdversarialSpectrumAnalysis(protocol="smoke"), AdversarialSpectrumAnalysis(attacks=["fmn"])):
+        no_bb.on_fit_start(None, None)  # type: ignore[arg-type]
+        assert not hasattr(no_bb, "_warm_up")
+    assert len(calls) == 1
