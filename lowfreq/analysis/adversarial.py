@@ -84,8 +84,9 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
     "smoke": {"attacks": ("fmn", "pgd"), "pgd_images": "unsolved"},
 }
 """Named keyword sets of [`minimal_perturbations`][lowfreq.analysis.adversarial.minimal_perturbations]. "default": its
-defaults. "every-attack": the former default, the PGD budget search on every image (2-5x the time of "default" in
-``benchmarks/adversarial.py``, where its candidate beat the Brendel-Bethge refinement of FMN's on 2 of 166 images).
+defaults. "every-attack": the former default, the whole PGD budget grid on every image (2-5x the time of "default" in
+``benchmarks/adversarial.py``, 4x on the CIFAR recipes' ResNet-18, where its candidate beat the Brendel-Bethge
+refinement of FMN's on 2 of 166 images).
 "smoke": FMN, and PGD where FMN failed, no Brendel-Bethge (no numba compilation; medians 1.5-30 % higher, more on
 barely trained networks)."""
 
@@ -230,7 +231,8 @@ def minimal_perturbations(
         pgd_steps: PGD iterations per budget (Foolbox default 40).
         search_steps: bisection steps between the last failing and the first succeeding grid budget (0: grid only).
         pgd_images: "unsolved" (default) runs the PGD budget search only on the images that no attack before it
-            fooled, "all" on every image (the former default: 2-5x the time; see ``PROTOCOLS``).
+            fooled, "all" on every image (the former default: 2-5x the time with ``pgd_probe=False``; see
+            ``PROTOCOLS``).
         pgd_probe: first attack every image of the PGD search at the largest budget, and search the grid only on
             those it fools there (an image PGD cannot fool at the largest budget costs ``pgd_steps`` passes instead
             of one per grid budget); False: the whole grid on every image (the former protocol).

@@ -39,7 +39,8 @@ def plot_band_pass(
     centres = as_array(result.centres).reshape(-1)
     n = count_text(getattr(result, "num_images", None))
     prefix = ", ".join(t for t in (label, n) if t)
-    prefix = f"{prefix}: " if prefix else ""
+    # a long run label goes on its own line, so the legend never squeezes the axes
+    prefix = (f"{prefix}:\n" if len(prefix) > 40 else f"{prefix}: ") if prefix else ""
     (line,) = ax.plot(centres, 100 * as_array(result.acc_pass).reshape(-1), "-o", markersize=3,
                       label=f"{prefix}band kept (band-pass)")
     colour = line.get_color()
