@@ -99,8 +99,9 @@ def test_band_pass_figure_names_the_run_and_n_and_states_cycles():
                              acc_pass=torch.tensor([0.8, 0.3, 0.1]), acc_stop=torch.tensor([0.2, 0.7, 0.9]), acc=0.9,
                              num_images=300)
     fig, ax = plot_band_pass(result, label=RUN)
-    assert _legend(ax) == [f"{RUN}, n = 300 images: band kept (band-pass)",
-                           f"{RUN}, n = 300 images: band removed (band-stop)", f"{RUN}, n = 300 images: original"]
+    # a long run label on its own line
+    assert _legend(ax) == [f"{RUN}, n = 300 images:\nband kept (band-pass)",
+                           f"{RUN}, n = 300 images:\nband removed (band-stop)", f"{RUN}, n = 300 images:\noriginal"]
     assert ax.get_xlabel() == "band centre (cycles/pixel)"
     assert ax.get_ylabel() == "accuracy (%)"
     assert ax.get_xlim() == (0.0, 0.5)  # DC to Nyquist
