@@ -12,7 +12,7 @@ from lowfreq.cli import commands as _commands
 from lowfreq.cli.commands import COMMANDS
 from lowfreq.cli.entry import main
 
-EXPECTED = ("fit", "validate", "test", "predict", "alignment", "download", "compare", "report", "list")
+EXPECTED = ("fit", "validate", "test", "predict", "alignment", "download", "compare", "report", "profile", "list")
 
 
 def _help_lines(text: str) -> dict[str, str]:

@@ -1,0 +1,263 @@
+"""The analyses of ``lowfreq profile``, one entry each: the callback that declares it, the function that runs it.
+
+An entry of [`ANALYSES`][lowfreq.profile.analyses.ANALYSES] is a
+[`ProfileAnalysis`][lowfreq.profile.analyses.ProfileAnalysis]:
+
+* ``declare(budget)``: the analysis's ``*Analysis`` callback configured with the profile's budget. It is the one
+  declaration of the analysis: its ``name`` (the folder ``analysis/<name>/``), its ``headlines`` (the leaderboard's
+  columns), ``planned_passes`` and ``planned_note`` (the printed time estimate) and ``init_args`` (recorded in
+  ``result.json``), exactly as after ``lowfreq fit``;
+* ``run(model, images, labels, context)``: the analysis through its pure function (no Trainer), returning an
+  [`Outcome`][lowfreq.profile.analyses.Outcome]: the result dict the callback would write, the headlines evaluated on
+  it and the run's own figures. ``lowfreq compare`` overlays every model's curve from those result files;
+* ``conflict``: the entry runs on the cue-conflict images, ``labels`` then (N, 2): shape and texture class.
+
+Adding an analysis to the profile is one entry here (its callback, pure function and plot already exist).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+
+from lowfreq.callbacks.adversarial import AdversarialSpectrumAnalysis
+from lowfreq.callbacks.base import AnalysisCallback
+from lowfreq.callbacks.components import FrequencyComponentAnalysis
+from lowfreq.callbacks.cue_conflict import CueConflictAnalysis
+from lowfreq.callbacks.hybrid import HybridCurveAnalysis
+from lowfreq.results.columns import Headline
+
+__all__ = ["ANALYSES", "COMPONENT_CUTOFFS", "PRESETS", "Budget", "Context", "Outcome", "ProfileAnalysis"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much work each analysis of a profile does.
+
+    Args:
+        num_images: images of the hybrid, frequency-component and cue-conflict analyses.
+        num_adversarial: images of the minimal-perturbation spectrum.
+        num_permutations: hybrid pairings (P001: 4).
+        protocol: attack protocol of the minimal perturbations (``lowfreq.analysis.adversarial.PROTOCOLS``).
+        num_bootstrap: bootstrap replicates of f_0.5.
+        batch_size: images per forward pass.
+        seed: seed of the image subsets, the pairings and the attack targets.
+    """
+
+    num_images: int = 200
+    num_adversarial: int = 16
+    num_permutations: int = 2
+    protocol: str = "default"
+    num_bootstrap: int = 1000
+    batch_size: int = 64
+    seed: int = 0
+
+
+PRESETS: dict[str, Budget] = {
+    "smoke": Budget(num_images=20, num_adversarial=4, num_permutations=1, protocol="smoke", num_bootstrap=100),
+    "default": Budget(),
+    "paper": Budget(num_images=1000, num_adversarial=1000, num_permutations=4),
+}
+"""``--preset``: "smoke" (seconds per CPU model: the command works), "default" (a few minutes per ImageNet-size model
+on a CPU), "paper" (P001's sizes: 1000 images, 4 pairings, 1000 attacked images)."""
+
+COMPONENT_CUTOFFS: tuple[float, ...] = (0.125, 0.25, 0.375, 0.5)
+"""Cutoffs of the low/high-frequency components in cycles/pixel: P003's radii 4, 8, 12, 16 on 32 x 32, the same
+frequencies at every image size (radius = cutoff x size in index units)."""
+
+
+@dataclass
+class Context:
+    """What an analysis run needs besides the model and the images.
+
+    Attributes:
+        callback: the entry's declaration, configured with the budget (``declare(budget)``).
+        budget: the profile's budget.
+        label: the model's name for figures.
+        progress: show progress bars counting images.
+        conflict_kind: "synthetic" or "model-vs-human" for the cue-conflict images, None otherwise.
+    """
+
+    callback: AnalysisCallback
+    budget: Budget
+    label: str
+    progress: bool = False
+    conflict_kind: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one analysis of one model gives.
+
+    Attributes:
+        result: the dict the analysis's callback passes to ``write`` (tensors and dataclasses as they are).
+        headlines: the quantities to evaluate on ``result`` (the callback's, plus any the profile adds).
+        figures: the model's own figures by file stem (``figure`` first).
+    """
+
+    result: dict[str, Any]
+    headlines: tuple[Headline, ...]
+    figures: dict[str, Figure]
+
+
+@dataclass(frozen=True)
+class ProfileAnalysis:
+    """One analysis of the profile (see the module docstring).
+
+    Args:
+        declare: the analysis's callback configured with a budget.
+        run: runs it on ``(model, images, labels, context)``.
+        conflict: it runs on the cue-conflict images (labels (N, 2): shape, texture class) and is skipped on data
+            without them.
+    """
+
+    declare: Callable[[Budget], AnalysisCallback]
+    run: Callable[[nn.Module, Tensor, Tensor, Context], Outcome]
+    conflict: bool = False
+
+
+# ---- hybrid images (P001) -------------------------------------------------------------------------------------------
+def _hybrid(model: nn.Module, images: Tensor, labels: Tensor, context: Context) -> Outcome:
+    from lowfreq.analysis.hybrid import hybrid_curve
+    from lowfreq.plotting.hybrid import plot_hybrid_curve, plot_hybrid_probabilities
+
+    callback = context.callback
+    assert isinstance(callback, HybridCurveAnalysis)
+    curve = hybrid_curve(model, images, labels, f_mix_nyquist=callback.f_mix_nyquist,
+                         num_permutations=callback.num_permutations, seed=callback.seed,
+                         batch_size=callback.batch_size, progress=context.progress)
+    result = {"hybrid": curve, "p_low_minus_p_high": curve.difference, "split": "profile"}
+    figures = {"figure": plot_hybrid_curve(curve, label=context.label)[0],
+               "probabilities": plot_hybrid_probabilities(curve, label=context.label)[0]}
+    return Outcome(result, callback.headlines, figures)
+
+
+# ---- low/high-frequency components (P003) ---------------------------------------------------------------------------
+def _cutoff_key(cutoff: float) -> str:
+    return f"{cutoff:g}".replace(".", "p")
+
+
+def _component_value(field: str, j: int) -> Callable[[Any], Any]:
+    """Reads ``field`` (acc_low / acc_high) at cutoff ``j`` of the last evaluation."""
+    return lambda result: getattr(result["last"], field)[j]
+
+
+def _component_headlines() -> tuple[Headline, ...]:
+    extra = []
+    for j, cutoff in enumerate(COMPONENT_CUTOFFS):
+        for part, field in (("lfc", "acc_low"), ("hfc", "acc_high")):
+            extra.append(Headline(
+                name=f"{part}_acc_{_cutoff_key(cutoff)}", unit="fraction",
+                description=f"accuracy on the {'low' if part == 'lfc' else 'high'}-frequency component "
+                            f"({'below' if part == 'lfc' else 'above'} {cutoff:g} cycles/pixel)",
+                value=_component_value(field, j),
+                count=lambda r: r["last"].num_images))
+    return (*FrequencyComponentAnalysis.headlines, *extra)
+
+
+def _components(model: nn.Module, images: Tensor, labels: Tensor, context: Context) -> Outcome:
+    from lowfreq.analysis.components import component_accuracy
+    from lowfreq.plotting.components import plot_component_accuracy
+
+    callback = context.callback
+    assert isinstance(callback, FrequencyComponentAnalysis)
+    size = images.shape[-1]
+    radii = [cutoff * size for cutoff in COMPONENT_CUTOFFS]  # index units at this size
+    callback.radii_bins = radii  # recorded in result.json's init_args
+    result = component_accuracy(model, images, labels, radii, inclusive=callback.inclusive,
+                                rescale=callback.rescale, batch_size=callback.batch_size, progress=context.progress)
+    history = [{"epoch": 0, "global_step": 0, "acc_low": result.acc_low.tolist(),
+                "acc_high": result.acc_high.tolist(), "acc": result.acc}]
+    payload = {"radii": radii, "radii_cycles": result.radii_cycles, "image_size": result.image_size,
+               "split": "profile", "history": history, "last": result}
+    figures = {"figure": plot_component_accuracy(result, label=context.label)[0]}
+    return Outcome(payload, _component_headlines(), figures)
+
+
+# ---- minimal adversarial perturbations (P001) ----------------------------------------------------------------------
+def _adversarial(model: nn.Module, images: Tensor, labels: Tensor, context: Context) -> Outcome:
+    import torch
+
+    from lowfreq.analysis.adversarial import AdversarialSpectrumMetric, derangement_targets, minimal_perturbations
+    from lowfreq.plotting.adversarial import (
+        plot_perturbation_profile,
+        plot_perturbation_spectrum,
+        plot_success_rate,
+    )
+
+    callback = context.callback
+    assert isinstance(callback, AdversarialSpectrumAnalysis)
+    options = callback.attack_options()
+    targets = derangement_targets(labels, callback.seed)
+    found = minimal_perturbations(model, images, labels, targets=targets, seed=callback.seed,
+                                  batch_size=callback.batch_size, progress=context.progress, **options)
+    metric = AdversarialSpectrumMetric(tuple(images.shape[-2:]), options["attacks"],  # type: ignore[arg-type]
+                                       num_bootstrap=callback.num_bootstrap, seed=callback.seed)
+    metric.update(found, torch.arange(len(images)))
+    spectrum = metric.compute()
+    shaped = bool(torch.isfinite(spectrum.epsilons).any()) and float(spectrum.power.sum()) > 0  # a spectrum to show
+    payload = {
+        "f_half": spectrum.f_half, "f_half_exact": spectrum.f_half_exact, "f_half_std": spectrum.f_half_std,
+        "f_half_interval": [spectrum.f_half_low, spectrum.f_half_high], "frequency_unit": "cycles/pixel",
+        "profile": spectrum.profile if shaped else None, "summary": spectrum.summary, "indices": spectrum.indices,
+        "targets": spectrum.targets, "epsilons": spectrum.epsilons,
+        "attack": [spectrum.attacks[k] if k >= 0 else "" for k in spectrum.attack.tolist()], "split": "profile",
+    }
+    figures = {"success": plot_success_rate(spectrum, label=context.label)[0]}
+    if shaped:  # no successful non-zero perturbation: no spectrum (f_0.5 is NaN)
+        figures = {"spectrum": plot_perturbation_spectrum(spectrum, label=context.label)[0],
+                   "profile": plot_perturbation_profile(spectrum, label=context.label)[0], **figures}
+    return Outcome(payload, callback.headlines, figures)
+
+
+# ---- shape bias on cue-conflict images -----------------------------------------------------------------------------
+_DECISIONS = (
+    Headline(name="shape_decisions", description="cue-conflict decisions for the shape class", unit="fraction",
+             value=lambda r: r["result"].shape_fraction, count=lambda r: r["result"].num_images),
+    Headline(name="texture_decisions", description="cue-conflict decisions for the texture class", unit="fraction",
+             value=lambda r: r["result"].texture_fraction, count=lambda r: r["result"].num_images),
+)
+
+
+def _cue_conflict(model: nn.Module, images: Tensor, labels: Tensor, context: Context) -> Outcome:
+    from lowfreq.analysis.cue_conflict import cue_conflict_decisions
+    from lowfreq.plotting.cue_conflict import plot_cue_conflict
+
+    callback = context.callback
+    result = cue_conflict_decisions(model, images, labels[:, 0], labels[:, 1], batch_size=callback.batch_size,
+                                    progress=context.progress)
+    headlines: tuple[Headline, ...] = CueConflictAnalysis.headlines
+    if context.conflict_kind == "model-vs-human":  # the benchmark's stimuli, not the synthetic shapes
+        headlines = tuple(dataclasses.replace(h, description="cue-conflict shape bias (model-vs-human stimuli)")
+                          if h.name == "shape_bias" else h for h in headlines)
+    figures = {"figure": plot_cue_conflict(result, label=context.label)[0]}
+    return Outcome({"result": result, "stimuli": context.conflict_kind}, (*headlines, *_DECISIONS), figures)
+
+
+def _with(budget: Budget, **options: Any) -> dict[str, Any]:
+    return {"batch_size": budget.batch_size, "seed": budget.seed, **options}
+
+
+ANALYSES: dict[str, ProfileAnalysis] = {
+    "hybrid": ProfileAnalysis(
+        lambda b: HybridCurveAnalysis(**_with(b, num_images=b.num_images, num_permutations=b.num_permutations)),
+        _hybrid),
+    "frequency_components": ProfileAnalysis(
+        lambda b: FrequencyComponentAnalysis(**_with(b, num_images=b.num_images, every_n_epochs=0,
+                                                     radii_bins=[c * 32 for c in COMPONENT_CUTOFFS])),
+        _components),
+    "adversarial": ProfileAnalysis(
+        lambda b: AdversarialSpectrumAnalysis(**_with(b, num_images=b.num_adversarial, protocol=b.protocol,
+                                                      num_bootstrap=b.num_bootstrap)),
+        _adversarial),
+    "cue_conflict": ProfileAnalysis(
+        lambda b: CueConflictAnalysis(**_with(b, num_images=b.num_images)), _cue_conflict, conflict=True),
+    # The Fourier heat map (lowfreq.analysis.heat_map: fourier_heat_map, FourierHeatMapAnalysis) and band-pass
+    # sensitivity (lowfreq.analysis.band_pass, BandPassAnalysis) come in as one entry each once they are on main.
+}
+"""The analyses of ``lowfreq profile``, by the name of their ``analysis/<name>/`` folder, in the order they run."""
