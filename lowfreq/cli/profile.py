@@ -22,7 +22,7 @@ _DESCRIPTION = (
 )
 
 _MODELS_HELP = (
-    "models: torchvision:<model>[.<weights>] (e.g. torchvision:resnet50), timm:<name> (e.g. timm:resnet18.a1_in1k), "
+    "model specs: torchvision:<model>[.<weights>] (e.g. torchvision:resnet50), timm:<name> (e.g. timm:resnet18.a1_in1k), "
     "openclip:<architecture>/<tag> (e.g. openclip:ViT-B-32/laion2b_s34b_b79k), "
     "robustbench:<dataset>/<threat>/<model>, lowfreq:<Backbone>[/<arg>=<value>,...] (e.g. lowfreq:SimpleCNN, random "
     "weights) or a lowfreq .ckpt file"
@@ -41,9 +41,9 @@ def _parser() -> ArgumentParser:
     parser = ArgumentParser(prog="lowfreq profile", description=_DESCRIPTION)
     parser.add_argument("models", nargs="+", help=_MODELS_HELP)
     parser.add_argument("--data", default=None, help="image folder: ImageNet val layout (<folder>/<class>/<image>) "
-                        "or model-vs-human stimuli (e.g. data/model-vs-human/datasets/cue-conflict); default: the "
-                        "embedded synthetic shapes")
-    parser.add_argument("--out", default="profile", help="output folder (default: profile)")
+                        "or model-vs-human stimuli (e.g. data/model-vs-human/datasets/cue-conflict); null: the embedded "
+                        "synthetic shapes")
+    parser.add_argument("--out", default="profile", help="output folder")
     parser.add_argument("--preset", default="default", choices=["smoke", "default", "paper"],
                         help="budget: smoke (20 images, 4 attacked), default (200 images, 2 hybrid pairings, 16 "
                         "attacked), paper (1000 images, 4 pairings, 1000 attacked)")
@@ -55,7 +55,7 @@ def _parser() -> ArgumentParser:
                         help="run only these: hybrid frequency_components adversarial cue_conflict (default: all)")
     parser.add_argument("--random_weights", action="store_true",
                         help="random weights for every model (also used, and said, when weights cannot be had)")
-    parser.add_argument("--batch_size", type=int, default=None, help="images per forward pass (default 64)")
+    parser.add_argument("--batch_size", type=int, default=None, help="images per forward pass (null: the preset's 64)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the subsets, pairings and attack targets")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
     parser.add_argument("--no_progress", action="store_true", help="no progress bars")

@@ -3,7 +3,7 @@
 [`profile`][lowfreq.profile.run.profile] builds every model
 ([`build_model`][lowfreq.profile.models.build_model]), loads the images at each model's size
 ([`lowfreq.profile.images`][lowfreq.profile.images]), prints an estimate of the time from one timed batch per model
-([`AnalysisPlan`][lowfreq.callbacks.plan.AnalysisPlan]'s timing and table), then runs each analysis of
+(the timing and table of ``lowfreq.callbacks.plan.AnalysisPlan``), then runs each analysis of
 [`ANALYSES`][lowfreq.profile.analyses.ANALYSES] through its pure function, without a Trainer. Each model's results
 are written like a run directory, ``<out>/<model>/{config.yaml, summary.json, analysis/<name>/result.json,
 figure.png}``, so the leaderboard is ``lowfreq compare``'s table over those directories (``<out>/runs.csv``, one row

@@ -198,3 +198,30 @@ def test_a_folder_without_class_folders_or_with_too_few_images_is_one_line(tmp_p
     assert "at least 2 classes and 4 images" in line
     assert "got" in line
     assert "with 2 images in 2 of its 2 sub-folders" in line
+
+
+def test_a_lowfreq_checkpoint_is_profiled_at_its_recorded_size_and_classes(tmp_path, capsys):
+    import lightning as L
+
+    from lowfreq.backbones import SimpleCNN
+    from lowfreq.data.synthetic import SHAPE_NAMES
+    from lowfreq.frontends import GaussianBlur
+    from lowfreq.training import FrontEndClassifier
+    from lowfreq.training.checkpoints import DATA_KEY
+
+    module = FrontEndClassifier(GaussianBlur(1.5), SimpleCNN(widths=[4]))
+    path = tmp_path / "last.ckpt"
+    torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
+                "pytorch-lightning_version": L.__version__,
+                DATA_KEY: {"image_shape": [3, 24, 24], "class_names": SHAPE_NAMES, "num_classes": 10}}, path)
+    out = tmp_path / "board"
+    main(["profile", str(path), "--out", str(out), *FAST, "--analyses", "cue_conflict"])
+    printed = capsys.readouterr().out
+    assert "RANDOM" not in printed
+    assert "at 24 px" in printed
+    (row,) = _rows(out / "runs.csv")
+    assert row["run"] == f"{path} seed 0"
+    assert _finite(row, "shape_decisions")
+    config = next(out.glob("*/config.yaml")).read_text()
+    assert "GaussianBlur" in config
+    assert "weights: checkpoint" in config
