@@ -22,7 +22,8 @@ _DESCRIPTION = (
 )
 
 _MODELS_HELP = (
-    "model specs: torchvision:<model>[.<weights>] (e.g. torchvision:resnet50), timm:<name> (e.g. timm:resnet18.a1_in1k), "
+    "model specs: torchvision:<model>[.<weights>] (e.g. torchvision:resnet50), timm:<name> (e.g. "
+    "timm:resnet18.a1_in1k), "
     "openclip:<architecture>/<tag> (e.g. openclip:ViT-B-32/laion2b_s34b_b79k), "
     "robustbench:<dataset>/<threat>/<model>, lowfreq:<Backbone>[/<arg>=<value>,...] (e.g. lowfreq:SimpleCNN, random "
     "weights) or a lowfreq .ckpt file"
@@ -41,8 +42,8 @@ def _parser() -> ArgumentParser:
     parser = ArgumentParser(prog="lowfreq profile", description=_DESCRIPTION)
     parser.add_argument("models", nargs="+", help=_MODELS_HELP)
     parser.add_argument("--data", default=None, help="image folder: ImageNet val layout (<folder>/<class>/<image>) "
-                        "or model-vs-human stimuli (e.g. data/model-vs-human/datasets/cue-conflict); null: the embedded "
-                        "synthetic shapes")
+                        "or model-vs-human stimuli (e.g. data/model-vs-human/datasets/cue-conflict); null: the "
+                        "embedded synthetic shapes")
     parser.add_argument("--out", default="profile", help="output folder")
     parser.add_argument("--preset", default="default", choices=["smoke", "default", "paper"],
                         help="budget: smoke (20 images, 4 attacked), default (200 images, 2 hybrid pairings, 16 "
