@@ -235,7 +235,10 @@ def data_head(
     """
     names, count = list(class_names), len(class_names)
     if (model_classes is not None and list(model_classes) == names) or num_outputs == count:
-        return DataHead(model), ""
+        differ = model_classes is not None and list(model_classes) != names
+        return DataHead(model), (f"trained on other classes ({', '.join(list(model_classes or [])[:3])}, ...) than "
+                                 f"the data's ({', '.join(names[:3])}, ...): outputs read in the data's class order"
+                                 if differ else "")
     if set(names) <= set(CLASSES_16) and num_outputs in (len(CLASSES_16), 1000):
         via = "" if num_outputs == len(CLASSES_16) else " through model-vs-human's 1000 -> 16 mapping"
         return (DataHead(model, [CLASSES_16.index(n) for n in names], to_16=True),
