@@ -7,12 +7,16 @@ One process, one model (a small CNN trained for one epoch on the embedded synthe
     starting images the model assigns to the target class (drawn from a pool of test images), minimum over the seeds;
 (b) ``lowfreq.analysis.minimal_perturbations`` with each of ``--protocols`` (keyword sets of
     ``lowfreq.analysis.adversarial.PROTOCOLS``; default: "default", the former default "every-attack", "smoke").
+    A name ending in "@former" runs that protocol as lowfreq ran it before the attacks took input gradients only:
+    every backward pass also computes the weight gradients (the model's parameters are hidden from
+    ``minimal_perturbations``, which otherwise switches their gradients off).
 
 Prints seconds, median and mean minimal epsilon (in 1/255) and failures of each, and the ratios to (a) and to the
 first protocol. Numba's compilation of Brendel-Bethge runs once before the clocks (2 images).
 
     python benchmarks/adversarial.py [--num-images 100] [--seeds 4] [--bb-steps 1000] [--threads N]
-        [--protocols default,every-attack,smoke] [--skip-authors] [--model simplecnn|resnet18] [--npz PATH]
+        [--protocols default,every-attack,every-attack@former,smoke] [--skip-authors]
+        [--model simplecnn|resnet18] [--npz PATH]
 """
 
 from __future__ import annotations
@@ -73,6 +77,17 @@ def _authors_protocol(model, x, targets, pool_x, pool_pred, seeds: int, steps: i
     return best
 
 
+class _WithWeightGradients(torch.nn.Module):
+    """``model`` with its parameters out of ``minimal_perturbations``' reach: they keep ``requires_grad``."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        object.__setattr__(self, "hidden", model)  # not a submodule: .parameters() is empty
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.hidden(x)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--num-images", type=int, default=100)
@@ -113,11 +128,15 @@ def main() -> None:
         authors = _authors_protocol(model, x, targets, pool_x, pool_pred, args.seeds, args.bb_steps)
         rows[f"(a) BB from {args.seeds} target-class starts, {args.bb_steps} steps"] = (time.perf_counter() - t0,
                                                                                       authors)
-    for name in args.protocols.split(","):
+    for spec in args.protocols.split(","):
+        name, _, former = spec.partition("@")
+        if former not in ("", "former") or name not in PROTOCOLS:
+            parser.error(f"--protocols: each must be one of {sorted(PROTOCOLS)}, optionally with @former; got {spec}")
+        attacked = _WithWeightGradients(model) if former else model
         t0 = time.perf_counter()
-        eps = minimal_perturbations(model, x, y, targets=targets, **PROTOCOLS[name]).epsilons
-        rows[f"(b) {name}: {'+'.join(PROTOCOLS[name]['attacks'])}, pgd on {PROTOCOLS[name]['pgd_images']}"] = (
-            time.perf_counter() - t0, eps)
+        eps = minimal_perturbations(attacked, x, y, targets=targets, **PROTOCOLS[name]).epsilons
+        label = f"(b) {spec}: {'+'.join(PROTOCOLS[name]['attacks'])}, pgd on {PROTOCOLS[name]['pgd_images']}"
+        rows[label] = (time.perf_counter() - t0, eps)
     first_s, first = next(iter(rows.values()))
     first_median = stats(first)[0]
     for label, (seconds, eps) in rows.items():

@@ -7,7 +7,9 @@ autograd was on). The floor replays exactly those passes on random inputs of the
 to no-grad forwards; the ``grad`` column shows it. ``ratio = analysis time / floor``: what lowfreq adds on top of
 the network (FFT mixing and filtering, label checks, attack bookkeeping, the Brendel-Bethge solver, ...). Inputs
 of the corruption row are made before the clock starts (noise and contrast in plain torch), so its ratio is that
-of the evaluation, not of generating corruptions.
+of the evaluation, not of generating corruptions. The heat-map row (Yin et al.'s Fourier heat map on the stride-4
+sub-grid of 32 x 32: 34 basis images, each added to every image) is held to plain forwards of as many images: its
+floor leaves out building the basis images and the signs.
 
     python benchmarks/analysis_cost.py [--num-images 200] [--width 16] [--device cpu|cuda] [--threads N]
         [--analyses hybrid,components,...] [--json out.json]
@@ -83,8 +85,10 @@ def _analyses(x: Tensor, y: Tensor, batch: int) -> dict[str, Callable[[nn.Module
     return {
         "hybrid": lambda m: analysis.hybrid_curve(m, x, y, num_permutations=4, batch_size=batch),
         "components": lambda m: analysis.component_accuracy(m, x, y, batch_size=batch),
+        "band_pass": lambda m: analysis.band_pass_accuracy(m, x, y, num_bands=8, batch_size=batch),
         "cue_conflict": lambda m: analysis.cue_conflict_decisions(m, x, y, (y + 1) % 10, batch_size=batch),
         "corruptions": lambda m: analysis.corruption_accuracy(m, corrupted, clean=(x, y), batch_size=batch),
+        "heat_map": lambda m: analysis.fourier_heat_map(m, x, y, eps=4.0, stride=4, batch_size=batch),  # 34 bases
         "masks_filtered": lambda m: analysis.filtered_accuracy(m, x, y, torch.rand(x.shape[-2:], generator=g,
                                                                                    device=x.device),
                                                                batch_size=batch),

@@ -91,13 +91,14 @@ def test_analysis_cost_prints_every_analysis_against_its_floor(monkeypatch, caps
     import runpy
 
     monkeypatch.setattr(sys, "argv", ["analysis_cost.py", "--num-images", "20", "--batch-size", "10", "--width", "4",
-                                      "--analyses", "hybrid,components,cue_conflict,mask_fit"])
+                                      "--analyses", "hybrid,components,cue_conflict,mask_fit,heat_map"])
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
     runpy.run_path(str(ROOT / "benchmarks" / "analysis_cost.py"), run_name="__main__")
     rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]}
-    assert set(rows) == {"hybrid", "components", "cue_conflict", "mask_fit"}
+    assert set(rows) == {"hybrid", "components", "cue_conflict", "mask_fit", "heat_map"}
     assert rows["hybrid"][1:4] == ["144", "1440", "0"]  # 2 batches x 4 permutations x 18 f_mix; 20 x 4 x 18 images
     assert rows["components"][2:4] == ["180", "0"]
     assert rows["cue_conflict"][2:4] == ["20", "0"]
+    assert rows["heat_map"][2:4] == ["700", "0"]  # 20 images x (34 basis images of the stride-4 grid + clean)
     assert int(rows["mask_fit"][3]) > 0  # the mask fit needs gradients
     assert all(float(row[-1]) > 0 for row in rows.values())  # time / floor

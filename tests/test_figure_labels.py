@@ -13,9 +13,12 @@ from lowfreq.cli.lightning_cli import main
 from lowfreq.core.describe import module_label, run_label
 from lowfreq.frontends import FourierMask, GaussianBlur, Identity, PCAProjection
 from lowfreq.plotting import (
+    plot_band_pass,
     plot_component_accuracy,
     plot_component_curves,
     plot_cue_conflict,
+    plot_fourier_heat_map,
+    plot_heat_map_profile,
     plot_hybrid_curve,
     plot_hybrid_probabilities,
     plot_perturbation_profile,
@@ -91,6 +94,21 @@ def test_component_figures_keep_the_legend_off_the_data_and_state_cycles():
     assert top.xaxis.get_transform().transform([0.25]) == pytest.approx([8.0])  # 0.25 cycles/pixel = r 8 / N 32
 
 
+def test_band_pass_figure_names_the_run_and_n_and_states_cycles():
+    result = SimpleNamespace(edges=torch.tensor([0.0, 0.125, 0.25, 0.5]), centres=torch.tensor([0.0625, 0.1875, 0.375]),
+                             acc_pass=torch.tensor([0.8, 0.3, 0.1]), acc_stop=torch.tensor([0.2, 0.7, 0.9]), acc=0.9,
+                             num_images=300)
+    fig, ax = plot_band_pass(result, label=RUN)
+    assert _legend(ax) == [f"{RUN}, n = 300 images: band kept (band-pass)",
+                           f"{RUN}, n = 300 images: band removed (band-stop)", f"{RUN}, n = 300 images: original"]
+    assert ax.get_xlabel() == "band centre (cycles/pixel)"
+    assert ax.get_ylabel() == "accuracy (%)"
+    assert ax.get_xlim() == (0.0, 0.5)  # DC to Nyquist
+    assert ax.get_lines()[0].get_ydata().tolist() == pytest.approx([80, 30, 10])
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0  # under the axes
+
+
 def test_cue_conflict_axis_is_in_percent_with_n():
     result = SimpleNamespace(shape_fraction=0.8, texture_fraction=0.15, other_fraction=0.05, shape_bias=0.842,
                              num_images=2000)
@@ -113,6 +131,37 @@ def test_adversarial_figures_show_n_and_percent():
     assert f"{RUN}\nn = 5 images" in _legend(ax)
     _, ax = plot_perturbation_spectrum(result, label=RUN)
     assert ax.get_title().startswith(f"{RUN}\nn = 5 images")
+
+
+def test_heat_map_figures_place_each_frequency_and_show_n():
+    fy = fx = torch.fft.fftshift(torch.fft.fftfreq(8, dtype=torch.float64))
+    error = torch.full((8, 8), 0.1, dtype=torch.float64)
+    error[5, 7] = error[3, 1] = 0.9  # (fy, fx) = (1/8, 3/8) and its mirror (-1/8, -3/8)
+    error[0] = float("nan")  # a row not evaluated
+    result = SimpleNamespace(fy=fy, fx=fx, error=error, num_images=300, eps=4.0, clean_error=0.05,
+                             radial_frequency=torch.arange(6) / 8, radial_error=torch.linspace(0.1, 0.6, 6))
+    fig, ax = plot_fourier_heat_map(result, label=RUN)
+    assert ax.get_title() == f"{RUN}\nn = 300 images, ε = 4\nFourier heat map"
+    assert ax.get_xlabel() == "$f_x$ (cycles/pixel)"
+    assert ax.get_ylabel() == "$f_y$ (cycles/pixel)"
+    (colorbar,) = [a for a in fig.axes if a is not ax]
+    assert colorbar.get_ylabel() == "error rate (%)"
+    (image,) = ax.get_images()
+    fig.canvas.draw()
+    assert image.get_cursor_data(_event(ax, 3 / 8, 1 / 8)) == pytest.approx(90)  # the cell at (fx, fy) = (3/8, 1/8)
+    assert image.get_cursor_data(_event(ax, 1 / 8, 3 / 8)) == pytest.approx(10)  # not at (fx, fy) = (1/8, 3/8)
+    assert bool(image.get_array().mask[0].all())  # not evaluated: blank
+    _, ax = plot_heat_map_profile(result, label=RUN)
+    assert f"{RUN}\nn = 300 images, ε = 4" in _legend(ax)
+    assert ax.get_ylabel() == "error rate (%)"
+    assert max(ax.get_lines()[0].get_ydata()) == pytest.approx(60)
+    assert ax.get_xlabel() == "radial frequency (cycles/pixel)"
+
+
+def _event(ax, x: float, y: float) -> SimpleNamespace:
+    """A mouse event at data coordinates (x, y) of ``ax``, for ``get_cursor_data``."""
+    px, py = ax.transData.transform((x, y))
+    return SimpleNamespace(x=px, y=py, xdata=x, ydata=y, inaxes=ax)
 
 
 # ---- the callbacks pass the run label -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ TINY = {"max_epochs": 1, "num_train": 200, "num_images": 60}
 
 TINY_PER_NOTEBOOK: dict[str, dict[str, object]] = {
     "01_quickstart.ipynb": {"num_permutations": 1},
-    "02_hybrid_images_and_components.ipynb": {"num_permutations": 1},
+    "02_hybrid_images_and_components.ipynb": {"num_permutations": 1, "heat_map_images": 20},
     "03_adversarial_spectra.ipynb": {
         "num_images": 20, "fmn_steps": 10, "pgd_steps": 5, "num_bootstrap": 20, "rhos": (0.0, 0.5),
     },

@@ -1,14 +1,16 @@
 """Analyses as pure functions over models and tensors; each also runs in a notebook without a Trainer.
 
 Submodules: ``hybrid`` (P001 hybrid images, reversal frequency), ``components`` (P003 low/high-frequency
-component accuracy), ``cue_conflict`` (shape vs texture decisions), ``masks`` (P004 learned Fourier masks),
-``adversarial`` (P001 minimal perturbations and their spectra, P003 kernel smoothing; Foolbox is imported only when
-an attack runs). The model-vs-human benchmark (P000) is its own package, [`lowfreq.mvh`][lowfreq.mvh]. The counting
-analyses are a pure function plus a torchmetrics ``Metric`` with sum states (``HybridCurveMetric``,
-``ComponentAccuracyMetric``, ``CueConflictMetric``, ``CorruptionAccuracyMetric``, ``RobustAccuracyMetric``,
-``FilteredAccuracyMetric``; ``AdversarialSpectrumMetric`` adds per-image "cat" states) sharing one pair of
-update (fixed-size sums of a batch) and compute (sums -> result) functions with the public function, whose
-result ``compute()`` returns, for validation steps and callbacks. None of them imports Lightning.
+component accuracy), ``band_pass`` (accuracy with one radial band kept or removed), ``cue_conflict`` (shape vs
+texture decisions), ``masks`` (P004 learned Fourier masks), ``adversarial`` (P001 minimal perturbations and their
+spectra, P003 kernel smoothing; Foolbox is imported only when an attack runs). The model-vs-human benchmark (P000) is
+its own package, [`lowfreq.mvh`][lowfreq.mvh]. The counting analyses are a pure function plus a torchmetrics
+``Metric`` with sum states (``HybridCurveMetric``, ``ComponentAccuracyMetric``, ``BandPassAccuracyMetric``,
+``CueConflictMetric``, ``CorruptionAccuracyMetric``, ``RobustAccuracyMetric``, ``FilteredAccuracyMetric``;
+``AdversarialSpectrumMetric`` adds per-image "cat" states) sharing one pair of update (fixed-size sums of a batch)
+and compute (sums -> result) functions with the public function, whose result ``compute()`` returns, for validation
+steps and callbacks. None of them imports Lightning.
+``heat_map``: Yin et al.'s Fourier heat map (``fourier_heat_map``, ``FourierHeatMapMetric``, the same pattern).
 """
 
 from lowfreq.analysis.adversarial import (
@@ -19,6 +21,13 @@ from lowfreq.analysis.adversarial import (
     perturbation_spectrum,
     robust_accuracy,
     smooth_first_layer,
+)
+from lowfreq.analysis.band_pass import (
+    BandPassAccuracy,
+    BandPassAccuracyMetric,
+    band_edges,
+    band_pass_accuracy,
+    band_pass_images,
 )
 from lowfreq.analysis.components import (
     ComponentAccuracy,
@@ -33,6 +42,13 @@ from lowfreq.analysis.corruptions import (
     corruption_accuracy_from_counts,
 )
 from lowfreq.analysis.cue_conflict import CueConflictMetric, CueConflictResult, cue_conflict_decisions
+from lowfreq.analysis.heat_map import (
+    FourierHeatMap,
+    FourierHeatMapMetric,
+    fourier_basis,
+    fourier_heat_map,
+    heat_map_frequencies,
+)
 from lowfreq.analysis.hybrid import (
     DEFAULT_F_MIX,
     HybridCurve,
@@ -55,6 +71,8 @@ from lowfreq.analysis.masks import (
 
 __all__ = [
     "DEFAULT_F_MIX",
+    "BandPassAccuracy",
+    "BandPassAccuracyMetric",
     "ComponentAccuracy",
     "ComponentAccuracyMetric",
     "CorruptionAccuracy",
@@ -62,6 +80,8 @@ __all__ = [
     "CueConflictMetric",
     "CueConflictResult",
     "FilteredAccuracyMetric",
+    "FourierHeatMap",
+    "FourierHeatMapMetric",
     "FourierMaskResult",
     "HybridCurve",
     "HybridCurveMetric",
@@ -69,6 +89,9 @@ __all__ = [
     "RobustAccuracyMetric",
     "angular_energy",
     "apply_masks",
+    "band_edges",
+    "band_pass_accuracy",
+    "band_pass_images",
     "complementary_mask",
     "component_accuracy",
     "corruption_accuracy",
@@ -76,7 +99,10 @@ __all__ = [
     "cue_conflict_decisions",
     "filtered_accuracy",
     "fit_fourier_masks",
+    "fourier_basis",
+    "fourier_heat_map",
     "frequency_components",
+    "heat_map_frequencies",
     "hybrid_curve",
     "hybrid_pairs",
     "linear_separability",

@@ -34,7 +34,7 @@ from torchmetrics import Metric
 from tqdm.auto import tqdm
 
 from lowfreq.core.checks import check_choice, check_image, check_labels, check_positive_int, check_range
-from lowfreq.core.device import analysis_mode, eval_mode, image_progress, model_device_dtype
+from lowfreq.core.device import analysis_mode, eval_mode, frozen_parameters, image_progress, model_device_dtype
 from lowfreq.core.optional import require
 from lowfreq.core.seeding import seeded_generator
 
@@ -165,14 +165,6 @@ def _logits(model: nn.Module, images: Tensor, batch_size: int, device: torch.dev
     return torch.cat([model(x.to(device, dtype)).float() for x in images.split(batch_size)])
 
 
-def _frozen(model: nn.Module) -> list[tuple[nn.Parameter, bool]]:
-    """Switch off gradients of every parameter; returns what to restore."""
-    flags = [(p, p.requires_grad) for p in model.parameters()]
-    for p, _ in flags:
-        p.requires_grad_(False)
-    return flags
-
-
 def fit_fourier_masks(
     model: nn.Module,
     images: Tensor,
@@ -231,81 +223,76 @@ def fit_fourier_masks(
     if n == 0:
         raise ValueError("images must hold at least one image, got 0")
     device, dtype = model_device_dtype(model, images)
-    flags = _frozen(model)
-    try:
-        with eval_mode(model):
-            clean_logits = _logits(model, images, batch_size, device, dtype)
-            num_classes = clean_logits.shape[1]
-            if labels is None:
-                target = clean_logits.argmax(-1)
-            else:
-                check_labels(labels, "labels", num_classes=num_classes, length=n)
-                target = labels.to(device).long()
-            clean_ce = F.cross_entropy(clean_logits, target, reduction="none")
-            keys = {"dataset": torch.zeros(1, dtype=torch.long), "class": torch.arange(num_classes),
-                    "image": torch.arange(n)}[scope]
-            mask_of = {"dataset": torch.zeros(n, dtype=torch.long, device=device), "class": target,
-                       "image": torch.arange(n, device=device)}[scope]
-            masks = nn.Parameter(torch.ones(len(keys), height, width, device=device))
-            state = _Stopping(len(keys), patience, tol_l1, tol_invariance, device)
-            optimizer = torch.optim.Adam([masks], lr=lr)
-            scheduler = (
-                torch.optim.lr_scheduler.OneCycleLR(
-                    optimizer, max_lr=lr, total_steps=200 * 20_000 if scope == "image" else max_steps, pct_start=0.1
-                )
-                if lr_schedule == "paper_code"
-                else None
+    with frozen_parameters(model), eval_mode(model):
+        clean_logits = _logits(model, images, batch_size, device, dtype)
+        num_classes = clean_logits.shape[1]
+        if labels is None:
+            target = clean_logits.argmax(-1)
+        else:
+            check_labels(labels, "labels", num_classes=num_classes, length=n)
+            target = labels.to(device).long()
+        clean_ce = F.cross_entropy(clean_logits, target, reduction="none")
+        keys = {"dataset": torch.zeros(1, dtype=torch.long), "class": torch.arange(num_classes),
+                "image": torch.arange(n)}[scope]
+        mask_of = {"dataset": torch.zeros(n, dtype=torch.long, device=device), "class": target,
+                   "image": torch.arange(n, device=device)}[scope]
+        masks = nn.Parameter(torch.ones(len(keys), height, width, device=device))
+        state = _Stopping(len(keys), patience, tol_l1, tol_invariance, device)
+        optimizer = torch.optim.Adam([masks], lr=lr)
+        scheduler = (
+            torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=lr, total_steps=200 * 20_000 if scope == "image" else max_steps, pct_start=0.1
             )
-            generator = seeded_generator(seed)
-            losses, l1s = [], []
-            steps = 0
-            for step in tqdm(range(1, max_steps + 1), desc=f"{scope} masks", disable=not progress, leave=False):
-                active_images = (
-                    torch.nonzero(~state.converged[mask_of], as_tuple=False).flatten()
-                    if scope == "image"
-                    else torch.randperm(n, generator=generator)[:batch_size].to(device)
-                )
-                steps = step
-                optimizer.zero_grad(set_to_none=False)
-                invariance = torch.zeros(len(keys), device=device)
-                prediction_changed = torch.zeros(len(keys), dtype=torch.long, device=device)
-                total = 0.0
-                for idx in active_images.split(batch_size):
-                    x = images[idx.cpu()].to(device, dtype)
-                    logits = model(apply_masks(x, masks[mask_of[idx]].to(dtype))).float()
-                    inv, penalty = mask_objective(logits, clean_ce[idx], target[idx], masks[mask_of[idx]])
-                    per_image = inv + lam * penalty
-                    # "image": sum, so each mask gets exactly its own image's gradient; else the batch mean
-                    loss = per_image.sum() if scope == "image" else per_image.sum() / len(active_images)
-                    loss.backward()
-                    total += float(per_image.detach().sum())
-                    invariance.index_add_(0, mask_of[idx], inv.detach())
-                    changed = logits.detach().argmax(-1) != clean_logits[idx].argmax(-1)
-                    prediction_changed.index_add_(0, mask_of[idx], changed.long())
-                if scope == "image":
-                    masks.grad[state.converged] = 0.0  # type: ignore[index]
-                optimizer.step()
-                if scheduler is not None:
-                    scheduler.step()
-                with torch.no_grad():
-                    frozen_values = masks[state.converged].clone() if scope == "image" else None
-                    masks.clamp_(0.0, 1.0)
-                    if frozen_values is not None:  # Adam's momentum must not move a converged mask
-                        masks[state.converged] = frozen_values
-                l1 = masks.detach().mean(dim=(1, 2))
-                losses.append(total / max(len(active_images), 1))
-                l1s.append(float(l1.mean()))
-                state.update(l1, invariance if scope == "image" else None, prediction_changed > 0)
-                if bool(state.converged.all()):
-                    break
-            final = masks.detach().clamp(0.0, 1.0)
-            masked_pred = torch.cat([
-                model(apply_masks(images[idx.cpu()].to(device, dtype), final[mask_of[idx]].to(dtype))).argmax(-1)
-                for idx in torch.arange(n, device=device).split(batch_size)
-            ])
-    finally:
-        for p, flag in flags:
-            p.requires_grad_(flag)
+            if lr_schedule == "paper_code"
+            else None
+        )
+        generator = seeded_generator(seed)
+        losses, l1s = [], []
+        steps = 0
+        for step in tqdm(range(1, max_steps + 1), desc=f"{scope} masks", disable=not progress, leave=False):
+            active_images = (
+                torch.nonzero(~state.converged[mask_of], as_tuple=False).flatten()
+                if scope == "image"
+                else torch.randperm(n, generator=generator)[:batch_size].to(device)
+            )
+            steps = step
+            optimizer.zero_grad(set_to_none=False)
+            invariance = torch.zeros(len(keys), device=device)
+            prediction_changed = torch.zeros(len(keys), dtype=torch.long, device=device)
+            total = 0.0
+            for idx in active_images.split(batch_size):
+                x = images[idx.cpu()].to(device, dtype)
+                logits = model(apply_masks(x, masks[mask_of[idx]].to(dtype))).float()
+                inv, penalty = mask_objective(logits, clean_ce[idx], target[idx], masks[mask_of[idx]])
+                per_image = inv + lam * penalty
+                # "image": sum, so each mask gets exactly its own image's gradient; else the batch mean
+                loss = per_image.sum() if scope == "image" else per_image.sum() / len(active_images)
+                loss.backward()
+                total += float(per_image.detach().sum())
+                invariance.index_add_(0, mask_of[idx], inv.detach())
+                changed = logits.detach().argmax(-1) != clean_logits[idx].argmax(-1)
+                prediction_changed.index_add_(0, mask_of[idx], changed.long())
+            if scope == "image":
+                masks.grad[state.converged] = 0.0  # type: ignore[index]
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            with torch.no_grad():
+                frozen_values = masks[state.converged].clone() if scope == "image" else None
+                masks.clamp_(0.0, 1.0)
+                if frozen_values is not None:  # Adam's momentum must not move a converged mask
+                    masks[state.converged] = frozen_values
+            l1 = masks.detach().mean(dim=(1, 2))
+            losses.append(total / max(len(active_images), 1))
+            l1s.append(float(l1.mean()))
+            state.update(l1, invariance if scope == "image" else None, prediction_changed > 0)
+            if bool(state.converged.all()):
+                break
+        final = masks.detach().clamp(0.0, 1.0)
+        masked_pred = torch.cat([
+            model(apply_masks(images[idx.cpu()].to(device, dtype), final[mask_of[idx]].to(dtype))).argmax(-1)
+            for idx in torch.arange(n, device=device).split(batch_size)
+        ])
     clean_pred = clean_logits.argmax(-1)
     return FourierMaskResult(
         masks=final.cpu(),

@@ -6,10 +6,12 @@ processes) and write files and scalars. (Fitting front-ends such as PCA before t
 """
 
 from lowfreq.callbacks.adversarial import AdversarialSpectrumAnalysis
+from lowfreq.callbacks.band_pass import BandPassAnalysis
 from lowfreq.callbacks.base import AnalysisCallback
 from lowfreq.callbacks.components import FrequencyComponentAnalysis
 from lowfreq.callbacks.corruptions import CorruptionAnalysis
 from lowfreq.callbacks.cue_conflict import CueConflictAnalysis
+from lowfreq.callbacks.heat_map import FourierHeatMapAnalysis
 from lowfreq.callbacks.hybrid import HybridCurveAnalysis
 from lowfreq.callbacks.masks import FourierMaskAnalysis
 from lowfreq.callbacks.mvh import ModelVsHumanAnalysis
@@ -19,8 +21,10 @@ from lowfreq.callbacks.summary import RunSummary
 __all__ = [
     "AdversarialSpectrumAnalysis",
     "AnalysisCallback",
+    "BandPassAnalysis",
     "CorruptionAnalysis",
     "CueConflictAnalysis",
+    "FourierHeatMapAnalysis",
     "FourierMaskAnalysis",
     "FrequencyComponentAnalysis",
     "HybridCurveAnalysis",

@@ -9,7 +9,9 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-__all__ = ["accumulator_dtype", "analysis_mode", "eval_mode", "image_progress", "model_device_dtype"]
+__all__ = [
+    "accumulator_dtype", "analysis_mode", "eval_mode", "frozen_parameters", "image_progress", "model_device_dtype",
+]
 
 
 def model_device_dtype(model: nn.Module, fallback: Tensor) -> tuple[torch.device, torch.dtype]:
@@ -44,6 +46,23 @@ def analysis_mode(model: nn.Module) -> Iterator[nn.Module]:
     """
     with eval_mode(model), torch.no_grad():
         yield model
+
+
+@contextmanager
+def frozen_parameters(model: nn.Module) -> Iterator[nn.Module]:
+    """No gradient for any parameter of ``model`` in the block (flags restored afterwards, also on errors).
+
+    For methods that need gradients of the input only (attacks, mask fitting): the backward pass then skips every
+    weight gradient, about half of its work in convolutions.
+    """
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    for p, _ in flags:
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
 
 
 def image_progress(total: int, desc: str, enabled: bool) -> tqdm:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from lowfreq.analysis.adversarial import (
+    DEFAULT_PGD_BUDGETS,
     AdversarialSpectrumMetric,
     derangement_targets,
     minimal_perturbations,
@@ -335,3 +336,53 @@ def test_foolbox_numpy_noise_is_silenced_in_a_fresh_process():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "not writable" not in done.stderr
+
+
+class _CountingLinear(nn.Module):
+    """``_linear()`` whose target class is out of reach where ``blocked``: it counts forward passes and records
+    whether each forward could build weight gradients."""
+
+    def __init__(self, blocked: bool) -> None:
+        super().__init__()
+        self.inner, self.blocked = _linear(), blocked
+        self.passes: list[bool] = []
+
+    def forward(self, x):
+        self.passes.append(any(p.requires_grad for p in self.parameters()) and torch.is_grad_enabled())
+        logits = self.inner(x)
+        return logits - torch.tensor([0.0, 1e3], dtype=logits.dtype) if self.blocked else logits
+
+
+def test_the_pgd_probe_stops_an_unreachable_target_after_one_budget_and_keeps_every_other_result():
+    x = _images(6)
+    y = torch.zeros(6, dtype=torch.long)
+    kwargs = {"targets": y + 1, "attacks": ("pgd",), "pgd_steps": 5}
+    blocked_probe, blocked_grid = _CountingLinear(True), _CountingLinear(True)
+    assert minimal_perturbations(blocked_probe, x, y, **kwargs).num_failed == 6
+    assert minimal_perturbations(blocked_grid, x, y, pgd_probe=False, **kwargs).num_failed == 6
+    # the probe costs one budget's passes (pgd_steps and Foolbox's checks), the grid pgd_steps per budget
+    assert len(blocked_probe.passes) <= 2 * kwargs["pgd_steps"]
+    assert len(blocked_grid.passes) >= len(DEFAULT_PGD_BUDGETS) * kwargs["pgd_steps"]
+    model = _linear()
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    probed = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd",))
+    full = minimal_perturbations(model, x, y, targets=1 - y, attacks=("pgd",), pgd_probe=False)
+    assert torch.equal(probed.epsilons, full.epsilons)
+    assert torch.isfinite(probed.epsilons).all()
+
+
+def test_attacks_compute_input_gradients_only_and_restore_the_flags():
+    model = _CountingLinear(False)
+    model.inner[1].bias.requires_grad_(False)  # a user's own frozen parameter stays frozen
+    x = _images(4)
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    model.passes.clear()
+    minimal_perturbations(model, x, y, targets=1 - y, attacks=("fmn", "pgd"), fmn_steps=5, pgd_steps=3)
+    robust_accuracy(model, x, y, epsilons=(0.01,))
+    assert model.passes
+    assert not any(model.passes)  # no forward could build a weight gradient
+    assert model.inner[1].weight.requires_grad
+    assert not model.inner[1].bias.requires_grad
+    assert model.inner[1].weight.grad is None

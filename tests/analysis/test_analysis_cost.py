@@ -17,8 +17,10 @@ import torch
 from torch import Tensor, nn
 
 from lowfreq import analysis
+from lowfreq.analysis.band_pass import BandPassAccuracyMetric
 from lowfreq.analysis.components import ComponentAccuracyMetric
 from lowfreq.analysis.corruptions import CorruptionAccuracyMetric
+from lowfreq.analysis.heat_map import FourierHeatMapMetric
 from lowfreq.analysis.hybrid import HybridCurveMetric
 from lowfreq.mvh.decisions import predict_16
 
@@ -63,10 +65,23 @@ def _component_metric(m: nn.Module, x: Tensor, y: Tensor) -> object:
     return metric.compute()
 
 
+def _band_pass_metric(m: nn.Module, x: Tensor, y: Tensor) -> object:
+    metric = BandPassAccuracyMetric(2, batch_size=BATCH)
+    metric.update(m, x, y)
+    return metric.compute()
+
+
 def _corruption_metric(m: nn.Module, x: Tensor, y: Tensor) -> object:
     metric = CorruptionAccuracyMetric(corruptions=["gaussian_noise"], severities=[1], batch_size=BATCH)
     metric.update(m, x, y)
     metric.update(m, x, y, "gaussian_noise", 1)
+    return metric.compute()
+
+
+def _heat_map_metric(m: nn.Module, x: Tensor, y: Tensor) -> object:
+    metric = FourierHeatMapMetric(x.shape[-1], stride=12, batch_size=BATCH)  # 4 frequencies of the 24 x 24 grid
+    for pos in torch.arange(len(y)).split(BATCH):
+        metric.update(m, x[pos], y[pos], pos)
     return metric.compute()
 
 
@@ -86,12 +101,16 @@ NO_GRAD: dict[str, Callable[[nn.Module, Tensor, Tensor], object]] = {
         m, x, y, f_mix_nyquist=F_MIX, num_permutations=1, batch_size=BATCH
     ),
     "HybridCurveMetric": _hybrid_metric,
+    "band_pass_accuracy": lambda m, x, y: analysis.band_pass_accuracy(m, x, y, num_bands=2, batch_size=BATCH),
+    "BandPassAccuracyMetric": _band_pass_metric,
     "component_accuracy": lambda m, x, y: analysis.component_accuracy(m, x, y, batch_size=BATCH),
     "ComponentAccuracyMetric": _component_metric,
     "corruption_accuracy": _corruptions,
     "CorruptionAccuracyMetric": _corruption_metric,
     "cue_conflict_decisions": lambda m, x, y: analysis.cue_conflict_decisions(m, x, y, (y + 1) % 10,
                                                                               batch_size=BATCH),
+    "fourier_heat_map": lambda m, x, y: analysis.fourier_heat_map(m, x, y, stride=12, batch_size=BATCH),
+    "FourierHeatMapMetric": _heat_map_metric,
     "filtered_accuracy": lambda m, x, y: analysis.filtered_accuracy(m, x, y, torch.rand(x.shape[-2:]),
                                                                     batch_size=BATCH),
     "predict_16": lambda m, x, y: predict_16(m, _Items(x), batch_size=BATCH),

@@ -13,13 +13,17 @@ from test_metrics_ddp import _assert_same
 from torch import nn
 
 from lowfreq.analysis import (
+    BandPassAccuracyMetric,
     ComponentAccuracyMetric,
     CorruptionAccuracyMetric,
     CueConflictMetric,
+    FourierHeatMapMetric,
     HybridCurveMetric,
+    band_pass_accuracy,
     component_accuracy,
     corruption_accuracy,
     cue_conflict_decisions,
+    fourier_heat_map,
     hybrid_curve,
     hybrid_pairs,
 )
@@ -211,6 +215,27 @@ def test_components_and_cue_conflict_function_equal_metric(case):
     _assert_same(cue.compute(), cue_conflict_decisions(model, x, y, y_texture))
 
 
+@pytest.mark.parametrize("case", ["one image", "zero images", "no image"])
+def test_band_pass_function_equals_metric(case):
+    model, x, y = _setup(1 if case == "one image" else 6)
+    if case == "zero images":
+        x = torch.zeros_like(x)
+    if case == "no image":
+        x, y = x[:0], y[:0]
+    metric = BandPassAccuracyMetric(3, batch_size=4)
+    metric.update(model, x, y)
+    expected = band_pass_accuracy(model, x, y, num_bands=3, batch_size=4)
+    _assert_same(metric.compute(), expected)
+    values = [expected.acc, expected.peak_pass_freq, *expected.acc_pass.tolist(), *expected.acc_stop.tolist()]
+    if case == "no image":  # nothing to count: NaN in both, never an error
+        assert expected.num_images == 0
+        assert all(math.isnan(v) for v in values)
+    else:
+        assert _finite(values)
+    if case == "zero images":  # every filtered image is zero too: one prediction everywhere
+        assert expected.acc_pass.tolist() == expected.acc_stop.tolist() == [expected.acc] * 3
+
+
 def test_hybrid_and_corruption_function_equal_metric_on_zero_images():
     model, x, y = _setup(6)
     x = torch.zeros_like(x)
@@ -228,6 +253,35 @@ def test_hybrid_and_corruption_function_equal_metric_on_zero_images():
     expected = corruption_accuracy(model, {("gaussian_noise", 1): (x, y)}, clean=(x[:1], y[:1]), batch_size=4)
     _assert_same(corruptions.compute(), expected)
     assert _finite(expected.mean_acc)
+
+
+@pytest.mark.parametrize("case", ["one image", "zero images", "one image, one basis per pass"])
+def test_heat_map_function_equals_metric(case):
+    model, x, y = _setup(1 if case.startswith("one image") else 6)
+    if case == "zero images":  # all-zero images: the negative half of every basis image is clipped away
+        x = torch.zeros_like(x)
+    batch = 1 if case.endswith("per pass") else 4
+    metric = FourierHeatMapMetric(SIZE, eps=3.0, seed=1, stride=2, batch_size=batch)
+    indices = torch.arange(len(y)) + 20
+    for pos in torch.arange(len(y)).split(4):
+        metric.update(model, x[pos], y[pos], indices[pos])
+    expected = fourier_heat_map(model, x, y, eps=3.0, seed=1, stride=2, indices=indices, batch_size=7)
+    _assert_same(metric.compute(), expected)
+    assert _finite([expected.clean_error, expected.mean_error, expected.low_error, expected.high_error])
+    assert expected.error.shape == (SIZE, SIZE)
+    assert int(expected.error.isnan().sum()) == SIZE * SIZE * 3 // 4  # the odd indices of the stride-2 grid
+
+
+def test_heat_map_without_images_is_nan_in_both():
+    model, x, y = _setup(3)
+    metric = FourierHeatMapMetric(SIZE, eps=1.0)
+    metric.update(model, x[:0], y[:0], torch.arange(0))
+    got, expected = metric.compute(), fourier_heat_map(model, x[:0], y[:0], eps=1.0)
+    _assert_same(got, expected)
+    assert math.isnan(got.clean_error)
+    assert math.isnan(got.mean_error)
+    assert bool(got.error.isnan().all())
+    assert got.num_images == 0
 
 
 # ---- 1 vs 2 processes ----------------------------------------------------------------------------------------------

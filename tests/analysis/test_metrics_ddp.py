@@ -14,11 +14,15 @@ import torch
 from torch import nn
 
 from lowfreq.analysis import (
+    BandPassAccuracyMetric,
     ComponentAccuracyMetric,
     CueConflictMetric,
+    FourierHeatMapMetric,
     HybridCurveMetric,
+    band_pass_accuracy,
     component_accuracy,
     cue_conflict_decisions,
+    fourier_heat_map,
     hybrid_curve,
     hybrid_pairs,
 )
@@ -29,6 +33,7 @@ from gloo import run_in_processes
 from toy_models import template_classifier
 
 GRID = [0.0, 0.1, 0.3, 0.6, 1.0]
+BAND_EDGES = [0.0, 0.1, 0.25, 0.5]
 BATCH = 8
 
 
@@ -56,13 +61,21 @@ def _metrics(rank: int, world: int, num_permutations: int = 2, radii: tuple[floa
     cue = CueConflictMetric()
     with torch.no_grad():
         cue.update(model(x[shard]), y[shard], y_texture[shard])
+    bands = BandPassAccuracyMetric(edges=BAND_EDGES, batch_size=BATCH)
+    for pos in shard.split(BATCH):
+        bands.update(model, x[pos], y[pos])
     decisions = StimulusDecisions(len(y))
     decisions.update(logits_1000[shard], shard)
+    heat_map = FourierHeatMapMetric(16, eps=12.0, seed=3, stride=4, batch_size=BATCH)  # signs keyed by index
+    for pos in shard.split(BATCH):
+        heat_map.update(model, x[pos], y[pos], pos + 100)
     return {
         "hybrid": hybrid.compute(),
         "components": components.compute(),
         "cue": cue.compute(),
+        "band_pass": bands.compute(),
         "decisions": decisions.compute(),
+        "heat_map": heat_map.compute(),
     }
 
 
@@ -92,7 +105,11 @@ def test_one_process_matches_the_functions():
     _assert_same(got["hybrid"], expected)
     _assert_same(got["components"], component_accuracy(model, x, y, (2, 4), batch_size=BATCH))
     _assert_same(got["cue"], cue_conflict_decisions(model, x, y, y_texture))
+    _assert_same(got["band_pass"], band_pass_accuracy(model, x, y, edges=BAND_EDGES, batch_size=BATCH))
     assert torch.equal(got["decisions"], logits_to_16(logits_1000).argmax(-1))
+    expected_map = fourier_heat_map(model, x, y, eps=12.0, seed=3, stride=4, indices=torch.arange(30) + 100)
+    _assert_same(got["heat_map"], expected_map)
+    assert 0 < expected_map.mean_error < 1
 
 
 def test_single_permutation_and_radius_keep_their_shapes():
@@ -112,7 +129,7 @@ def test_single_permutation_and_radius_keep_their_shapes():
 def test_two_processes_match_one(tmp_path: Path):
     two = run_in_processes(_metrics, tmp_path)
     one = _metrics(0, 1)
-    for key in ("hybrid", "components", "cue"):
+    for key in ("hybrid", "components", "cue", "heat_map", "band_pass"):
         _assert_same(two[key], one[key])
     assert torch.equal(two["decisions"], one["decisions"])
     assert bool((one["decisions"] >= 0).all())

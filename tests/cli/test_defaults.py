@@ -180,11 +180,12 @@ def test_cifar_recipe_smoke_run_gets_small_analyses(monkeypatch):
     cli = LowFreqCLI(FrontEndClassifier, ImageDataModule, args=["fit", "-c", BLUR_RECIPE, "--trainer.max_epochs=1",
                                                                 "--trainer.accelerator=cpu"], **KW)
     assert _sizes(cli.trainer.callbacks) == {"hybrid": 100, "frequency_components": 50, "adversarial": 50,
-                                                  "corruptions": 50}
+                                                  "corruptions": 50, "fourier_heat_map": 50, "band_pass": 50}
     cli = LowFreqCLI(FrontEndClassifier, ImageDataModule, args=["fit", "-c", BLUR_RECIPE,
                                                                 "--trainer.accelerator=cpu"], **KW)
     assert _sizes(cli.trainer.callbacks) == {"hybrid": 10000, "frequency_components": 2000, "adversarial": 1000,
-                                                  "corruptions": 1000}
+                                                  "corruptions": 1000, "fourier_heat_map": 1000,
+                                                  "band_pass": 1000}
 
 
 def test_preset_smoke_cuts_every_budget_and_paper_keeps_the_papers_sizes(monkeypatch, infos):
@@ -195,10 +196,12 @@ def test_preset_smoke_cuts_every_budget_and_paper_keeps_the_papers_sizes(monkeyp
     assert {k: c.num_images for k, c in analyses.items()} == dict.fromkeys(analyses, AnalysisCallback.SMOKE_IMAGES)
     assert analyses["adversarial"].attack_options()["attacks"] == ("fmn", "pgd")  # no Brendel-Bethge
     assert analyses["corruptions"].severities == [3]
+    assert (analyses["fourier_heat_map"].stride, analyses["fourier_heat_map"].max_frequency) == (4, 0.25)
     assert any("analyses.preset=smoke" in m for m in infos)
     paper = LowFreqCLI(FrontEndClassifier, ImageDataModule, args=[*args, "--analyses.preset=paper"], **KW)
     assert _sizes(paper.trainer.callbacks) == {"hybrid": 10000, "frequency_components": 2000, "adversarial": 1000,
-                                               "corruptions": 1000}  # a 1-epoch fit, not scaled down
+                                               "corruptions": 1000, "fourier_heat_map": 1000,
+                                               "band_pass": 1000}  # not scaled down
     with pytest.raises(SystemExit):  # jsonargparse rejects the value and names the choices
         LowFreqCLI(FrontEndClassifier, ImageDataModule, args=[*args, "--analyses.preset=quick"], **KW)
 
