@@ -14,8 +14,9 @@ from jsonargparse import ArgumentParser
 __all__ = ["profile_main"]
 
 _DESCRIPTION = (
-    "Run the frequency analyses (hybrid f_rev, LFC/HFC accuracy, minimal-epsilon adversarial spectrum f_0.5, shape "
-    "bias on cue-conflict images) on several models and one image folder, and write one leaderboard: "
+    "Run the frequency analyses (hybrid f_rev, LFC/HFC accuracy, band-pass/band-stop accuracy, Fourier heat map, "
+    "shape bias on cue-conflict images, minimal-epsilon adversarial spectrum f_0.5) on several models and one image "
+    "folder, and write one leaderboard: "
     "OUT/runs.csv (one row per model), OUT/report.html and the overlaid curves OUT/overlay_*.png, over one run "
     "directory per model (lowfreq compare and lowfreq report read them too). Offline, --random-weights (or weights "
     "that cannot be had) and no --data (the embedded synthetic shapes) still run."
@@ -53,7 +54,8 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--num_adversarial", type=int, default=None,
                         help="images of the minimal-perturbation spectrum (overrides the preset)")
     parser.add_argument("--analyses", nargs="+", default=None,
-                        help="run only these: hybrid frequency_components adversarial cue_conflict (default: all)")
+                        help="run only these of hybrid frequency_components band_pass fourier_heat_map cue_conflict "
+                        "adversarial (null: all)")
     parser.add_argument("--random_weights", action="store_true",
                         help="random weights for every model (also used, and said, when weights cannot be had)")
     parser.add_argument("--batch_size", type=int, default=None, help="images per forward pass (null: the preset's 64)")

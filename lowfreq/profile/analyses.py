@@ -3,8 +3,8 @@
 An entry of [`ANALYSES`][lowfreq.profile.analyses.ANALYSES] is a
 [`ProfileAnalysis`][lowfreq.profile.analyses.ProfileAnalysis]:
 
-* ``declare(budget)``: the analysis's ``*Analysis`` callback configured with the profile's budget. It is the one
-  declaration of the analysis: its ``name`` (the folder ``analysis/<name>/``), its ``headlines`` (the leaderboard's
+* ``declare(budget, size)``: the ``*Analysis`` callback configured with the budget for images of ``size`` px. It is the
+  one declaration of the analysis: its ``name`` (the folder ``analysis/<name>/``), its ``headlines`` (the leaderboard's
   columns), ``planned_passes`` and ``planned_note`` (the printed time estimate) and ``init_args`` (recorded in
   ``result.json``), exactly as after ``lowfreq fit``;
 * ``run(model, images, labels, context)``: the analysis through its pure function (no Trainer), returning an
@@ -26,9 +26,11 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from lowfreq.callbacks.adversarial import AdversarialSpectrumAnalysis
+from lowfreq.callbacks.band_pass import BandPassAnalysis
 from lowfreq.callbacks.base import AnalysisCallback
 from lowfreq.callbacks.components import FrequencyComponentAnalysis
 from lowfreq.callbacks.cue_conflict import CueConflictAnalysis
+from lowfreq.callbacks.heat_map import FourierHeatMapAnalysis
 from lowfreq.callbacks.hybrid import HybridCurveAnalysis
 from lowfreq.results.columns import Headline
 
@@ -45,6 +47,10 @@ class Budget:
         num_permutations: hybrid pairings (P001: 4).
         protocol: attack protocol of the minimal perturbations (``lowfreq.analysis.adversarial.PROTOCOLS``).
         num_bootstrap: bootstrap replicates of f_0.5.
+        num_heat_map: images of the Fourier heat map.
+        heat_map_grid: about this many evaluated frequencies per axis of the heat map (stride = size // grid); None
+            = Yin et al.'s maps (every frequency at 32 px, the 63 x 63 lowest at 224 px).
+        num_bands: radial bands of the band-pass / band-stop accuracy.
         batch_size: images per forward pass.
         seed: seed of the image subsets, the pairings and the attack targets.
     """
@@ -54,17 +60,21 @@ class Budget:
     num_permutations: int = 2
     protocol: str = "default"
     num_bootstrap: int = 1000
+    num_heat_map: int = 50
+    heat_map_grid: int | None = 16
+    num_bands: int = 8
     batch_size: int = 64
     seed: int = 0
 
 
 PRESETS: dict[str, Budget] = {
-    "smoke": Budget(num_images=20, num_adversarial=4, num_permutations=1, protocol="smoke", num_bootstrap=100),
+    "smoke": Budget(num_images=20, num_adversarial=4, num_permutations=1, protocol="smoke", num_bootstrap=100,
+                    num_heat_map=10, heat_map_grid=8, num_bands=4),
     "default": Budget(),
-    "paper": Budget(num_images=1000, num_adversarial=1000, num_permutations=4),
+    "paper": Budget(num_images=1000, num_adversarial=1000, num_permutations=4, num_heat_map=1000, heat_map_grid=None),
 }
-"""``--preset``: "smoke" (seconds per CPU model: the command works), "default" (a few minutes per ImageNet-size model
-on a CPU), "paper" (P001's sizes: 1000 images, 4 pairings, 1000 attacked images)."""
+"""``--preset``: "smoke" (seconds per CPU model: the command works), "default" (minutes per model on a CPU), "paper"
+(P001's sizes: 1000 images, 4 pairings, 1000 attacked images; Yin et al.'s heat maps on 1000 images)."""
 
 COMPONENT_CUTOFFS: tuple[float, ...] = (0.125, 0.25, 0.375, 0.5)
 """Cutoffs of the low/high-frequency components in cycles/pixel: P003's radii 4, 8, 12, 16 on 32 x 32, the same
@@ -76,7 +86,7 @@ class Context:
     """What an analysis run needs besides the model and the images.
 
     Attributes:
-        callback: the entry's declaration, configured with the budget (``declare(budget)``).
+        callback: the entry's declaration, configured with the budget (``declare(budget, size)``).
         budget: the profile's budget.
         label: the model's name for figures.
         progress: show progress bars counting images.
@@ -110,13 +120,13 @@ class ProfileAnalysis:
     """One analysis of the profile (see the module docstring).
 
     Args:
-        declare: the analysis's callback configured with a budget.
+        declare: the analysis's callback configured with a budget, for images of a given side (pixels).
         run: runs it on ``(model, images, labels, context)``.
         conflict: it runs on the cue-conflict images (labels (N, 2): shape, texture class) and is skipped on data
             without them.
     """
 
-    declare: Callable[[Budget], AnalysisCallback]
+    declare: Callable[[Budget, int], AnalysisCallback]
     run: Callable[[nn.Module, Tensor, Tensor, Context], Outcome]
     conflict: bool = False
 
@@ -166,9 +176,7 @@ def _components(model: nn.Module, images: Tensor, labels: Tensor, context: Conte
 
     callback = context.callback
     assert isinstance(callback, FrequencyComponentAnalysis)
-    size = images.shape[-1]
-    radii = [cutoff * size for cutoff in COMPONENT_CUTOFFS]  # index units at this size
-    callback.radii_bins = radii  # recorded in result.json's init_args
+    radii = callback.radii_bins  # index units at this size: COMPONENT_CUTOFFS x size
     result = component_accuracy(model, images, labels, radii, inclusive=callback.inclusive,
                                 rescale=callback.rescale, batch_size=callback.batch_size, progress=context.progress)
     history = [{"epoch": 0, "global_step": 0, "acc_low": result.acc_low.tolist(),
@@ -239,25 +247,73 @@ def _cue_conflict(model: nn.Module, images: Tensor, labels: Tensor, context: Con
     return Outcome({"result": result, "stimuli": context.conflict_kind}, (*headlines, *_DECISIONS), figures)
 
 
+# ---- Fourier heat map (Yin et al. 2019) ----------------------------------------------------------------------------
+HEAT_MAP_EPS = {32: 4.0, 224: 15.7}
+"""Yin et al.'s L2 norm per channel: 4 on CIFAR-10 (32 px), 15.7 on ImageNet (224 px); a size in between takes the
+value of the nearer of the two (on a log scale)."""
+
+
+def _heat_map_callback(budget: Budget, size: int) -> FourierHeatMapAnalysis:
+    eps = HEAT_MAP_EPS[32] if size * size < 32 * 224 else HEAT_MAP_EPS[224]
+    if budget.heat_map_grid is None:  # Yin et al.'s maps: the whole grid at 32 px, the 63 x 63 centre at 224 px
+        stride, limit = 1, (None if size <= 64 else 31 / 224)
+    else:  # about heat_map_grid steps per axis over the whole grid
+        stride, limit = max(1, size // budget.heat_map_grid), None
+    callback = FourierHeatMapAnalysis(**_with(budget, num_images=budget.num_heat_map, eps=eps, stride=stride,
+                                              max_frequency=limit))
+    callback._image_size = (size, size)  # the grid its planned passes count (a fit reads it from the data)
+    return callback
+
+
+def _heat_map(model: nn.Module, images: Tensor, labels: Tensor, context: Context) -> Outcome:
+    from lowfreq.analysis.heat_map import fourier_heat_map
+    from lowfreq.plotting.heat_map import plot_fourier_heat_map, plot_heat_map_profile
+
+    callback = context.callback
+    assert isinstance(callback, FourierHeatMapAnalysis)
+    result = fourier_heat_map(model, images, labels, eps=callback.eps, seed=callback.seed, stride=callback.stride,
+                              max_frequency=callback.max_frequency, batch_size=callback.batch_size,
+                              progress=context.progress)
+    payload = {"heat_map": result, "image_size": list(images.shape[-2:]), "split": "profile",
+               "low_band": "|f| <= 0.125 cycles/pixel", "high_band": "|f| > 0.25 cycles/pixel"}
+    figures = {"figure": plot_fourier_heat_map(result, label=context.label)[0],
+               "profile": plot_heat_map_profile(result, label=context.label)[0]}
+    return Outcome(payload, callback.headlines, figures)
+
+
+# ---- band-pass / band-stop accuracy ----------------------------------------------------------------------------------
+def _band_pass(model: nn.Module, images: Tensor, labels: Tensor, context: Context) -> Outcome:
+    from lowfreq.analysis.band_pass import band_pass_accuracy
+    from lowfreq.plotting.band_pass import plot_band_pass
+
+    callback = context.callback
+    assert isinstance(callback, BandPassAnalysis)
+    result = band_pass_accuracy(model, images, labels, num_bands=callback.num_bands, edges=callback.edges,
+                                spacing=callback.spacing, batch_size=callback.batch_size, progress=context.progress)
+    figures = {"figure": plot_band_pass(result, label=context.label)[0]}
+    return Outcome({"band_pass": result, "split": "profile"}, callback.headlines, figures)
+
+
 def _with(budget: Budget, **options: Any) -> dict[str, Any]:
     return {"batch_size": budget.batch_size, "seed": budget.seed, **options}
 
 
 ANALYSES: dict[str, ProfileAnalysis] = {
     "hybrid": ProfileAnalysis(
-        lambda b: HybridCurveAnalysis(**_with(b, num_images=b.num_images, num_permutations=b.num_permutations)),
+        lambda b, size: HybridCurveAnalysis(**_with(b, num_images=b.num_images, num_permutations=b.num_permutations)),
         _hybrid),
     "frequency_components": ProfileAnalysis(
-        lambda b: FrequencyComponentAnalysis(**_with(b, num_images=b.num_images, every_n_epochs=0,
-                                                     radii_bins=[c * 32 for c in COMPONENT_CUTOFFS])),
+        lambda b, size: FrequencyComponentAnalysis(**_with(b, num_images=b.num_images, every_n_epochs=0,
+                                                           radii_bins=[c * size for c in COMPONENT_CUTOFFS])),
         _components),
-    "adversarial": ProfileAnalysis(
-        lambda b: AdversarialSpectrumAnalysis(**_with(b, num_images=b.num_adversarial, protocol=b.protocol,
-                                                      num_bootstrap=b.num_bootstrap)),
-        _adversarial),
+    "band_pass": ProfileAnalysis(
+        lambda b, size: BandPassAnalysis(**_with(b, num_images=b.num_images, num_bands=b.num_bands)), _band_pass),
+    "fourier_heat_map": ProfileAnalysis(_heat_map_callback, _heat_map),
     "cue_conflict": ProfileAnalysis(
-        lambda b: CueConflictAnalysis(**_with(b, num_images=b.num_images)), _cue_conflict, conflict=True),
-    # The Fourier heat map (lowfreq.analysis.heat_map: fourier_heat_map, FourierHeatMapAnalysis) and band-pass
-    # sensitivity (lowfreq.analysis.band_pass, BandPassAnalysis) come in as one entry each once they are on main.
+        lambda b, size: CueConflictAnalysis(**_with(b, num_images=b.num_images)), _cue_conflict, conflict=True),
+    "adversarial": ProfileAnalysis(
+        lambda b, size: AdversarialSpectrumAnalysis(**_with(b, num_images=b.num_adversarial, protocol=b.protocol,
+                                                            num_bootstrap=b.num_bootstrap)),
+        _adversarial),
 }
 """The analyses of ``lowfreq profile``, by the name of their ``analysis/<name>/`` folder, in the order they run."""

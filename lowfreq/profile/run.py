@@ -118,7 +118,8 @@ def _inputs(name: str, entry: ProfileAnalysis, sample: Sample, budget: Budget) -
         x, y_shape, y_texture = sample.conflict
         keep = seeded_subset(len(x), budget.num_images, budget.seed)
         return x[keep], torch.stack([y_shape[keep], y_texture[keep]], dim=1)
-    wanted = budget.num_adversarial if name == "adversarial" else budget.num_images
+    wanted = {"adversarial": budget.num_adversarial, "fourier_heat_map": budget.num_heat_map}.get(name,
+                                                                                               budget.num_images)
     keep = seeded_subset(len(sample.x), wanted, budget.seed)
     return sample.x[keep], sample.y[keep]
 
@@ -150,7 +151,7 @@ def _prepare(
     progress: bool,
 ) -> list[_Prepared]:
     samples: dict[int, Sample] = {}
-    pool = max(budget.num_images, budget.num_adversarial)
+    pool = max(budget.num_images, budget.num_adversarial, budget.num_heat_map)
     prepared, dirs = [], set()
     for model in models:
         size = model.image_size
@@ -176,7 +177,7 @@ def _prepare(
         head = head.to(device).eval()
         plan = []
         for name in chosen:
-            callback = ANALYSES[name].declare(budget)
+            callback = ANALYSES[name].declare(budget, model.image_size)
             n = len(_inputs(name, ANALYSES[name], sample, budget)[0])
             forward, gradient = callback.planned_passes(n)
             plan.append(PlannedAnalysis(name, n, forward, gradient, 0.0, callback.planned_note()))
@@ -215,7 +216,7 @@ def _run_model(item: _Prepared, budget: Budget, progress: bool) -> float:
     started = time.perf_counter()
     for name in item.analyses:
         entry = ANALYSES[name]
-        callback = entry.declare(budget)
+        callback = entry.declare(budget, item.model.image_size)
         x, y = _inputs(name, entry, item.sample, budget)
         context = Context(callback, budget, item.model.label, progress, item.sample.conflict_kind)
         begun = time.perf_counter()

@@ -55,14 +55,16 @@ def _check_board(out, printed: str, columns: tuple[str, ...], overlays: tuple[st
 
 
 FAST_COLUMNS = ("f_rev_crossing", "component_acc", "lfc_acc_0p125", "hfc_acc_0p5", "shape_decisions",
-                "texture_decisions")
+                "texture_decisions", "band_pass_peak_freq", "band_stop_peak_freq", "heat_map_error")
+OVERLAYS = ("overlay_hybrid", "overlay_component_cutoffs", "overlay_cue_conflict", "overlay_band_pass",
+            "overlay_heat_map_profile")
 
 
 def test_profile_two_random_models_on_the_embedded_data(tmp_path, capsys):
     out = tmp_path / "board"
-    main(["profile", *TINY, "--out", str(out), *FAST, "--analyses", "hybrid", "frequency_components", "cue_conflict"])
-    _check_board(out, capsys.readouterr().out, FAST_COLUMNS,
-                 ("overlay_hybrid", "overlay_component_cutoffs", "overlay_cue_conflict"))
+    main(["profile", *TINY, "--out", str(out), *FAST, "--analyses", "hybrid", "frequency_components", "cue_conflict",
+          "band_pass", "fourier_heat_map"])
+    _check_board(out, capsys.readouterr().out, FAST_COLUMNS, OVERLAYS)
 
 
 @pytest.mark.slow
@@ -70,8 +72,7 @@ def test_profile_runs_every_analysis_by_default(tmp_path, capsys):
     pytest.importorskip("foolbox")
     out = tmp_path / "board"
     main(["profile", *TINY, "--out", str(out), *FAST, "--num-adversarial", "2"])
-    _check_board(out, capsys.readouterr().out, (*FAST_COLUMNS, "adv_failed"),
-                 ("overlay_hybrid", "overlay_component_cutoffs", "overlay_cue_conflict"))
+    _check_board(out, capsys.readouterr().out, (*FAST_COLUMNS, "adv_failed"), OVERLAYS)
     assert (out / "lowfreq_SimpleCNN_widths_6" / "analysis" / "adversarial" / "result.json").is_file()
 
 
@@ -85,7 +86,7 @@ def test_the_adversarial_entry_gives_f_half_and_the_profile_the_overlay_reads():
 
     model, x, y = template_classifier(torch.Generator().manual_seed(0), 4, 8, 4, noise=0.05)
     entry = ANALYSES["adversarial"]
-    callback = entry.declare(PRESETS["smoke"])
+    callback = entry.declare(PRESETS["smoke"], 8)
     outcome = entry.run(model, x, y, Context(callback, PRESETS["smoke"], "template"))
     payload = to_jsonable(callback.payload(outcome.result, None, outcome.headlines))
     values = {h["name"]: h["value"] for h in payload["headlines"]}
