@@ -60,7 +60,7 @@ class Budget:
     num_permutations: int = 2
     protocol: str = "default"
     num_bootstrap: int = 1000
-    num_heat_map: int = 50
+    num_heat_map: int = 20
     heat_map_grid: int | None = 16
     num_bands: int = 8
     batch_size: int = 64
