@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -174,6 +175,24 @@ class AnalysisCallback(AfterFitOrValidate):
         names = inspect.signature(type(self).__init__).parameters
         return {name: getattr(self, name) for name in names if name != "self" and hasattr(self, name)}
 
+    def payload(
+        self, result: dict[str, Any], global_step: int | None, headlines: Sequence[Headline] | None = None
+    ) -> dict[str, Any]:
+        """The ``result.json`` of ``result``: it, the evaluated headlines, callback name, init args, step, versions.
+
+        ``write`` adds the seconds; ``lowfreq profile`` writes the same files without a Trainer.
+
+        Args:
+            result: the analysis's result dict (tensors and dataclasses as they are).
+            global_step: the trainer's step, None outside training.
+            headlines: the quantities to evaluate on ``result``; None =
+                [`headlines`][lowfreq.callbacks.base.AnalysisCallback.headlines].
+        """
+        declared = self.headlines if headlines is None else headlines
+        return {**result, "headlines": [headline.evaluate(result) for headline in declared],
+                "callback": type(self).__name__, "init_args": self.init_args(), "global_step": global_step,
+                "versions": versions()}
+
     def write(
         self,
         trainer: L.Trainer,
@@ -192,9 +211,7 @@ class AnalysisCallback(AfterFitOrValidate):
         in TensorBoard alone. Each logger is saved afterwards, so its files hold the values when ``fit`` returns.
         """
         if trainer.is_global_zero:
-            payload = {**result, "headlines": [headline.evaluate(result) for headline in self.headlines],
-                       "callback": type(self).__name__, "init_args": self.init_args(),
-                       "global_step": trainer.global_step, "versions": versions()}
+            payload = self.payload(result, trainer.global_step)
             started = getattr(self, "_started", None)
             if started is not None:  # wall time of the analysis on this rank, up to its files
                 payload["seconds"] = round(time.perf_counter() - started, 3)

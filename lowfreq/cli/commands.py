@@ -64,6 +64,9 @@ TABLE: dict[str, Command] = {
                        "lowfreq.results.compare", "compare_main"),
     "report": Command("one self-contained HTML page of one or several runs (figures, numbers, paper values, config)",
                       "lowfreq.results.report", "report_main"),
+    "profile": Command("the frequency analyses of several models on one image folder, one leaderboard: lowfreq "
+                       "profile timm:resnet18 torchvision:resnet50 --data FOLDER", "lowfreq.cli.profile",
+                       "profile_main"),
     "list": Command("what exists, one line each: lowfreq list backbones|frontends|analyses|recipes",
                     "lowfreq.cli.catalog", "list_main"),
 }

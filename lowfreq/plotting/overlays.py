@@ -21,8 +21,12 @@ from lowfreq.plotting._common import as_array, legend_below
 __all__ = [
     "OVERLAYS",
     "Overlay",
+    "overlay_band_pass",
     "overlay_component_accuracy",
+    "overlay_component_cutoffs",
     "overlay_corruption_bands",
+    "overlay_cue_conflict",
+    "overlay_heat_map_profile",
     "overlay_hybrid",
     "overlay_mask_radial_energy",
     "overlay_perturbation_profile",
@@ -107,6 +111,70 @@ def overlay_component_accuracy(runs: Runs) -> tuple[Figure, Axes]:
     return fig, axes[0]
 
 
+def overlay_component_cutoffs(runs: Runs) -> tuple[Figure, Axes]:
+    """Accuracy on low- (solid) and high-frequency components (dashed) vs the cutoff (cycles/pixel), one run a colour.
+
+    Each run's last evaluation (``lowfreq profile``, or a fit's end): comparable across image sizes.
+    """
+    _fig, (ax,) = _new()
+    for i, (label, payload) in enumerate(runs):
+        last = payload["last"]
+        cutoffs = as_array(last["radii_cycles"]).reshape(-1)
+        color = f"C{i % 10}"
+        ax.plot(cutoffs, 100 * as_array(last["acc_low"]).reshape(-1), "-o", ms=3, color=color,
+                label=_named(label, last.get("num_images")))
+        ax.plot(cutoffs, 100 * as_array(last["acc_high"]).reshape(-1), "--o", ms=3, color=color)
+    ax.plot([], [], "-", color="0.3", label="LFC: below the cutoff")
+    ax.plot([], [], "--", color="0.3", label="HFC: above the cutoff")
+    return _finish(ax, "component cutoff (cycles/pixel)", "accuracy (%)")
+
+
+def overlay_cue_conflict(runs: Runs) -> tuple[Figure, Axes]:
+    """Cue-conflict decisions for the shape, the texture or neither (%), one colour per run (shape bias in legend)."""
+    _fig, (ax,) = _new()
+    parts = (("shape_fraction", "shape"), ("texture_fraction", "texture"), ("other_fraction", "neither"))
+    width = 0.8 / len(runs)
+    for i, (label, payload) in enumerate(runs):
+        result = payload["result"]
+        bias = result.get("shape_bias")
+        text = f"{label}, shape bias {bias:.3f}" if isinstance(bias, (int, float)) else f"{label}, shape bias -"
+        values = [100 * float(result.get(key) or 0.0) for key, _ in parts]
+        ax.bar(np.arange(len(parts)) - 0.4 + (i + 0.5) * width, values, width, color=f"C{i % 10}",
+               label=_named(text, result.get("num_images")))
+    ax.set_xticks(range(len(parts)), [f"{name} class" for _, name in parts])
+    return _finish(ax, "decision on cue-conflict images", "decisions (%)")
+
+
+def overlay_band_pass(runs: Runs) -> tuple[Figure, Axes]:
+    """Accuracy with only one radial band kept (solid) and with it removed (dashed) vs the band centre, per run."""
+    _fig, (ax,) = _new()
+    for i, (label, payload) in enumerate(runs):
+        result = payload["band_pass"]
+        centres = as_array(result["centres"]).reshape(-1)
+        color = f"C{i % 10}"
+        ax.plot(centres, 100 * as_array(result["acc_pass"]).reshape(-1), "-o", ms=3, color=color,
+                label=_named(label, result.get("num_images")))
+        ax.plot(centres, 100 * as_array(result["acc_stop"]).reshape(-1), "--o", ms=3, color=color)
+    ax.plot([], [], "-", color="0.3", label="band-pass: only the band kept")
+    ax.plot([], [], "--", color="0.3", label="band-stop: the band removed")
+    return _finish(ax, "band centre (cycles/pixel)", "accuracy (%)")
+
+
+def overlay_heat_map_profile(runs: Runs) -> tuple[Figure, Axes]:
+    """Fourier heat map error rate against radial frequency (ring means), one colour per run, clean error dotted."""
+    _fig, (ax,) = _new()
+    for i, (label, payload) in enumerate(runs):
+        result = payload["heat_map"]
+        color = f"C{i % 10}"
+        error = np.array([np.nan if v is None else v for v in result["radial_error"]], dtype=float)
+        ax.plot(as_array(result["radial_frequency"]), 100 * error, "-o", ms=3, color=color,
+                label=_named(label, result.get("num_images")))
+        clean = result.get("clean_error")
+        if isinstance(clean, (int, float)):
+            ax.axhline(100 * float(clean), color=color, linestyle=":", linewidth=1)
+    return _finish(ax, "radial frequency of the basis image (cycles/pixel); dotted: clean", "error rate (%)")
+
+
 def overlay_perturbation_profile(runs: Runs) -> tuple[Figure, Axes]:
     """Cumulative radial power fraction of each run's mean minimal-perturbation spectrum, f_0.5 dashed (P001)."""
     _fig, (ax,) = _new()
@@ -160,15 +228,26 @@ class Overlay:
 
 OVERLAYS: dict[str, Overlay] = {
     "overlay_hybrid": Overlay("hybrid", lambda p: _get(p, "hybrid", "p_low") is not None, overlay_hybrid),
-    "overlay_components": Overlay(
-        "frequency_components", lambda p: bool(_get(p, "history")) and _get(p, "radii") is not None,
+    "overlay_components": Overlay(  # along training: two evaluations at least
+        "frequency_components", lambda p: len(_get(p, "history") or ()) > 1 and _get(p, "radii") is not None,
         overlay_component_accuracy,
+    ),
+    "overlay_component_cutoffs": Overlay(
+        "frequency_components", lambda p: _get(p, "last", "radii_cycles") is not None, overlay_component_cutoffs
     ),
     "overlay_perturbation_profile": Overlay(
         "adversarial", lambda p: _get(p, "profile", "fraction_below") is not None, overlay_perturbation_profile
     ),
     "overlay_corruption_bands": Overlay(
         "corruptions", lambda p: _get(p, "result", "band_acc") is not None, overlay_corruption_bands
+    ),
+    "overlay_cue_conflict": Overlay(
+        "cue_conflict", lambda p: _get(p, "result", "shape_fraction") is not None, overlay_cue_conflict
+    ),
+    "overlay_band_pass": Overlay("band_pass", lambda p: _get(p, "band_pass", "acc_pass") is not None,
+                                 overlay_band_pass),
+    "overlay_heat_map_profile": Overlay(
+        "fourier_heat_map", lambda p: _get(p, "heat_map", "radial_error") is not None, overlay_heat_map_profile
     ),
     "overlay_mask_energy": Overlay(
         "fourier_mask", lambda p: _get(p, "radial_energy") is not None, overlay_mask_radial_energy

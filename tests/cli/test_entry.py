@@ -12,7 +12,7 @@ from lowfreq.cli import commands as _commands
 from lowfreq.cli.commands import COMMANDS
 from lowfreq.cli.entry import main
 
-EXPECTED = ("fit", "validate", "test", "predict", "alignment", "download", "compare", "report", "list")
+EXPECTED = ("fit", "validate", "test", "predict", "alignment", "download", "compare", "report", "profile", "list")
 
 
 def _help_lines(text: str) -> dict[str, str]:
@@ -41,7 +41,7 @@ def test_help_and_light_commands_do_not_import_lightning():
     assert out.strip().splitlines()[-1] == "RESULT False False"
 
 
-@pytest.mark.parametrize("command", ["alignment", "download", "list"])
+@pytest.mark.parametrize("command", ["alignment", "download", "profile", "list"])
 def test_light_subcommand_help_does_not_import_lightning_or_torch(command):
     code = (
         f"import sys\nfrom lowfreq.cli.entry import main\ntry:\n    main([{command!r}, '--help'])\nexcept SystemExit:\n"

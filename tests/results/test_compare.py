@@ -246,7 +246,16 @@ def _curves(shift: float) -> dict[str, dict]:
                           num_pairs=50),
         "frequency_components": {"radii": [4.0, 8.0], "history": [
             {"epoch": e, "global_step": 10 * e, "acc_low": [0.3 + shift, 0.5], "acc_high": [0.2, 0.1]}
-            for e in range(3)]},
+            for e in range(3)],
+            "last": {"radii_cycles": [0.125, 0.25], "acc_low": [0.3 + shift, 0.5], "acc_high": [0.2, 0.1],
+                     "num_images": 20}},
+        "band_pass": {"band_pass": {"centres": [0.1, 0.3], "acc_pass": [0.6 + shift, 0.2],
+                                    "acc_stop": [0.3, 0.5], "num_images": 20}},
+        "fourier_heat_map": {"heat_map": {"radial_frequency": [0.0, 0.25, 0.5],
+                                          "radial_error": [0.1, None, 0.5 + shift], "clean_error": 0.1,
+                                          "num_images": 20}},
+        "cue_conflict": {"result": {"num_images": 20, "shape_fraction": 0.5 + shift, "texture_fraction": 0.3,
+                                    "other_fraction": 0.2 - shift, "shape_bias": (0.5 + shift) / (0.8 + shift)}},
         "adversarial": {"f_half": 0.2 + shift, "indices": [1, 2, 3], "summary": {"median": 0.01},
                         "profile": {"frequency": [0.0, 0.25, 0.5], "fraction_below": [0.1, 0.6 - shift, 1.0]},
                         "headlines": headlines(AdversarialSpectrumAnalysis, f_half=0.2 + shift, eps_median=0.01,
