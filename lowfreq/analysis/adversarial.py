@@ -34,6 +34,7 @@ import contextlib
 import copy
 import logging
 import math
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ __all__ = [
     "MinimalPerturbations",
     "RobustAccuracyMetric",
     "compile_brendel_bethge",
+    "compile_brendel_bethge_in_background",
     "derangement_targets",
     "minimal_perturbations",
     "perturbation_half_power",
@@ -180,6 +182,24 @@ def compile_brendel_bethge() -> None:
         attack = fb.attacks.LinfinityBrendelBethgeAttack(steps=2)
         attack(fb.PyTorchModel(net, bounds=(0, 1)), x, fb.criteria.TargetedMisclassification(torch.tensor([1])),
                epsilons=None, starting_points=torch.full_like(x, 0.4))
+
+
+def compile_brendel_bethge_in_background() -> threading.Thread:
+    """[`compile_brendel_bethge`][lowfreq.analysis.adversarial.compile_brendel_bethge] in a started daemon thread.
+
+    Join the thread before timing an attack; a failure (e.g. foolbox missing) is only logged at debug level, since
+    the attack itself raises the clear error when it runs.
+    """
+
+    def compile_quietly() -> None:
+        try:
+            compile_brendel_bethge()
+        except Exception as error:  # the attack reports it when it runs
+            log.debug("Brendel-Bethge warm-up failed: %s", error)
+
+    thread = threading.Thread(target=compile_quietly, name="lowfreq-bb-compile", daemon=True)
+    thread.start()
+    return thread
 
 
 class _Shift(nn.Module):

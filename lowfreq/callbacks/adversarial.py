@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import math
-import threading
 from typing import Any, ClassVar, Literal
 
 import lightning as L
@@ -14,7 +12,7 @@ from lowfreq.analysis.adversarial import (
     ATTACKS,
     PROTOCOLS,
     AdversarialSpectrumMetric,
-    compile_brendel_bethge,
+    compile_brendel_bethge_in_background,
     derangement_targets,
     minimal_perturbations,
 )
@@ -26,15 +24,6 @@ from lowfreq.plotting.adversarial import plot_perturbation_profile, plot_perturb
 from lowfreq.results.columns import Headline
 
 __all__ = ["AdversarialSpectrumAnalysis"]
-
-log = logging.getLogger(__name__)
-
-
-def _compile_quietly() -> None:
-    try:
-        compile_brendel_bethge()
-    except Exception as error:  # the analysis itself reports it when it runs
-        log.debug("Brendel-Bethge warm-up failed: %s", error)
 
 
 class AdversarialSpectrumAnalysis(AnalysisCallback):
@@ -111,8 +100,7 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Compile the Brendel-Bethge solver in a thread while the model trains (when the attacks include "bb")."""
         if "bb" in self.attack_options()["attacks"]:
-            self._warm_up = threading.Thread(target=_compile_quietly, name="lowfreq-bb-compile", daemon=True)
-            self._warm_up.start()
+            self._warm_up = compile_brendel_bethge_in_background()
 
     def planned_passes(self, num_images: int) -> tuple[int, int]:
         """About [`PASSES_PER_IMAGE`][lowfreq.callbacks.AdversarialSpectrumAnalysis.PASSES_PER_IMAGE] per image.
@@ -126,8 +114,8 @@ class AdversarialSpectrumAnalysis(AnalysisCallback):
         """Brendel-Bethge's CPU solver and numba's compilation are not model passes."""
         if "bb" not in self.attack_options()["attacks"]:
             return ""
-        return ("+ Brendel-Bethge: numba compiles once per process (about 25-35 s on 2 CPU cores, started beside "
-                "training), then its solver takes about 0.1-0.2 s per image on the CPU")
+        return ("+ Brendel-Bethge: numba compiles once per process (about 25-35 s on 2 CPU cores, in a thread "
+                "from the start of fit or profile), then its solver takes about 0.1-0.2 s per image on the CPU")
 
     def use_smoke_budget(self) -> None:
         """The smoke budget: the "smoke" protocol (FMN, PGD where FMN failed), 100 bootstraps.

@@ -59,7 +59,8 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--random_weights", action="store_true",
                         help="random weights for every model (also used, and said, when weights cannot be had)")
     parser.add_argument("--batch_size", type=int, default=None, help="images per forward pass (null: the preset's 64)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the subsets, pairings and attack targets")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the subsets, pairings, attack targets and random weights")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
     parser.add_argument("--no_progress", action="store_true", help="no progress bars")
     return parser

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import torch
 import yaml
 from torch import nn
 
@@ -205,17 +206,24 @@ def _checkpoint(spec: str) -> ProfiledModel:
                          class_names=[str(n) for n in names] if names else None)
 
 
-def build_model(spec: str, *, random_weights: bool = False) -> ProfiledModel:
+def build_model(spec: str, *, random_weights: bool = False, seed: int = 0) -> ProfiledModel:
     """Build the model ``spec`` names (see the module's table), pretrained unless ``random_weights``.
 
     When the weights cannot be had (the backbones fail fast offline), the architecture is built with random weights
-    and the result's ``note`` says why.
+    and the result's ``note`` says why. Random weights are drawn from ``torch.manual_seed(seed)`` in a forked
+    generator: the same seed gives the same model, and the global random state is left alone.
 
     Raises:
         ValueError: ``spec`` is no model spec, or names no model of its source (naming MODEL and what is allowed).
     """
     if not isinstance(spec, str) or not spec:
         raise ValueError(f"MODEL must be {_ALLOWED}, got {spec!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _build(spec, random_weights)
+
+
+def _build(spec: str, random_weights: bool) -> ProfiledModel:
     if spec.endswith(".ckpt") or Path(spec).is_file():
         if not Path(spec).is_file():
             raise FileNotFoundError(f"MODEL {spec!r} looks like a checkpoint path, but no such file exists")

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 import yaml
 
+from lowfreq.analysis.adversarial import PROTOCOLS, compile_brendel_bethge_in_background
 from lowfreq.callbacks.plan import AnalysisPlan, PlannedAnalysis, format_plan
 from lowfreq.core.checks import check_choice, check_positive_int
 from lowfreq.core.io import save_figure, to_jsonable, write_json
@@ -262,7 +263,7 @@ def profile(
             one only where Foolbox is installed).
         random_weights: build every model with random weights (offline, or for a baseline).
         batch_size: images per forward pass (overrides the preset's 64).
-        seed: seed of the image subsets, the pairings and the attack targets.
+        seed: seed of the image subsets, the pairings, the attack targets and random weights.
         device: "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
         progress: progress bars counting images (stderr); the other lines go to stdout.
 
@@ -285,6 +286,8 @@ def _profile(
         raise ValueError("MODEL must name at least one model, got none")
     budget = _budget(preset, num_images, num_adversarial, batch_size, seed)
     names, notes = _chosen(analyses)
+    if "adversarial" in names and "bb" in PROTOCOLS[budget.protocol]["attacks"]:
+        compile_brendel_bethge_in_background()  # numba's one-time compile, beside the other analyses
     device = _device(device_name)
     if data is None:
         _say("data: the embedded synthetic shapes (no --data given): 10 shape classes with a class-correlated "
@@ -293,7 +296,7 @@ def _profile(
         _say(note)
     built = []
     for spec in models:
-        model = build_model(spec, random_weights=random_weights)
+        model = build_model(spec, random_weights=random_weights, seed=seed)
         if model.weights == "random":
             why = "--random-weights" if random_weights else model.note
             _say(f"{spec}: RANDOM weights ({why}); the leaderboard names it {model.label!r}")

@@ -110,7 +110,7 @@ def test_robustness_one_and_two_processes_agree(tmp_path):
 def test_brendel_bethge_compiles_in_a_thread_from_fit_start_only_when_it_runs(monkeypatch):
     import threading
 
-    import lowfreq.callbacks.adversarial as module
+    import lowfreq.analysis.adversarial as module
 
     calls: list[str] = []
     monkeypatch.setattr(module, "compile_brendel_bethge", lambda: calls.append(threading.current_thread().name))

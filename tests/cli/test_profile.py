@@ -226,3 +226,17 @@ def test_a_lowfreq_checkpoint_is_profiled_at_its_recorded_size_and_classes(tmp_p
     config = next(out.glob("*/config.yaml")).read_text()
     assert "GaussianBlur" in config
     assert "weights: checkpoint" in config
+
+
+def test_random_weights_are_seeded_and_leave_the_global_random_state_alone():
+    from lowfreq.profile.models import build_model
+
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    first = build_model("lowfreq:SimpleCNN", random_weights=True, seed=0).module.state_dict()
+    again = build_model("lowfreq:SimpleCNN", random_weights=True, seed=0).module.state_dict()
+    other = build_model("lowfreq:SimpleCNN", random_weights=True, seed=1).module.state_dict()
+    assert torch.equal(torch.rand(3), expected)
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not all(torch.equal(first[k], other[k]) for k in first)
