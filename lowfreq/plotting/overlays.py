@@ -111,22 +111,30 @@ def overlay_component_accuracy(runs: Runs) -> tuple[Figure, Axes]:
     return fig, axes[0]
 
 
+def _solid_and_dashed(
+    runs: Runs, read: Any, keys: tuple[str, str, str], legend: tuple[str, str], xlabel: str
+) -> tuple[Figure, Axes]:
+    """Per run one colour: ``keys`` = (x, solid y, dashed y) of ``read(payload)``, accuracies in [0, 1] as %."""
+    _fig, (ax,) = _new()
+    for i, (label, payload) in enumerate(runs):
+        result = read(payload)
+        x = as_array(result[keys[0]]).reshape(-1)
+        color = f"C{i % 10}"
+        ax.plot(x, 100 * as_array(result[keys[1]]).reshape(-1), "-o", ms=3, color=color,
+                label=_named(label, result.get("num_images")))
+        ax.plot(x, 100 * as_array(result[keys[2]]).reshape(-1), "--o", ms=3, color=color)
+    ax.plot([], [], "-", color="0.3", label=legend[0])
+    ax.plot([], [], "--", color="0.3", label=legend[1])
+    return _finish(ax, xlabel, "accuracy (%)")
+
+
 def overlay_component_cutoffs(runs: Runs) -> tuple[Figure, Axes]:
     """Accuracy on low- (solid) and high-frequency components (dashed) vs the cutoff (cycles/pixel), one run a colour.
 
     Each run's last evaluation (``lowfreq profile``, or a fit's end): comparable across image sizes.
     """
-    _fig, (ax,) = _new()
-    for i, (label, payload) in enumerate(runs):
-        last = payload["last"]
-        cutoffs = as_array(last["radii_cycles"]).reshape(-1)
-        color = f"C{i % 10}"
-        ax.plot(cutoffs, 100 * as_array(last["acc_low"]).reshape(-1), "-o", ms=3, color=color,
-                label=_named(label, last.get("num_images")))
-        ax.plot(cutoffs, 100 * as_array(last["acc_high"]).reshape(-1), "--o", ms=3, color=color)
-    ax.plot([], [], "-", color="0.3", label="LFC: below the cutoff")
-    ax.plot([], [], "--", color="0.3", label="HFC: above the cutoff")
-    return _finish(ax, "component cutoff (cycles/pixel)", "accuracy (%)")
+    return _solid_and_dashed(runs, lambda payload: payload["last"], ("radii_cycles", "acc_low", "acc_high"),
+                             ("LFC: below the cutoff", "HFC: above the cutoff"), "component cutoff (cycles/pixel)")
 
 
 def overlay_cue_conflict(runs: Runs) -> tuple[Figure, Axes]:
@@ -147,17 +155,9 @@ def overlay_cue_conflict(runs: Runs) -> tuple[Figure, Axes]:
 
 def overlay_band_pass(runs: Runs) -> tuple[Figure, Axes]:
     """Accuracy with only one radial band kept (solid) and with it removed (dashed) vs the band centre, per run."""
-    _fig, (ax,) = _new()
-    for i, (label, payload) in enumerate(runs):
-        result = payload["band_pass"]
-        centres = as_array(result["centres"]).reshape(-1)
-        color = f"C{i % 10}"
-        ax.plot(centres, 100 * as_array(result["acc_pass"]).reshape(-1), "-o", ms=3, color=color,
-                label=_named(label, result.get("num_images")))
-        ax.plot(centres, 100 * as_array(result["acc_stop"]).reshape(-1), "--o", ms=3, color=color)
-    ax.plot([], [], "-", color="0.3", label="band-pass: only the band kept")
-    ax.plot([], [], "--", color="0.3", label="band-stop: the band removed")
-    return _finish(ax, "band centre (cycles/pixel)", "accuracy (%)")
+    return _solid_and_dashed(runs, lambda payload: payload["band_pass"], ("centres", "acc_pass", "acc_stop"),
+                             ("band-pass: only the band kept", "band-stop: the band removed"),
+                             "band centre (cycles/pixel)")
 
 
 def overlay_heat_map_profile(runs: Runs) -> tuple[Figure, Axes]:
