@@ -45,7 +45,7 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import Metric
 
-from lowfreq.core.checks import check_choice, check_image, check_labels, check_positive_int, check_range
+from lowfreq.core.checks import check_choice, check_image, check_indices, check_labels, check_positive_int, check_range
 from lowfreq.core.device import eval_mode, frozen_parameters, image_progress, model_device_dtype
 from lowfreq.core.optional import require
 from lowfreq.core.seeding import derangement, seeded_generator
@@ -666,17 +666,6 @@ def _check_robust_options(attack: str, epsilons: Sequence[float], batch_size: in
     return budgets
 
 
-def _check_indices(indices: Tensor | None, num_images: int) -> Tensor:
-    if indices is None:
-        return torch.arange(num_images)
-    if not isinstance(indices, Tensor) or indices.shape != (num_images,) or indices.dtype.is_floating_point:
-        got = f"{indices.dtype} {tuple(indices.shape)}" if isinstance(indices, Tensor) else type(indices).__name__
-        raise ValueError(f"indices must be a ({num_images},) integer tensor, got {got}")
-    if num_images and int(indices.min()) < 0:
-        raise ValueError(f"indices must be >= 0, got minimum {int(indices.min())}")
-    return indices.cpu()
-
-
 def robust_accuracy(
     model: nn.Module,
     images: Tensor,
@@ -707,7 +696,7 @@ def robust_accuracy(
     check_image(images, "images")
     check_labels(labels, "labels", length=len(images))
     budgets = _check_robust_options(attack, epsilons, batch_size, seed)
-    keys = _check_indices(indices, len(images))
+    keys = check_indices(indices, len(images))
     return _robust_accuracy_compute(
         _robust_accuracy_update(model, images, labels, keys, attack, budgets, batch_size, seed), budgets
     )
@@ -750,7 +739,7 @@ class RobustAccuracyMetric(Metric):
         """Attack a batch; ``indices`` (B,) are the images' dataset indices."""
         check_image(images, "images")
         check_labels(labels, "labels", length=len(images))
-        keys = _check_indices(indices, len(images))
+        keys = check_indices(indices, len(images))
         counts = _robust_accuracy_update(model, images, labels, keys, self.attack, self.epsilons, self.batch_size,
                                          self.seed)
         self.counts += counts.to(self.counts)

@@ -41,7 +41,7 @@ from torchmetrics import Metric
 from tqdm.auto import tqdm
 
 from lowfreq.analysis.hybrid import _check_labels_fit_logits
-from lowfreq.core.checks import check_image, check_labels, check_positive_int, check_range
+from lowfreq.core.checks import check_image, check_indices, check_labels, check_positive_int, check_range
 from lowfreq.core.device import accumulator_dtype, analysis_mode, image_progress, model_device_dtype
 from lowfreq.core.seeding import seeded_generator
 from lowfreq.spectral import radial_frequency
@@ -271,17 +271,6 @@ def heat_map_signs(seed: int, indices: Tensor, num_frequencies: int, channels: i
     return 2 * torch.stack(rows) - 1
 
 
-def _check_indices(indices: Tensor | None, num_images: int) -> Tensor:
-    if indices is None:
-        return torch.arange(num_images)
-    if not isinstance(indices, Tensor) or indices.shape != (num_images,) or indices.dtype.is_floating_point:
-        got = f"{indices.dtype} {tuple(indices.shape)}" if isinstance(indices, Tensor) else type(indices).__name__
-        raise ValueError(f"indices must be a ({num_images},) integer tensor of dataset indices, got {got}")
-    if num_images and int(indices.min()) < 0:
-        raise ValueError(f"indices must be >= 0, got minimum {int(indices.min())}")
-    return indices.cpu().long()
-
-
 # ---- update / compute ----------------------------------------------------------------------------------------------
 
 
@@ -446,7 +435,7 @@ def fourier_heat_map_counts(
     """
     _check_inputs(images, labels)
     limit = _check_options(eps, stride, max_frequency, batch_size, seed)
-    keys = _check_indices(indices, images.shape[0])
+    keys = check_indices(indices, images.shape[0])
     height, width = images.shape[-2:]
     num_freq = len(heat_map_frequencies(height, width, stride=stride, max_frequency=max_frequency))
     with image_progress(images.shape[0] * (num_freq + 1), "Fourier heat map", progress) as bar:

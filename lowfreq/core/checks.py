@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
@@ -15,6 +15,7 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_image",
+    "check_indices",
     "check_labels",
     "check_positive_int",
     "check_range",
@@ -133,3 +134,22 @@ def check_labels(
         raise ValueError(
             f"{name} must be class indices in [0, {num_classes}){source}, got values in [{lo}, {hi}]"
         )
+
+
+def check_indices(indices: Tensor | Sequence[int] | None, num_images: int) -> Tensor:
+    """Dataset indices of ``num_images`` images (the keys of per-image seeds) as a CPU int64 tensor.
+
+    None gives ``0 .. num_images - 1``.
+
+    Raises:
+        ValueError: not ``num_images`` integers (bools and floats included), or a negative index.
+    """
+    if indices is None:
+        return torch.arange(num_images)
+    index = torch.as_tensor(indices)
+    if index.shape != (num_images,) or index.dtype.is_floating_point or index.dtype == torch.bool:
+        raise ValueError(f"indices must be a ({num_images},) integer tensor of dataset indices (one per image), "
+                         f"got {index.dtype} {tuple(index.shape)}")
+    if num_images and int(index.min()) < 0:
+        raise ValueError(f"indices must be >= 0, got minimum {int(index.min())}")
+    return index.cpu().to(torch.int64)

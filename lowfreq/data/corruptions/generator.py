@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from lowfreq.core.checks import check_bool, check_image, check_positive_int
+from lowfreq.core.checks import check_bool, check_image, check_indices, check_positive_int
 from lowfreq.core.io import atomic_write
 from lowfreq.core.optional import require
 from lowfreq.core.seeding import derive_seed
@@ -145,24 +145,12 @@ def corruption_cache_file(
     input batch, its indices and the library's version; it holds the uint8 (B, H, W, 3) corrupted images.
     """
     check_image(x)
-    index = _check_indices(indices, x.shape[0])
+    index = check_indices(indices, x.shape[0])
     return _cache_file(Path(cache_dir), _fingerprint(_to_uint8_hwc(x), index), corruption, severity, seed)
 
 
 def _cache_file(cache_dir: Path, fingerprint: str, corruption: str, severity: int, seed: int) -> Path:
     return cache_dir.expanduser() / fingerprint / f"{corruption}-s{severity}-seed{seed}.npy"
-
-
-def _check_indices(indices: Tensor | Sequence[int] | None, n: int) -> Tensor:
-    if indices is None:
-        return torch.arange(n)
-    index = torch.as_tensor(indices)
-    if index.shape != (n,) or index.dtype.is_floating_point or index.dtype == torch.bool:
-        raise ValueError(f"indices must be {n} integer dataset indices (one per image), got {tuple(index.shape)} "
-                         f"{index.dtype}")
-    if n and int(index.min()) < 0:
-        raise ValueError(f"indices must be >= 0, got minimum {int(index.min())}")
-    return index.cpu().to(torch.int64)
 
 
 def _load_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -227,7 +215,7 @@ def corrupt_images(
             f"x must be at least {MIN_GENERATED_SIZE} x {MIN_GENERATED_SIZE} pixels (the smallest size "
             f"imagecorruptions accepts), got shape {tuple(x.shape)}"
         )
-    index = _check_indices(indices, b)
+    index = check_indices(indices, b)
     images = _to_uint8_hwc(x)  # (B, H, W, 3)
     path = _cache_file(Path(cache_dir), _fingerprint(images, index), corruption, severity, seed) if cache_dir else None
     out = _load_cached(path, images.shape) if path is not None else None
